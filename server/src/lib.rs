@@ -1,6 +1,11 @@
 //! layerwise: a Dockerfile language server and linter that makes images small and builds fast.
 //!
-//! Data flows one way: [`text`] -> [`syntax`] -> [`model`] -> [`rules`] -> [`fix`] -> `lsp` / `cli`.
-//! See `server/ARCHITECTURE.md`.
+//! Data flows one way: [`text`] -> [`syntax`] -> [`model`] -> [`rules`] -> `lsp` / [`cli`].
+//! See `server/ARCHITECTURE.md` for the code map and the invariants.
 
+pub mod cli;
+pub mod lsp;
+pub mod model;
+pub mod rules;
 pub mod syntax;
+pub mod text;

@@ -203,7 +203,11 @@ pub struct Instruction {
     pub args_span: Span,
     pub args: Args,
     pub heredocs: Vec<Heredoc>,
+    /// What BuildKit rejects.
     pub errors: Vec<SyntaxError>,
+    /// What BuildKit accepts but almost certainly is a mistake: text meant as a JSON exec form
+    /// that is not valid JSON (Docker runs it as a shell command).
+    pub broken_json: Option<SyntaxError>,
 }
 
 impl Instruction {
@@ -315,8 +319,9 @@ fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
         args: Args::None,
         heredocs: Vec::new(),
         errors: Vec::new(),
+        broken_json: None,
     };
-    let mut p = Parser { logical, escape, errors: Vec::new() };
+    let mut p = Parser { logical, escape, errors: Vec::new(), broken_json: None };
 
     if keyword == Keyword::Unknown {
         p.error(Span::new(kw_start, kw_end), unknown_keyword_message(&instr.keyword_text));
@@ -337,7 +342,7 @@ fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
     let args = Span::new(a_start, a_end);
     instr.args_span = logical.span(args);
 
-    if trimmed.is_empty() {
+    if trimmed.is_empty() && !matches!(keyword, Keyword::Run | Keyword::Cmd | Keyword::Entrypoint) {
         let at = Span::new(kw_start, kw_end);
         let message = match keyword {
             Keyword::Copy | Keyword::Add => format!(
@@ -379,6 +384,7 @@ fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
         Keyword::Unknown => Args::None,
     };
     instr.errors = p.errors;
+    instr.broken_json = p.broken_json;
     instr
 }
 
@@ -411,6 +417,7 @@ struct Parser<'a> {
     logical: &'a Logical,
     escape: char,
     errors: Vec<SyntaxError>,
+    broken_json: Option<SyntaxError>,
 }
 
 impl<'a> Parser<'a> {
@@ -544,10 +551,7 @@ impl<'a> Parser<'a> {
                 return Form::Exec { words, span: self.logical.span(args) };
             }
             Some(Err((at, msg))) => {
-                self.error(
-                    Span::new(at.min(args.end), args.end),
-                    format!("{msg}; Docker would run this through `/bin/sh -c` as text — write a JSON array with double quotes, e.g. [\"node\", \"app.js\"]"),
-                );
+                self.broken_json = Some(SyntaxError { span: self.logical.span(Span::new(at.min(args.end), args.end)), message: msg });
             }
             None => {}
         }
@@ -570,8 +574,8 @@ impl<'a> Parser<'a> {
         let (words, json) = match self.json_array(args) {
             Some(Ok(words)) => (words, true),
             Some(Err((at, msg))) => {
-                self.error(Span::new(at.min(args.end), args.end), format!("{msg}; write a JSON array with double quotes"));
-                return Args::None;
+                self.broken_json = Some(SyntaxError { span: self.logical.span(Span::new(at.min(args.end), args.end)), message: msg });
+                (self.plain(args), false)
             }
             None => (self.plain(args), false),
         };
@@ -682,6 +686,9 @@ impl<'a> Parser<'a> {
             );
         }
         self.errors.extend(inner.errors.iter().cloned());
+        if self.broken_json.is_none() {
+            self.broken_json.clone_from(&inner.broken_json);
+        }
         Args::Onbuild(Box::new(inner))
     }
 
@@ -943,9 +950,9 @@ mod tests {
         let (i, _) = one("CMD [\"node\", \"app.js\"]");
         assert!(matches!(i.args, Args::Command(Form::Exec { ref words, .. }) if words.len() == 2));
         let (i, _) = one("CMD ['node', 'app.js']");
-        assert_eq!(i.errors.len(), 1, "{:?}", i.errors);
+        assert!(i.errors.is_empty() && i.broken_json.is_some(), "{i:?}");
         let (i, _) = one("CMD [\"a\", \"b\"");
-        assert_eq!(i.errors.len(), 1);
+        assert!(i.errors.is_empty() && i.broken_json.is_some(), "{i:?}");
         let (i, _) = one("RUN [ -f x ] && echo yes");
         assert!(i.errors.is_empty());
         assert!(matches!(i.args, Args::Command(Form::Shell(_))));

@@ -1,0 +1,388 @@
+//! The command line: `layerwise check`, `layerwise rules`, `layerwise rule ID`.
+//!
+//! The only module that prints. Exit codes: 0 when nothing at warning or above was found, 1 when
+//! something was, 2 on usage or I/O errors (with the reason on stderr).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::model::context::FsContext;
+use crate::rules::config::{find_config_file, Config, Level};
+use crate::rules::{self, Diagnostic, Severity, RULES};
+use crate::syntax;
+use crate::text::LineIndex;
+
+const USAGE: &str = "\
+layerwise: a Dockerfile linter and language server that makes images small and builds fast
+
+Usage:
+  layerwise check [OPTIONS] [PATH...]   check Dockerfiles (PATH: a file or a folder; default .)
+  layerwise rules                       list every rule
+  layerwise rule ID                     print a rule's documentation
+  layerwise lsp [--stdio]               serve the Language Server Protocol on stdio
+
+Options for check:
+  --format text|json|sarif   output format (default text)
+  --context DIR              build context (default: each Dockerfile's folder)
+  --select RULE[,RULE]       run only these rules
+  --ignore RULE[,RULE]       turn these rules off
+  --config FILE              read rule settings from FILE instead of the nearest .layerwise.toml
+
+Exit status: 0 nothing at warning or above, 1 findings, 2 usage or I/O error.";
+
+/// An error for the user: printed on stderr, exit code 2.
+struct Fail(String);
+
+/// Entry point for everything but `lsp`.
+#[must_use]
+pub fn main(args: &[String]) -> ExitCode {
+    let result = match args.first().map(String::as_str) {
+        Some("check") => check(&args[1..]),
+        Some("rules") => Ok(list_rules()),
+        Some("rule") => rule_doc(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some("-V" | "--version") => {
+            println!("layerwise {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(other) => Err(Fail(format!("unknown command `{other}`\n\n{USAGE}"))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fail(message)) => {
+            eprintln!("layerwise: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list_rules() -> ExitCode {
+    let width = RULES.iter().map(|r| r.meta().id.len()).max().unwrap_or(0);
+    for rule in RULES {
+        let m = rule.meta();
+        println!("{:width$}  {:7}  {}", m.id, m.severity.as_str(), m.summary);
+    }
+    ExitCode::SUCCESS
+}
+
+fn rule_doc(args: &[String]) -> Result<ExitCode, Fail> {
+    let [id] = args else { return Err(Fail("usage: layerwise rule ID (see `layerwise rules`)".into())) };
+    let meta = rules::rule(id).ok_or_else(|| Fail(format!("unknown rule `{id}`; `layerwise rules` lists them")))?;
+    print!("{}", render_rule_doc(meta));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A rule's documentation as Markdown: title, metadata, doc comment.
+#[must_use]
+pub fn render_rule_doc(meta: &rules::RuleMeta) -> String {
+    let mut out = format!("# {}\n\n{}\n\nDefault severity: {}.\n", meta.id, meta.summary, meta.severity.as_str());
+    if !meta.hadolint.is_empty() || !meta.buildkit.is_empty() {
+        let mut eq: Vec<String> = meta.hadolint.iter().map(|h| format!("hadolint `{h}`")).collect();
+        eq.extend(meta.buildkit.iter().map(|b| format!("BuildKit `{b}`")));
+        let _ = writeln!(out, "Suppressed by: {}.", eq.join(", "));
+    }
+    out.push('\n');
+    for line in meta.doc.lines() {
+        out.push_str(line.strip_prefix(' ').unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+struct CheckArgs {
+    paths: Vec<PathBuf>,
+    format: Format,
+    context: Option<PathBuf>,
+    select: Vec<String>,
+    ignore: Vec<String>,
+    config: Option<PathBuf>,
+}
+
+fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
+    let mut out = CheckArgs { paths: Vec::new(), format: Format::Text, context: None, select: Vec::new(), ignore: Vec::new(), config: None };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |flag: &str| -> Result<String, Fail> {
+            inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| Fail(format!("`{flag}` needs a value")))
+        };
+        match name {
+            "--format" => {
+                out.format = match value("--format")?.as_str() {
+                    "text" => Format::Text,
+                    "json" => Format::Json,
+                    "sarif" => Format::Sarif,
+                    other => return Err(Fail(format!("unknown format `{other}`; expected text, json or sarif"))),
+                }
+            }
+            "--context" => out.context = Some(PathBuf::from(value("--context")?)),
+            "--select" => out.select.extend(value("--select")?.split(',').map(str::to_string)),
+            "--ignore" => out.ignore.extend(value("--ignore")?.split(',').map(str::to_string)),
+            "--config" => out.config = Some(PathBuf::from(value("--config")?)),
+            "-h" | "--help" => return Err(Fail(USAGE.to_string())),
+            flag if flag.starts_with('-') && flag != "-" => {
+                return Err(Fail(format!("unknown option `{flag}`; see `layerwise --help`")))
+            }
+            path => out.paths.push(PathBuf::from(path)),
+        }
+    }
+    if out.paths.is_empty() {
+        out.paths.push(PathBuf::from("."));
+    }
+    Ok(out)
+}
+
+/// A file's findings, rendered with positions.
+struct FileReport {
+    path: PathBuf,
+    findings: Vec<(Diagnostic, Pos)>,
+}
+
+/// 1-based line and column (in characters) of a finding's start and end.
+#[derive(Debug, Clone, Copy)]
+struct Pos {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn check(args: &[String]) -> Result<ExitCode, Fail> {
+    let args = parse_check_args(args)?;
+    let mut cli_config = Config::default();
+    if !args.select.is_empty() {
+        cli_config.select(&args.select).map_err(|e| Fail(e.message))?;
+    }
+    for id in &args.ignore {
+        cli_config.set(id, Level::Off).map_err(|e| Fail(e.message))?;
+    }
+    let explicit_config = match &args.config {
+        Some(path) => Some(load_config(path)?),
+        None => None,
+    };
+
+    let mut files = Vec::new();
+    for path in &args.paths {
+        collect(path, &mut files)?;
+    }
+
+    let mut reports = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file).map_err(|e| Fail(format!("{}: cannot read: {e}", file.display())))?;
+        let text = decode(&file, bytes)?;
+        let folder = file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let folder = if folder.as_os_str().is_empty() { PathBuf::from(".") } else { folder };
+        let mut config = match &explicit_config {
+            Some(c) => c.clone(),
+            None => match find_config_file(&absolute(&folder)) {
+                Some(path) => load_config(&path)?,
+                None => Config::default(),
+            },
+        };
+        config.merge(&cli_config);
+        let context_root = args.context.clone().unwrap_or(folder);
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        let context = FsContext::new(context_root, name);
+        let tree = syntax::parse(&text);
+        let diagnostics = rules::check(&text, &tree, &context, Some(&file), &config);
+        let index = LineIndex::new(&text);
+        let findings = diagnostics
+            .into_iter()
+            .map(|d| {
+                let (l, c) = index.line_col(d.span.start);
+                let (el, ec) = index.line_col(d.span.end);
+                (d, Pos { line: l + 1, column: c + 1, end_line: el + 1, end_column: ec + 1 })
+            })
+            .collect();
+        reports.push(FileReport { path: file, findings });
+    }
+
+    let rendered = match args.format {
+        Format::Text => render_text(&reports),
+        Format::Json => render_json(&reports),
+        Format::Sarif => render_sarif(&reports),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // a closed pipe (`| head`) is not an error worth a panic
+    let _ = stdout.write_all(rendered.as_bytes());
+    let _ = stdout.flush();
+    let failing = reports.iter().flat_map(|r| &r.findings).any(|(d, _)| d.severity <= Severity::Warning);
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn load_config(path: &Path) -> Result<Config, Fail> {
+    let text = std::fs::read_to_string(path).map_err(|e| Fail(format!("{}: cannot read: {e}", path.display())))?;
+    Config::from_toml(&text).map_err(|e| Fail(format!("{}: {}", path.display(), e.message)))
+}
+
+/// The file's text; invalid UTF-8 is an error that says where.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Fail> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        Fail(format!("{}:{line}:{col}: not valid UTF-8 (byte offset {at}); save the file as UTF-8", path.display()))
+    })
+}
+
+/// Whether a file name is a Dockerfile by name.
+#[must_use]
+pub fn is_dockerfile_name(name: &str) -> bool {
+    if name.ends_with(".dockerignore") {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+}
+
+const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", ".venv", "venv", "__pycache__", ".hg", ".svn"];
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fail> {
+    let meta = std::fs::metadata(path).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let before = out.len();
+    walk(path, out);
+    if out.len() == before {
+        return Err(Fail(format!(
+            "{}: no Dockerfile found (looked for Dockerfile, Dockerfile.*, *.dockerfile, Containerfile)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            if !SKIP_DIRS.contains(&name.as_str()) {
+                walk(&entry.path(), out);
+            }
+        } else if is_dockerfile_name(&name) {
+            out.push(entry.path());
+        }
+    }
+}
+
+fn render_text(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for report in reports {
+        for (d, p) in &report.findings {
+            count += 1;
+            let _ = writeln!(out, "{}:{}:{}: {} {}", report.path.display(), p.line, p.column, d.rule, d.message);
+        }
+    }
+    let files = reports.len();
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    let _ = writeln!(out, "{} in {}", plural(count, "problem"), plural(files, "file"));
+    out
+}
+
+fn render_json(reports: &[FileReport]) -> String {
+    let items: Vec<serde_json::Value> = reports
+        .iter()
+        .flat_map(|r| {
+            r.findings.iter().map(|(d, p)| {
+                serde_json::json!({
+                    "file": r.path.display().to_string(),
+                    "rule": d.rule,
+                    "severity": d.severity.as_str(),
+                    "line": p.line,
+                    "column": p.column,
+                    "end_line": p.end_line,
+                    "end_column": p.end_column,
+                    "message": d.message,
+                })
+            })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
+    s.push('\n');
+    s
+}
+
+fn render_sarif(reports: &[FileReport]) -> String {
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            serde_json::json!({
+                "id": m.id,
+                "shortDescription": {"text": m.summary},
+                "fullDescription": {"text": m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")},
+                "helpUri": format!("https://github.com/layerwise/layerwise/blob/main/server/RULES.md#{}", m.id),
+                "defaultConfiguration": {"level": sarif_level(m.severity)},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = reports
+        .iter()
+        .flat_map(|r| {
+            r.findings.iter().map(|(d, p)| {
+                serde_json::json!({
+                    "ruleId": d.rule,
+                    "level": sarif_level(d.severity),
+                    "message": {"text": d.message},
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": r.path.display().to_string().replace('\\', "/")},
+                            "region": {"startLine": p.line, "startColumn": p.column, "endLine": p.end_line, "endColumn": p.end_column}
+                        }
+                    }]
+                })
+            })
+        })
+        .collect();
+    let sarif = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "layerwise", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+            "results": results
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info | Severity::Hint => "note",
+    }
+}

@@ -1,0 +1,169 @@
+//! Running the rules on an open document: its build context, its configuration, size limits.
+//!
+//! A `file:` document is analysed with its folder as the build context and the nearest
+//! `.layerwise.toml`; any other URI (an unsaved buffer) has no context, so context-dependent rules
+//! stay silent. Both are looked up on disk at most every [`REFRESH`], not on every keystroke.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use tower_lsp_server::ls_types::Uri;
+
+use super::config::FileConfig;
+use crate::model::context::{BuildContext, FsContext, NoContext, NotableEntry};
+use crate::model::dockerignore::DockerIgnore;
+use crate::rules::{self, Config, Diagnostic};
+use crate::syntax::{SyntaxCache, SyntaxTree};
+
+/// Documents larger than this are not analysed.
+pub const MAX_ANALYSED_BYTES: usize = 5 * 1024 * 1024;
+
+/// How long the build context and `.layerwise.toml` of a document are trusted before they are
+/// read again.
+pub const REFRESH: Duration = Duration::from_secs(2);
+
+/// Where a document lives: its path, build context and project configuration.
+pub struct Environment {
+    /// The Dockerfile's path, for `file:` URIs.
+    pub path: Option<PathBuf>,
+    context: Box<dyn BuildContext>,
+    /// The project configuration (without client settings).
+    pub file_config: FileConfig,
+    loaded: Instant,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("path", &self.path)
+            .field("file_config", &self.file_config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Environment {
+    /// Looks up the environment of the document at `uri`.
+    pub fn of(uri: &Uri) -> Self {
+        let path = file_path(uri);
+        let (context, file_config): (Box<dyn BuildContext>, FileConfig) =
+            match path.as_deref().and_then(|p| Some((p.parent()?, p.file_name()?))) {
+                Some((dir, name)) => (
+                    Box::new(CachedContext::new(FsContext::new(
+                        dir.to_path_buf(),
+                        Some(name.to_string_lossy().into_owned()),
+                    ))),
+                    FileConfig::load(dir),
+                ),
+                None => (Box::new(NoContext), FileConfig::default()),
+            };
+        Self {
+            path,
+            context,
+            file_config,
+            loaded: Instant::now(),
+        }
+    }
+
+    /// Whether the disk should be consulted again.
+    pub fn is_stale(&self) -> bool {
+        self.path.is_some() && self.loaded.elapsed() >= REFRESH
+    }
+}
+
+/// The local path of a `file:` URI.
+fn file_path(uri: &Uri) -> Option<PathBuf> {
+    if !uri.scheme().as_str().eq_ignore_ascii_case("file") {
+        return None;
+    }
+    uri.to_file_path().map(std::borrow::Cow::into_owned)
+}
+
+/// The result of analysing a document.
+pub enum Outcome {
+    /// The rules ran.
+    Analysed {
+        tree: SyntaxTree,
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The document is above [`MAX_ANALYSED_BYTES`].
+    TooLarge,
+    /// The analysis panicked (already logged).
+    Failed,
+}
+
+/// Parses `text` (reusing `cache`) and runs every rule with `config`. Never panics: a panic in
+/// the analysis is logged and reported as [`Outcome::Failed`], and the cache is reset.
+pub fn analyse(
+    text: &str,
+    cache: &mut SyntaxCache,
+    env: &Environment,
+    config: &Config,
+) -> Outcome {
+    if text.len() > MAX_ANALYSED_BYTES {
+        return Outcome::TooLarge;
+    }
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        let tree = cache.parse(text);
+        let diagnostics = rules::check(
+            text,
+            &tree,
+            env.context.as_ref(),
+            env.path.as_deref(),
+            config,
+        );
+        (tree, diagnostics)
+    }));
+    match run {
+        Ok((tree, diagnostics)) => Outcome::Analysed { tree, diagnostics },
+        Err(_) => {
+            super::log("the analysis of a document failed (panicked); no diagnostics for it");
+            *cache = SyntaxCache::default();
+            Outcome::Failed
+        }
+    }
+}
+
+/// A build context that remembers the answers of an [`FsContext`], so that re-analysing on every
+/// keystroke does not walk the file system each time.
+#[derive(Debug)]
+struct CachedContext {
+    inner: FsContext,
+    notable: OnceLock<Vec<NotableEntry>>,
+    exists: Mutex<HashMap<String, Option<bool>>>,
+}
+
+impl CachedContext {
+    fn new(inner: FsContext) -> Self {
+        Self {
+            inner,
+            notable: OnceLock::new(),
+            exists: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl BuildContext for CachedContext {
+    fn has_dockerignore(&self) -> Option<bool> {
+        self.inner.has_dockerignore()
+    }
+    fn dockerignore(&self) -> Option<&DockerIgnore> {
+        self.inner.dockerignore()
+    }
+    fn exists(&self, rel: &str) -> Option<bool> {
+        let mut known = self.exists.lock().unwrap_or_else(PoisonError::into_inner);
+        *known
+            .entry(rel.to_string())
+            .or_insert_with(|| self.inner.exists(rel))
+    }
+    fn notable_entries(&self) -> Vec<NotableEntry> {
+        self.notable
+            .get_or_init(|| self.inner.notable_entries())
+            .clone()
+    }
+    fn root(&self) -> Option<&Path> {
+        self.inner.root()
+    }
+}

@@ -1,0 +1,275 @@
+//! Code actions: a rule's fix, "ignore this rule here", and "fix all safe problems".
+//!
+//! Fixes come from the `data` of the diagnostics the client sends back (see
+//! [`super::convert::FixData`]); they are offered only when computed for the document's current
+//! version. Every edit is a minimal text edit, never a rewrite of the whole file.
+
+use std::collections::{HashMap, HashSet};
+
+use tower_lsp_server::ls_types::{
+    self as ls, CodeAction, CodeActionContext, CodeActionKind, CodeActionOrCommand, TextEdit, Uri,
+    WorkspaceEdit,
+};
+
+use super::convert::{self, EditData, FixData, FixSafety};
+use super::document::Document;
+use crate::rules::Safety;
+use crate::syntax::Span;
+use crate::text::Encoding;
+
+/// The kind of the "fix all safe problems" source action.
+pub const FIX_ALL_KIND: CodeActionKind = CodeActionKind::new("source.fixAll.layerwise");
+
+/// The code actions for `context` in `doc` at `uri`.
+pub fn actions(
+    uri: &Uri,
+    doc: &Document,
+    _range: &ls::Range,
+    context: &CodeActionContext,
+    enc: Encoding,
+) -> Vec<CodeActionOrCommand> {
+    let only = context.only.as_deref().filter(|only| !only.is_empty());
+    let mut fixes = Vec::new();
+    let mut ignores = Vec::new();
+    let mut ignore_seen = HashSet::new();
+    for diagnostic in &context.diagnostics {
+        let Some(rule) = convert::rule_of(diagnostic) else {
+            continue;
+        };
+        if let Some(action) = fix_action(uri, doc, diagnostic, enc) {
+            fixes.push(action);
+        }
+        let (at, action) = ignore_action(uri, doc, diagnostic, rule, enc);
+        if ignore_seen.insert((rule, at)) {
+            ignores.push(action);
+        }
+    }
+    let fix_all = fix_all(uri, doc, enc);
+    fixes
+        .into_iter()
+        .chain(ignores)
+        .chain(fix_all)
+        .filter(|action| action.kind.as_ref().is_some_and(|kind| allowed(kind, only)))
+        .map(CodeActionOrCommand::CodeAction)
+        .collect()
+}
+
+/// Whether `kind` is among the requested kinds (`only` lists kinds or their parents).
+fn allowed(kind: &CodeActionKind, only: Option<&[CodeActionKind]>) -> bool {
+    let Some(only) = only else {
+        return true;
+    };
+    let kind = kind.as_str();
+    only.iter().any(|wanted| {
+        let wanted = wanted.as_str();
+        kind == wanted
+            || kind
+                .strip_prefix(wanted)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// A workspace edit of `edits` to the document at `uri`.
+fn workspace_edit(uri: &Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
+    WorkspaceEdit {
+        changes: Some(HashMap::from([(uri.clone(), edits)])),
+        ..WorkspaceEdit::default()
+    }
+}
+
+/// The fix carried by `diagnostic`, if it has one for the current version.
+fn fix_action(
+    uri: &Uri,
+    doc: &Document,
+    diagnostic: &ls::Diagnostic,
+    enc: Encoding,
+) -> Option<CodeAction> {
+    let data = FixData::from_value(diagnostic.data.as_ref()?)?;
+    if data.version != doc.version {
+        return None;
+    }
+    let len = doc.text.len();
+    let text = doc.text.text();
+    let valid = |e: &EditData| {
+        e.start <= e.end
+            && e.end <= len
+            && text.is_char_boundary(e.start)
+            && text.is_char_boundary(e.end)
+    };
+    if data.fix.edits.is_empty() || !data.fix.edits.iter().all(valid) {
+        return None;
+    }
+    let safe = data.fix.safety == FixSafety::Safe;
+    Some(CodeAction {
+        title: data.fix.title,
+        kind: Some(if safe {
+            CodeActionKind::QUICKFIX
+        } else {
+            CodeActionKind::REFACTOR_REWRITE
+        }),
+        diagnostics: Some(vec![diagnostic.clone()]),
+        edit: Some(workspace_edit(
+            uri,
+            convert::text_edits(&doc.text, &data.fix.edits, enc),
+        )),
+        is_preferred: safe.then_some(true),
+        ..CodeAction::default()
+    })
+}
+
+/// "Ignore `rule` for this instruction": a `# layerwise: ignore=<rule>` line above the
+/// instruction where `diagnostic` starts, with that instruction's indentation and the file's
+/// line ending. Returns the insertion offset (to merge duplicates) and the action.
+fn ignore_action(
+    uri: &Uri,
+    doc: &Document,
+    diagnostic: &ls::Diagnostic,
+    rule: &str,
+    enc: Encoding,
+) -> (usize, CodeAction) {
+    let text = doc.text.text();
+    let at = convert::offset(&doc.text, diagnostic.range.start, enc);
+    let instruction = doc
+        .tree
+        .instructions
+        .iter()
+        .map(|located| (located.offset, located.span()))
+        .find(|&(_, span)| span.start <= at && at <= span.end)
+        .map(|(start, _)| start);
+    let line = doc.text.line_of(instruction.unwrap_or(at));
+    let bounds = doc.text.line_range(line).unwrap_or(at..at);
+    let mut line_start = bounds.start;
+    if line_start == 0 && text.starts_with('\u{feff}') {
+        line_start = '\u{feff}'.len_utf8();
+    }
+    let content = text.get(line_start..bounds.end).unwrap_or("");
+    let indent_len = content.len() - content.trim_start_matches([' ', '\t']).len();
+    let indent = &content[..indent_len];
+    let newline = line_ending(text, bounds.end);
+    let insert = format!("{indent}# layerwise: ignore={rule}{newline}");
+    let edit = TextEdit::new(
+        convert::range(&doc.text, Span::empty(line_start), enc),
+        insert,
+    );
+    let action = CodeAction {
+        title: format!("Ignore `{rule}` for this instruction"),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic.clone()]),
+        edit: Some(workspace_edit(uri, vec![edit])),
+        ..CodeAction::default()
+    };
+    (line_start, action)
+}
+
+/// The line ending of the line whose content ends at `content_end`, else the file's first line
+/// ending, else `\n`.
+fn line_ending(text: &str, content_end: usize) -> &'static str {
+    let ending_at = |i: usize| {
+        let rest = text.as_bytes().get(i..)?;
+        match rest {
+            [b'\r', b'\n', ..] => Some("\r\n"),
+            [b'\n', ..] => Some("\n"),
+            [b'\r', ..] => Some("\r"),
+            _ => None,
+        }
+    };
+    ending_at(content_end)
+        .or_else(|| text.find(['\r', '\n']).and_then(ending_at))
+        .unwrap_or("\n")
+}
+
+/// Whether two edits cannot both be applied (they overlap, or insert at the same place).
+fn overlaps(a: Span, b: Span) -> bool {
+    a.start == b.start || (a.start < b.end && b.start < a.end)
+}
+
+/// Every safe fix of the current analysis whose edits do not overlap an earlier one, as one
+/// source action; `None` when there is none.
+fn fix_all(uri: &Uri, doc: &Document, enc: Encoding) -> Option<CodeAction> {
+    let mut taken: Vec<Span> = Vec::new();
+    let mut edits = Vec::new();
+    let mut count = 0usize;
+    for diagnostic in &doc.diagnostics {
+        let Some(fix) = diagnostic
+            .fix
+            .as_ref()
+            .filter(|fix| fix.safety == Safety::Safe && !fix.edits.is_empty())
+        else {
+            continue;
+        };
+        let clashes = fix
+            .edits
+            .iter()
+            .any(|edit| taken.iter().any(|&span| overlaps(span, edit.span)));
+        if clashes {
+            continue;
+        }
+        taken.extend(fix.edits.iter().map(|edit| edit.span));
+        edits.extend(fix.edits.iter().map(|edit| {
+            TextEdit::new(convert::range(&doc.text, edit.span, enc), edit.text.clone())
+        }));
+        count += 1;
+    }
+    (count > 0).then(|| CodeAction {
+        title: format!(
+            "Fix all safe layerwise problems ({count} fix{})",
+            if count == 1 { "" } else { "es" }
+        ),
+        kind: Some(FIX_ALL_KIND),
+        edit: Some(workspace_edit(uri, edits)),
+        ..CodeAction::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{allowed, line_ending, overlaps, FIX_ALL_KIND};
+    use crate::syntax::Span;
+    use tower_lsp_server::ls_types::CodeActionKind;
+
+    #[test]
+    fn kind_filter() {
+        let cases: &[(&str, &[&str], bool)] = &[
+            ("quickfix", &["quickfix"], true),
+            ("quickfix", &["refactor"], false),
+            ("refactor.rewrite", &["refactor"], true),
+            ("source.fixAll.layerwise", &["source.fixAll"], true),
+            ("source.fixAll.layerwise", &["source"], true),
+            ("source.fixAll.layerwise", &["source.fix"], false),
+            ("source.fixAll.layerwise", &["quickfix"], false),
+        ];
+        for &(kind, only, expected) in cases {
+            let only: Vec<CodeActionKind> = only.iter().map(|&k| CodeActionKind::from(k)).collect();
+            assert_eq!(
+                allowed(&CodeActionKind::from(kind), Some(&only)),
+                expected,
+                "{kind} in {only:?}"
+            );
+        }
+        assert!(allowed(&FIX_ALL_KIND, None));
+    }
+
+    #[test]
+    fn line_endings() {
+        let cases = [
+            ("a\r\nb", 1, "\r\n"),
+            ("a\nb", 1, "\n"),
+            ("a\rb", 1, "\r"),
+            ("x\r\nab", 6, "\r\n"),
+            ("ab", 2, "\n"),
+        ];
+        for (text, at, expected) in cases {
+            assert_eq!(line_ending(text, at), expected, "{text:?} at {at}");
+        }
+    }
+
+    #[test]
+    fn overlapping_edits() {
+        let s = Span::new;
+        assert!(overlaps(s(0, 4), s(2, 6)));
+        assert!(overlaps(s(3, 3), s(3, 3)));
+        assert!(overlaps(s(0, 4), s(2, 2)));
+        assert!(!overlaps(s(0, 4), s(4, 6)));
+        assert!(!overlaps(s(0, 4), s(4, 4)));
+    }
+}

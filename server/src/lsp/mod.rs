@@ -1,0 +1,73 @@
+//! The language server: LSP over stdio on top of `tower-lsp-server`.
+//!
+//! This module is the only part of the crate that knows LSP types. It keeps the open documents
+//! ([`document`]), runs the same analysis as the CLI on every change ([`analysis`]), converts
+//! findings to LSP diagnostics ([`convert`]) and answers code actions ([`code_action`]), hovers
+//! ([`hover`]) and document symbols ([`symbols`]). Settings come from `.layerwise.toml` and the
+//! client ([`config`]). Everything the server sends on its own (diagnostics, messages) goes
+//! through one ordered queue ([`outbox`]).
+//!
+//! Invariants:
+//! * `didOpen`/`didChange` apply the edit and analyse *synchronously*, before any `.await`, and
+//!   no lock is ever held across an `.await`: tower-lsp runs handlers concurrently, and this is
+//!   what keeps edits, analyses and publications in the order the client sent them.
+//! * Positions are converted only by [`crate::text`], in the encoding negotiated at
+//!   `initialize`; out-of-range positions are clamped, never a panic.
+//! * Nothing but LSP messages is written to stdout; logs go to stderr.
+
+mod analysis;
+mod code_action;
+mod config;
+mod convert;
+mod document;
+mod hover;
+mod outbox;
+mod server;
+mod symbols;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tower_lsp_server::{LspService, Server};
+
+/// Writes one log line to stderr (never stdout: stdout carries the protocol).
+pub(crate) fn log(message: impl std::fmt::Display) {
+    eprintln!("layerwise lsp: {message}");
+}
+
+/// Serves LSP over stdin/stdout until `exit` (or the end of input).
+///
+/// Returns success when the client sent `shutdown` before `exit`, failure otherwise (as the LSP
+/// specification asks), or when the runtime cannot start.
+#[must_use]
+pub fn run_stdio() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            log(format_args!("cannot start the async runtime: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let shut_down = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&shut_down);
+    runtime.block_on(async move {
+        let (service, socket) =
+            LspService::new(move |client| server::Backend::new(client, Arc::clone(&flag)));
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    // The stdin reader may sit in a blocking read forever (clients need not close our stdin
+    // after `exit`): do not wait for it.
+    runtime.shutdown_background();
+    if shut_down.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        log("exit without shutdown");
+        ExitCode::FAILURE
+    }
+}

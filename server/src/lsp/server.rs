@@ -1,0 +1,328 @@
+//! The backend: shared state and the `LanguageServer` handlers.
+//!
+//! Handlers are thin: they take the lock, call into [`super::document`], [`super::code_action`],
+//! [`super::hover`] or [`super::symbols`], release the lock, and only then await anything.
+//! Document notifications never await at all: what they publish goes through the
+//! [`Outbox`], in the order the edits were applied.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
+    CodeActionResponse, ConfigurationItem, DidChangeConfigurationParams,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DocumentSymbolParams, DocumentSymbolResponse, Hover, HoverParams, HoverProviderCapability,
+    InitializeParams, InitializeResult, InitializedParams, MessageType, OneOf,
+    PositionEncodingKind, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
+};
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::code_action::{self, FIX_ALL_KIND};
+use super::config::{self, SECTION};
+use super::document::Document;
+use super::outbox::{Outbox, Outgoing};
+use super::{hover, log, symbols};
+use crate::rules::Config;
+use crate::text::Encoding;
+
+/// Session-wide state set by `initialize` and configuration changes.
+#[derive(Debug, Default)]
+struct Session {
+    /// The negotiated position encoding.
+    encoding: Encoding,
+    /// Whether the client answers `workspace/configuration`.
+    pull_configuration: bool,
+    /// The client's settings.
+    settings: Config,
+}
+
+/// The language server.
+#[derive(Debug)]
+pub struct Backend {
+    client: Client,
+    outbox: Outbox,
+    session: Mutex<Session>,
+    documents: Mutex<HashMap<Uri, Document>>,
+    /// Problems already shown to the user (each is shown once).
+    reported: Mutex<HashSet<String>>,
+    /// Set when `shutdown` was received; read by [`super::run_stdio`] for the exit code.
+    shut_down: Arc<AtomicBool>,
+}
+
+/// Locks `mutex`, recovering the data when a panic poisoned it (state stays usable: every
+/// update under these locks leaves it consistent).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The error for a request about a document that is not open.
+fn not_open(uri: &Uri) -> Error {
+    Error::invalid_params(format!(
+        "layerwise: document {} is not open (send textDocument/didOpen first)",
+        uri.as_str()
+    ))
+}
+
+impl Backend {
+    /// A backend answering through `client`; `shut_down` is set on `shutdown`.
+    pub fn new(client: Client, shut_down: Arc<AtomicBool>) -> Self {
+        Self {
+            outbox: Outbox::spawn(client.clone()),
+            client,
+            session: Mutex::new(Session::default()),
+            documents: Mutex::new(HashMap::new()),
+            reported: Mutex::new(HashSet::new()),
+            shut_down,
+        }
+    }
+
+    fn encoding(&self) -> Encoding {
+        lock(&self.session).encoding
+    }
+
+    /// Shows each problem once (and logs it).
+    fn report(&self, problems: Vec<String>) {
+        if problems.is_empty() {
+            return;
+        }
+        let mut reported = lock(&self.reported);
+        for problem in problems {
+            if reported.insert(problem.clone()) {
+                log(&problem);
+                self.outbox.push(Outgoing::Message {
+                    kind: MessageType::WARNING,
+                    text: format!("layerwise: {problem}"),
+                });
+            }
+        }
+    }
+
+    /// Replaces the client settings and re-analyses every open document.
+    fn apply_settings(&self, settings: &Value) {
+        let (config, problems) = config::from_client_settings(settings);
+        lock(&self.session).settings = config;
+        self.report(problems);
+        self.reanalyse_all();
+    }
+
+    /// Re-analyses and republishes every open document.
+    fn reanalyse_all(&self) {
+        let (settings, enc) = {
+            let session = lock(&self.session);
+            (session.settings.clone(), session.encoding)
+        };
+        let mut problems = Vec::new();
+        {
+            let mut documents = lock(&self.documents);
+            for (uri, doc) in documents.iter_mut() {
+                if let Some(out) = doc.analyse(uri, &settings, enc, &mut problems) {
+                    self.outbox.push(out);
+                }
+            }
+        }
+        self.report(problems);
+    }
+
+    /// Asks the client for our settings section and applies the answer.
+    async fn pull_settings(&self) {
+        let item = ConfigurationItem {
+            scope_uri: None,
+            section: Some(SECTION.to_string()),
+        };
+        match self.client.configuration(vec![item]).await {
+            Ok(values) => {
+                let settings = values.into_iter().next().unwrap_or(Value::Null);
+                self.apply_settings(&settings);
+            }
+            Err(e) => log(format_args!("workspace/configuration failed: {e}")),
+        }
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let offered = params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|general| general.position_encodings.as_deref())
+            .unwrap_or_default();
+        let encoding = Encoding::negotiate(offered.iter().map(PositionEncodingKind::as_str));
+        let pull_configuration = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|workspace| workspace.configuration)
+            .unwrap_or(false);
+        let problems = {
+            let mut session = lock(&self.session);
+            session.encoding = encoding;
+            session.pull_configuration = pull_configuration;
+            match &params.initialization_options {
+                Some(options) => {
+                    let (settings, problems) = config::from_client_settings(options);
+                    session.settings = settings;
+                    problems
+                }
+                None => Vec::new(),
+            }
+        };
+        self.report(problems);
+        Ok(InitializeResult {
+            capabilities: capabilities(encoding),
+            server_info: Some(ServerInfo {
+                name: "layerwise".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if lock(&self.session).pull_configuration {
+            self.pull_settings().await;
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shut_down.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let item = params.text_document;
+        let (settings, enc) = {
+            let session = lock(&self.session);
+            (session.settings.clone(), session.encoding)
+        };
+        let mut problems = Vec::new();
+        {
+            let mut documents = lock(&self.documents);
+            let mut doc = Document::open(&item.uri, item.text, item.version);
+            if let Some(out) = doc.analyse(&item.uri, &settings, enc, &mut problems) {
+                self.outbox.push(out);
+            }
+            documents.insert(item.uri, doc);
+        }
+        self.report(problems);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let id = params.text_document;
+        let (settings, enc) = {
+            let session = lock(&self.session);
+            (session.settings.clone(), session.encoding)
+        };
+        let mut problems = Vec::new();
+        {
+            let mut documents = lock(&self.documents);
+            let Some(doc) = documents.get_mut(&id.uri) else {
+                log(format_args!(
+                    "ignored didChange for {}: the document is not open",
+                    id.uri.as_str()
+                ));
+                return;
+            };
+            if id.version <= doc.version {
+                log(format_args!(
+                    "ignored didChange for {}: version {} is not after the current version {}",
+                    id.uri.as_str(),
+                    id.version,
+                    doc.version
+                ));
+                return;
+            }
+            doc.apply_changes(&params.content_changes, id.version, enc);
+            if let Some(out) = doc.analyse(&id.uri, &settings, enc, &mut problems) {
+                self.outbox.push(out);
+            }
+        }
+        self.report(problems);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        if lock(&self.documents).remove(&uri).is_none() {
+            log(format_args!("didClose for {}, which is not open", uri.as_str()));
+        }
+        self.outbox.push(Outgoing::Diagnostics {
+            uri,
+            version: None,
+            diagnostics: Vec::new(),
+        });
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        if config::carries_settings(&params.settings) {
+            self.apply_settings(&params.settings);
+        } else if lock(&self.session).pull_configuration {
+            self.pull_settings().await;
+        } else {
+            // Nothing to read; `.layerwise.toml` files may have changed, though.
+            self.reanalyse_all();
+        }
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let enc = self.encoding();
+        let documents = lock(&self.documents);
+        let uri = &params.text_document.uri;
+        let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+        let actions = code_action::actions(uri, doc, &params.range, &params.context, enc);
+        Ok(Some(actions))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let enc = self.encoding();
+        let documents = lock(&self.documents);
+        let at = params.text_document_position_params;
+        let doc = documents
+            .get(&at.text_document.uri)
+            .ok_or_else(|| not_open(&at.text_document.uri))?;
+        Ok(hover::hover(doc, at.position, enc))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let enc = self.encoding();
+        let documents = lock(&self.documents);
+        let uri = &params.text_document.uri;
+        let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+        Ok(Some(DocumentSymbolResponse::Nested(symbols::symbols(
+            doc, enc,
+        ))))
+    }
+}
+
+/// What this server offers, positions in `encoding`.
+fn capabilities(encoding: Encoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(PositionEncodingKind::new(encoding.as_lsp_name())),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::REFACTOR_REWRITE,
+                CodeActionKind::REFACTOR_EXTRACT,
+                FIX_ALL_KIND,
+            ]),
+            ..CodeActionOptions::default()
+        })),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    }
+}

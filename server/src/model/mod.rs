@@ -1,0 +1,389 @@
+//! The model: what the instructions mean together.
+//!
+//! Stages (base image with ARG substitution, alias, parent stage, shipped or not), the WORKDIR in
+//! effect at each instruction, ENV and ARG scopes, the effective CMD/ENTRYPOINT of the final
+//! image, and the build context. Built from a [`SyntaxTree`] in one pass over the instructions;
+//! no rule re-derives any of this.
+
+pub mod context;
+pub mod dockerignore;
+pub mod commands;
+pub mod expand;
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::syntax::instruction::{Args, Form, Instruction, Keyword};
+use crate::syntax::{Located, Span, SyntaxTree};
+
+/// A base image reference after ARG substitution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// As written.
+    pub raw: String,
+    /// After substituting global ARG defaults; `None` when a variable has no known value.
+    pub resolved: Option<String>,
+    /// Absolute span of the image word.
+    pub span: Span,
+}
+
+impl ImageRef {
+    /// The repository part of the resolved reference (`docker.io/library/python:3` ->
+    /// `docker.io/library/python`), lowercase.
+    #[must_use]
+    pub fn repository(&self) -> Option<String> {
+        let r = self.resolved.as_deref()?;
+        let no_digest = r.split('@').next().unwrap_or(r);
+        // a tag is after the last ':' that follows the last '/'
+        let slash = no_digest.rfind('/').map_or(0, |i| i + 1);
+        let repo = match no_digest[slash..].rfind(':') {
+            Some(i) => &no_digest[..slash + i],
+            None => no_digest,
+        };
+        Some(repo.to_ascii_lowercase())
+    }
+
+    /// The last path component of the repository: `golang`, `dotnet/sdk` -> `sdk`.
+    #[must_use]
+    pub fn short_name(&self) -> Option<String> {
+        self.repository().map(|r| r.rsplit('/').next().unwrap_or(&r).to_string())
+    }
+
+    /// The repository without a registry host and `library/`: `mcr.microsoft.com/dotnet/sdk` ->
+    /// `dotnet/sdk`, `docker.io/library/golang` -> `golang`.
+    #[must_use]
+    pub fn path(&self) -> Option<String> {
+        let repo = self.repository()?;
+        let mut parts: Vec<&str> = repo.split('/').collect();
+        if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
+            parts.remove(0);
+        }
+        if parts.first() == Some(&"library") && parts.len() > 1 {
+            parts.remove(0);
+        }
+        Some(parts.join("/"))
+    }
+
+    /// The tag, if any.
+    #[must_use]
+    pub fn tag(&self) -> Option<String> {
+        let r = self.resolved.as_deref()?;
+        let no_digest = r.split('@').next().unwrap_or(r);
+        let slash = no_digest.rfind('/').map_or(0, |i| i + 1);
+        no_digest[slash..].rfind(':').map(|i| no_digest[slash + i + 1..].to_string())
+    }
+
+    #[must_use]
+    pub fn digest(&self) -> Option<String> {
+        self.resolved.as_deref()?.split_once('@').map(|(_, d)| d.to_string())
+    }
+}
+
+/// One build stage: a FROM and the instructions up to the next FROM.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub index: usize,
+    /// Index of the FROM in [`Model::instructions`].
+    pub from: usize,
+    /// Indices of the instructions after the FROM, up to the next FROM.
+    pub body: Range<usize>,
+    pub image: Option<ImageRef>,
+    /// Lowercased stage name.
+    pub alias: Option<String>,
+    /// The stage this one is built on (`FROM <earlier stage>`).
+    pub parent: Option<usize>,
+    /// Its layers end up in the final image: the final stage and its ancestors.
+    pub shipped: bool,
+    pub is_final: bool,
+}
+
+/// The model of a Dockerfile.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub stages: Vec<Stage>,
+    /// `ARG`s before the first FROM: name -> default.
+    pub global_args: HashMap<String, Option<String>>,
+    /// Per instruction: the stage it belongs to (`None` before the first FROM).
+    pub stage_of: Vec<Option<usize>>,
+    /// Per instruction: the absolute WORKDIR in effect when it runs.
+    pub workdir: Vec<String>,
+    pub escape: char,
+}
+
+impl Model {
+    /// Build the model of `tree`.
+    #[must_use]
+    pub fn build(tree: &SyntaxTree) -> Self {
+        let instrs = &tree.instructions;
+        let escape = tree.split.escape;
+        let mut model = Model {
+            stage_of: vec![None; instrs.len()],
+            workdir: vec!["/".to_string(); instrs.len()],
+            escape,
+            ..Model::default()
+        };
+        let mut current: Option<usize> = None;
+        for (i, instr) in instrs.iter().enumerate() {
+            if instr.keyword == Keyword::From {
+                if let Some(s) = current {
+                    model.stages[s].body.end = i;
+                }
+                let index = model.stages.len();
+                let (image, alias) = match &instr.args {
+                    Args::From { image, alias } => {
+                        let resolved = expand::expand(&image.value, escape, &|name| {
+                            model.global_args.get(name).cloned().flatten()
+                        });
+                        (
+                            Some(ImageRef { raw: image.value.clone(), resolved, span: instr.abs(image.span) }),
+                            alias.as_ref().map(|a| a.value.to_ascii_lowercase()),
+                        )
+                    }
+                    _ => (None, None),
+                };
+                let parent = image.as_ref().and_then(|img| {
+                    let name = img.resolved.as_deref().unwrap_or(&img.raw).to_ascii_lowercase();
+                    model.stages.iter().rposition(|s| s.alias.as_deref() == Some(name.as_str()))
+                });
+                model.stages.push(Stage {
+                    index,
+                    from: i,
+                    body: i + 1..instrs.len(),
+                    image,
+                    alias,
+                    parent,
+                    shipped: false,
+                    is_final: false,
+                });
+                current = Some(index);
+            } else if current.is_none() && instr.keyword == Keyword::Arg {
+                if let Args::KeyValues(kvs) = &instr.args {
+                    for kv in kvs {
+                        model.global_args.insert(kv.key.clone(), kv.value.clone());
+                    }
+                }
+            }
+            model.stage_of[i] = current;
+        }
+
+        // shipped stages: the final one and its ancestors
+        if let Some(last) = model.stages.len().checked_sub(1) {
+            model.stages[last].is_final = true;
+            let mut s = Some(last);
+            let mut guard = 0;
+            while let Some(idx) = s {
+                if model.stages[idx].shipped || guard > model.stages.len() {
+                    break;
+                }
+                model.stages[idx].shipped = true;
+                s = model.stages[idx].parent;
+                guard += 1;
+            }
+        }
+
+        // WORKDIR in effect, following stage inheritance
+        let mut final_workdir: Vec<String> = Vec::with_capacity(model.stages.len());
+        for s in 0..model.stages.len() {
+            let stage = &model.stages[s];
+            let mut wd = stage.parent.and_then(|p| final_workdir.get(p).cloned()).unwrap_or_else(|| "/".to_string());
+            let from = stage.from;
+            let body = stage.body.clone();
+            model.workdir[from].clone_from(&wd);
+            for i in body {
+                model.workdir[i].clone_from(&wd);
+                if instrs[i].keyword == Keyword::Workdir {
+                    if let Args::Text(word) = &instrs[i].args {
+                        let value = model.expand_at(tree, i, &word.value).unwrap_or_else(|| word.value.clone());
+                        wd = join_path(&wd, &value);
+                    }
+                }
+            }
+            final_workdir.push(wd);
+        }
+        model
+    }
+
+    /// The stage of instruction `i`.
+    #[must_use]
+    pub fn stage(&self, i: usize) -> Option<&Stage> {
+        self.stage_of.get(i).copied().flatten().and_then(|s| self.stages.get(s))
+    }
+
+    /// The chain of stages from `stage` up through its parents (itself first).
+    pub fn lineage(&self, stage: usize) -> impl Iterator<Item = &Stage> {
+        let mut next = Some(stage);
+        let mut steps = 0;
+        std::iter::from_fn(move || {
+            let s = self.stages.get(next?)?;
+            steps += 1;
+            next = if steps > self.stages.len() { None } else { s.parent };
+            Some(s)
+        })
+    }
+
+    /// The value of variable `name` as seen by instruction `i`: ENV and ARG set earlier in its
+    /// stage or inherited from parent stages; ARG defaults from the global scope when redeclared.
+    #[must_use]
+    pub fn var_at(&self, tree: &SyntaxTree, i: usize, name: &str) -> Option<String> {
+        let mut stage = self.stage_of.get(i).copied().flatten();
+        let mut end = i;
+        let mut steps = 0;
+        while let Some(s) = stage {
+            let st = &self.stages[s];
+            for j in (st.body.start..end.min(st.body.end)).rev() {
+                let instr = &tree.instructions[j];
+                if let Args::KeyValues(kvs) = &instr.args {
+                    if matches!(instr.keyword, Keyword::Env | Keyword::Arg) {
+                        if let Some(kv) = kvs.iter().rev().find(|kv| kv.key == name) {
+                            if instr.keyword == Keyword::Arg && kv.value.is_none() {
+                                return self.global_args.get(name).cloned().flatten();
+                            }
+                            return kv.value.clone();
+                        }
+                    }
+                }
+            }
+            stage = st.parent;
+            end = usize::MAX;
+            steps += 1;
+            if steps > self.stages.len() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Expand variables in `s` as instruction `i` would see them.
+    #[must_use]
+    pub fn expand_at(&self, tree: &SyntaxTree, i: usize, s: &str) -> Option<String> {
+        expand::expand(s, self.escape, &|name| self.var_at(tree, i, name))
+    }
+
+    /// The instruction that sets the final image's process: the last ENTRYPOINT and the last CMD
+    /// of the final stage, else inherited through its parents.
+    #[must_use]
+    pub fn effective(&self, tree: &SyntaxTree, keyword: Keyword) -> Option<usize> {
+        let last = self.stages.len().checked_sub(1)?;
+        self.lineage(last).find_map(|st| st.body.clone().rev().find(|&j| tree.instructions[j].keyword == keyword))
+    }
+
+    /// The instructions of stage `s` (body only).
+    pub fn body<'t>(&self, tree: &'t SyntaxTree, s: usize) -> impl Iterator<Item = (usize, &'t Located)> + 't {
+        let range = self.stages.get(s).map_or(0..0, |st| st.body.clone());
+        range.map(move |j| (j, &tree.instructions[j]))
+    }
+}
+
+/// `base` joined with `path` the way WORKDIR does: absolute paths replace, relative ones append.
+#[must_use]
+pub fn join_path(base: &str, path: &str) -> String {
+    if path.starts_with('/') || is_windows_absolute(path) {
+        return clean(path);
+    }
+    if is_windows_absolute(base) {
+        return format!("{}\\{}", base.trim_end_matches('\\'), path);
+    }
+    clean(&format!("{}/{}", base.trim_end_matches('/'), path))
+}
+
+/// `C:\app`, `C:/app`, `c:`.
+#[must_use]
+pub fn is_windows_absolute(path: &str) -> bool {
+    let b = path.as_bytes();
+    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
+}
+
+/// Clean a unix path: collapse `//`, `.` and `..`.
+#[must_use]
+pub fn clean(path: &str) -> String {
+    if is_windows_absolute(path) {
+        return path.to_string();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Whether a form runs through a shell (`/bin/sh -c`).
+#[must_use]
+pub fn is_shell_form(form: &Form) -> bool {
+    matches!(form, Form::Shell(_))
+}
+
+/// A COPY or ADD of the build-context root (`.` or `./` among its sources, not `--from`).
+#[must_use]
+pub fn is_broad_copy(instr: &Instruction) -> bool {
+    if !matches!(instr.keyword, Keyword::Copy | Keyword::Add) || instr.flag("from").is_some() {
+        return false;
+    }
+    let Args::Copy { sources, .. } = &instr.args else { return false };
+    sources.iter().any(|s| matches!(s.value.as_str(), "." | "./" | "./." | "/" ))
+}
+
+/// The targets of `RUN --mount=type=cache,...` mounts.
+#[must_use]
+pub fn cache_mounts(instr: &Instruction) -> Vec<String> {
+    instr
+        .flags
+        .iter()
+        .filter(|f| f.name == "mount")
+        .filter_map(|f| {
+            let value = f.value.as_deref()?;
+            let mut is_cache = false;
+            let mut target = None;
+            for part in value.split(',') {
+                let (k, v) = part.split_once('=').unwrap_or((part, ""));
+                match k.trim() {
+                    "type" => is_cache = v.trim() == "cache",
+                    "target" | "dst" | "destination" => target = Some(v.trim().trim_end_matches('/').to_string()),
+                    _ => {}
+                }
+            }
+            if is_cache { target } else { None }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    #[test]
+    fn stages_and_shipping() {
+        let text = "ARG V=3.12\nFROM python:${V}-slim AS base\nRUN x\nFROM base AS dev\nFROM golang AS tools\nFROM base\nWORKDIR app\nRUN y\n";
+        let tree = parse(text);
+        let m = Model::build(&tree);
+        assert_eq!(m.stages.len(), 4);
+        assert_eq!(m.stages[0].image.as_ref().and_then(|i| i.resolved.clone()).as_deref(), Some("python:3.12-slim"));
+        let shipped: Vec<bool> = m.stages.iter().map(|s| s.shipped).collect();
+        assert_eq!(shipped, [true, false, false, true]);
+        assert_eq!(m.stages[3].parent, Some(0));
+        assert_eq!(m.workdir[7], "/app");
+    }
+
+    #[test]
+    fn image_parts() {
+        let img = |s: &str| ImageRef { raw: s.into(), resolved: Some(s.into()), span: Span::default() };
+        assert_eq!(img("mcr.microsoft.com/dotnet/sdk:8.0").path().as_deref(), Some("dotnet/sdk"));
+        assert_eq!(img("localhost:5000/app").tag(), None);
+        assert_eq!(img("docker.io/library/golang:1.22@sha256:ab").tag().as_deref(), Some("1.22"));
+        assert_eq!(img("golang@sha256:ab").digest().as_deref(), Some("sha256:ab"));
+    }
+
+    #[test]
+    fn vars_follow_scope() {
+        let text = "ARG MIX_ENV=prod\nFROM a\nARG MIX_ENV\nENV X=${MIX_ENV}\nRUN echo\n";
+        let tree = parse(text);
+        let m = Model::build(&tree);
+        assert_eq!(m.var_at(&tree, 4, "X").and_then(|x| m.expand_at(&tree, 3, &x)).as_deref(), Some("prod"));
+    }
+}

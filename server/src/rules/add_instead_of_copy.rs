@@ -1,0 +1,70 @@
+use super::{declare_rule, Analysis, Diagnostic};
+use crate::syntax::instruction::{Args, Instruction, Keyword};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds `ADD` instructions whose sources are all local files or folders and none is a tar
+    /// archive. `ADD` of a URL, a git repository or a local archive (which it extracts) is fine.
+    ///
+    /// ## Why is this bad?
+    /// `ADD` has surprising extra behaviour (auto-extraction, remote fetches); `COPY` says what
+    /// it does and nothing more.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// ADD . /app
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// COPY . /app
+    /// ```
+    ///
+    /// Equivalent: hadolint DL3020.
+    pub struct AddInsteadOfCopy {
+        id: "add-instead-of-copy",
+        severity: Warning,
+        summary: "ADD of local files where COPY does the same",
+        hadolint: ["DL3020"],
+        buildkit: [],
+    }
+}
+
+const ARCHIVES: &[&str] = &[
+    ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.lz", ".tar.lzma",
+];
+
+fn is_local_plain(source: &str) -> bool {
+    let lower = source.to_ascii_lowercase();
+    !(lower.contains("://")
+        || lower.starts_with("git@")
+        || lower.ends_with(".git")
+        || lower.contains(".git#")
+        || source.contains('$')
+        || ARCHIVES.iter().any(|ext| lower.ends_with(ext)))
+}
+
+fn local_add(instr: &Instruction) -> bool {
+    if instr.keyword != Keyword::Add || instr.flag("checksum").is_some() || instr.flag("keep-git-dir").is_some() {
+        return false;
+    }
+    let Args::Copy { sources, .. } = &instr.args else { return false };
+    sources.iter().all(|s| is_local_plain(&s.value))
+}
+
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for located in &cx.tree.instructions {
+        let inner = match &located.args {
+            Args::Onbuild(inner) => inner.as_ref(),
+            _ => &located.parsed,
+        };
+        if !local_add(inner) {
+            continue;
+        }
+        out.push(Diagnostic::new(
+            &META,
+            located.abs(inner.keyword_span),
+            "ADD of local files behaves like COPY plus hidden extraction and URL fetching; use COPY so the instruction does only what it says",
+        ));
+    }
+}

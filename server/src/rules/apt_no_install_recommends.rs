@@ -1,0 +1,80 @@
+use super::{declare_rule, Analysis, Diagnostic};
+use crate::model::commands::{pkg_command, PkgAction, PkgManager};
+use crate::syntax::instruction::Keyword;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds `apt-get install` / `apt install` without `--no-install-recommends` (or
+    /// `-o APT::Install-Recommends=false`) in the stages that ship in the final image. An
+    /// earlier `RUN` that turns recommends off in apt's configuration counts too.
+    ///
+    /// ## Why is this bad?
+    /// apt also installs every "recommended" package: often tens to hundreds of megabytes of
+    /// documentation, X libraries and tools the application never uses.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// RUN apt-get update && apt-get install -y --no-install-recommends curl \
+    ///     && rm -rf /var/lib/apt/lists/*
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Dropping recommends can remove something the build relied on: `gcc` recommends
+    /// `libc6-dev`, without which C extensions fail to compile. Add such packages explicitly.
+    ///
+    /// Equivalent: hadolint DL3015.
+    pub struct AptNoInstallRecommends {
+        id: "apt-no-install-recommends",
+        severity: Warning,
+        summary: "apt-get install without --no-install-recommends",
+        hadolint: ["DL3015"],
+        buildkit: [],
+    }
+}
+
+fn disables_recommends(arg: &str) -> bool {
+    let a = arg.to_ascii_lowercase();
+    a == "--no-install-recommends"
+        || (a.contains("apt::install-recommends") && (a.ends_with("=false") || a.ends_with("=0") || a.ends_with("=no")))
+}
+
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for stage in cx.model.stages.iter().filter(|s| s.shipped) {
+        for i in stage.body.clone() {
+            let located = cx.instr(i);
+            if located.keyword != Keyword::Run {
+                continue;
+            }
+            let offending = located.commands().find(|cmd| {
+                matches!(cmd.program(), Some("apt-get" | "apt"))
+                    && pkg_command(cmd).is_some_and(|p| p.manager == PkgManager::Apt && p.action == PkgAction::Install)
+                    && !cmd.args().iter().any(|a| disables_recommends(&a.value))
+            });
+            let Some(cmd) = offending else { continue };
+            if configured_off(cx, i) {
+                continue;
+            }
+            out.push(Diagnostic::new(
+                &META,
+                cx.range_on(i, located.abs(cmd.span)),
+                "apt installs recommended packages too, often hundreds of MB the image never uses; add `--no-install-recommends` (and name any package the build needs explicitly)",
+            ));
+        }
+    }
+}
+
+/// An earlier RUN of this stage or its ancestors wrote `APT::Install-Recommends "false"`.
+fn configured_off(cx: &Analysis<'_>, i: usize) -> bool {
+    let Some(stage) = cx.model.stage(i) else { return false };
+    cx.model.lineage(stage.index).any(|st| {
+        st.body.clone().filter(|&j| j < i).any(|j| {
+            let text = cx.instr(j).span().of(cx.text).to_ascii_lowercase();
+            text.contains("apt::install-recommends") && (text.contains("\"0\"") || text.contains("\"false\""))
+        })
+    })
+}

@@ -1,0 +1,73 @@
+use super::{declare_rule, Analysis, Diagnostic};
+use crate::model::commands::{pkg_command, PkgAction, PkgManager};
+use crate::syntax::instruction::Keyword;
+use crate::syntax::Located;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a `RUN` that only updates the package index (`apt-get update`, `apk update`) while
+    /// a later `RUN` in the same stage installs packages.
+    ///
+    /// ## Why is this bad?
+    /// The update layer is cached on its own: when the install line changes months later, it
+    /// runs against the stale cached index and fails or installs outdated packages.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// RUN apt-get update
+    /// RUN apt-get install -y --no-install-recommends curl
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// RUN apt-get update && apt-get install -y --no-install-recommends curl \
+    ///     && rm -rf /var/lib/apt/lists/*
+    /// ```
+    pub struct AptUpdateAlone {
+        id: "apt-update-alone",
+        severity: Warning,
+        summary: "Package index update in its own RUN, apart from the install",
+        hadolint: [],
+        buildkit: [],
+    }
+}
+
+fn actions(located: &Located, manager: PkgManager, action: PkgAction) -> bool {
+    located.commands().any(|c| pkg_command(c).is_some_and(|p| p.manager == manager && p.action == action))
+}
+
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for stage in &cx.model.stages {
+        for i in stage.body.clone() {
+            let located = cx.instr(i);
+            if located.keyword != Keyword::Run {
+                continue;
+            }
+            for manager in [PkgManager::Apt, PkgManager::Apk] {
+                let update = located.commands().find(|c| {
+                    pkg_command(c).is_some_and(|p| p.manager == manager && p.action == PkgAction::Update)
+                });
+                let Some(update) = update else { continue };
+                if actions(located, manager, PkgAction::Install) {
+                    continue;
+                }
+                let later = (i + 1..stage.body.end).find(|&j| {
+                    let l = cx.instr(j);
+                    l.keyword == Keyword::Run && actions(l, manager, PkgAction::Install)
+                });
+                let Some(j) = later else { continue };
+                out.push(
+                    Diagnostic::new(
+                        &META,
+                        cx.range_on(i, located.abs(update.span)),
+                        format!(
+                            "this index update is cached apart from the install on line {}, which will one day run against a stale index; update and install in the same RUN",
+                            cx.line_of(cx.instr(j).offset) + 1
+                        ),
+                    )
+                    .related(cx.instr(j).keyword_span(), "the install that should share the update's RUN"),
+                );
+            }
+        }
+    }
+}

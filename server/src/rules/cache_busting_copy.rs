@@ -1,0 +1,170 @@
+use super::{declare_rule, Analysis, Diagnostic};
+use crate::model::commands::{install_step, Ecosystem, InstallStep};
+use crate::model::{is_broad_copy, join_path};
+use crate::syntax::instruction::{Args, Instruction};
+use crate::syntax::shell::Command;
+use crate::syntax::Span;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a broad `COPY`/`ADD` of the build context (`COPY . /app`) that comes before a
+    /// dependency install in the same stage (`pip install -r requirements.txt`, `npm ci`,
+    /// `go mod download`, `bundle install`, `cargo build`, `mvn package`, `dotnet publish`...),
+    /// when no install of that ecosystem ran before the copy.
+    ///
+    /// ## Why is this bad?
+    /// Docker's layer cache is positional: once a layer changes, every later layer is rebuilt.
+    /// The install only needs the manifests, but it now sits behind a layer that changes with
+    /// every source edit, so every edit re-downloads and rebuilds all dependencies.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// WORKDIR /app
+    /// COPY . .
+    /// RUN pip install --no-cache-dir -r requirements.txt
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// WORKDIR /app
+    /// COPY requirements.txt .
+    /// RUN pip install --no-cache-dir -r requirements.txt
+    /// COPY . .
+    /// ```
+    ///
+    /// Not findings: an install that needs the whole tree and has no manifest-only form
+    /// (`pip install .`), vendored Go modules (`-mod=vendor`), and a project build after its
+    /// dependencies were installed from the manifests earlier in the stage (`uv sync` after
+    /// `uv sync --no-install-project`, `go build` after `go mod download`, `cargo build` after
+    /// `cargo chef cook`, `dotnet publish --no-restore` after `dotnet restore`). `ONBUILD`
+    /// triggers are checked in the order they run in the child build. The stage may be a
+    /// builder stage: this rule is about build time, not image size.
+    pub struct CacheBustingCopy {
+        id: "cache-busting-copy",
+        severity: Warning,
+        summary: "COPY of the whole context before a dependency install: every source edit re-runs the install",
+        hadolint: [],
+        buildkit: [],
+    }
+}
+
+/// An install seen in the stage: ecosystem and the absolute paths of the files it named.
+struct Installed {
+    ecosystem: Ecosystem,
+    files: Vec<String>,
+}
+
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for stage in &cx.model.stages {
+        let body: Vec<(usize, &Instruction)> = stage.body.clone().map(|i| (i, &*cx.instr(i).parsed)).collect();
+        check_sequence(cx, &body, out);
+        let triggers: Vec<(usize, &Instruction)> = stage
+            .body
+            .clone()
+            .filter_map(|i| match &cx.instr(i).args {
+                Args::Onbuild(inner) => Some((i, inner.as_ref())),
+                _ => None,
+            })
+            .collect();
+        check_sequence(cx, &triggers, out);
+    }
+}
+
+/// Check a sequence of instructions (a stage body, or its ONBUILD triggers) in run order.
+fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Vec<Diagnostic>) {
+    let mut installed: Vec<Installed> = Vec::new();
+    for (pos, &(i, instr)) in seq.iter().enumerate() {
+        if is_broad_copy(instr) {
+            if let Some((j, cmd, step)) = first_uncovered_install(cx, &seq[pos + 1..], &installed) {
+                out.push(report(cx, i, instr, j, cmd, &step));
+            }
+        }
+        for cmd in instr.commands() {
+            if let Some(step) = install_step(cmd) {
+                installed.push(Installed { ecosystem: step.ecosystem, files: absolute_files(cx, i, &step) });
+            }
+        }
+    }
+}
+
+fn absolute_files(cx: &Analysis<'_>, i: usize, step: &InstallStep) -> Vec<String> {
+    let wd = cx.model.workdir.get(i).map_or("/", String::as_str);
+    step.files.iter().map(|f| join_path(wd, f)).collect()
+}
+
+/// The first install after the copy whose dependencies were not installed before it.
+fn first_uncovered_install<'i>(
+    cx: &Analysis<'_>,
+    after: &[(usize, &'i Instruction)],
+    installed: &[Installed],
+) -> Option<(usize, &'i Command, InstallStep)> {
+    for &(j, instr) in after {
+        for cmd in instr.commands() {
+            let Some(step) = install_step(cmd) else { continue };
+            let files = absolute_files(cx, j, &step);
+            let covered = installed
+                .iter()
+                .any(|done| done.ecosystem == step.ecosystem && files.iter().all(|f| done.files.contains(f)));
+            if !covered {
+                return Some((j, cmd, step));
+            }
+        }
+    }
+    None
+}
+
+/// The manifest files to copy first, by name, looked up in the build context when known.
+#[must_use]
+pub fn manifest_names(cx: &Analysis<'_>, step: &InstallStep) -> Vec<String> {
+    let mut names: Vec<String> = step.files.clone();
+    for (k, group) in step.ecosystem.manifests().iter().enumerate() {
+        let found = group.iter().find(|name| cx.context.exists(name) == Some(true));
+        match found {
+            Some(name) => names.push((*name).to_string()),
+            // the main manifest is always needed; lock files only when the project has one
+            // (or when the context is unknown)
+            None if k == 0 || cx.context.exists(group[0]).is_none() => names.push(group[0].to_string()),
+            None => {}
+        }
+    }
+    if names.is_empty() {
+        names.push(match step.ecosystem {
+            Ecosystem::Dotnet => "*.csproj".to_string(),
+            other => format!("the {} manifest", other.name()),
+        });
+    }
+    names
+}
+
+fn report(cx: &Analysis<'_>, i: usize, copy: &Instruction, j: usize, cmd: &Command, step: &InstallStep) -> Diagnostic {
+    let located = cx.instr(i);
+    // for ONBUILD the subject is the inner COPY
+    let span = Span::new(located.abs(copy.keyword_span).start, located.abs(copy.args_span).end);
+    let span = cx.range_on(i, span);
+    let install = cx.instr(j).abs(cmd.span);
+    let install_text = one_line(install.of(cx.text));
+    let line = cx.line_of(install.start) + 1;
+    let names = manifest_names(cx, step);
+    let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ");
+    Diagnostic::new(
+        &META,
+        span,
+        format!(
+            "copying the whole context before `{install_text}` (line {line}) makes every source edit re-run the dependency install; copy {list} first, install, then copy the rest"
+        ),
+    )
+    .related(install, format!("this install re-runs whenever any file in the context changes; it only needs {list}"))
+}
+
+/// The command's text on one line, shortened for a message.
+fn one_line(s: &str) -> String {
+    let joined: String = s.split_whitespace().filter(|w| *w != "\\" && *w != "`").collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > 60 {
+        let cut: String = joined.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        joined
+    }
+}

@@ -1,0 +1,166 @@
+//! User configuration: per-rule severity or `off`, from `.layerwise.toml`, the CLI
+//! (`--select`/`--ignore`) and LSP settings (`layerwise.rules`).
+//!
+//! ```toml
+//! # .layerwise.toml
+//! [rules]
+//! consecutive-run = "off"
+//! pip-no-cache-dir = "error"
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{RuleMeta, Severity, RULES};
+
+/// A rule's configured level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Off,
+    Severity(Severity),
+}
+
+impl Level {
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "off" | "none" | "ignore" | "false" => Some(Self::Off),
+            other => Severity::parse(other).map(Self::Severity),
+        }
+    }
+}
+
+/// Which rules run and at what severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    levels: HashMap<String, Level>,
+    /// When set, only these rules run.
+    select: Option<Vec<String>>,
+}
+
+/// A problem in a configuration source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub message: String,
+}
+
+impl Config {
+    /// The severity rule `meta` runs at, or `None` when it is off.
+    #[must_use]
+    pub fn severity(&self, meta: &RuleMeta) -> Option<Severity> {
+        if let Some(select) = &self.select {
+            if !select.iter().any(|s| s == meta.id) {
+                return None;
+            }
+        }
+        match self.levels.get(meta.id) {
+            Some(Level::Off) => None,
+            Some(Level::Severity(s)) => Some(*s),
+            None => Some(meta.severity),
+        }
+    }
+
+    /// Set a rule's level. Unknown rule ids are an error.
+    ///
+    /// # Errors
+    /// When `id` names no rule.
+    pub fn set(&mut self, id: &str, level: Level) -> Result<(), ConfigError> {
+        check_id(id)?;
+        self.levels.insert(id.to_string(), level);
+        Ok(())
+    }
+
+    /// Run only these rules (`--select`).
+    ///
+    /// # Errors
+    /// When an id names no rule.
+    pub fn select(&mut self, ids: &[String]) -> Result<(), ConfigError> {
+        for id in ids {
+            check_id(id)?;
+        }
+        self.select.get_or_insert_with(Vec::new).extend(ids.iter().cloned());
+        Ok(())
+    }
+
+    /// Parse `.layerwise.toml` text.
+    ///
+    /// # Errors
+    /// On invalid TOML, unknown rule ids or unknown levels, with the reason.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let value: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError { message: e.to_string() })?;
+        let mut config = Config::default();
+        for (key, item) in &value {
+            if key != "rules" {
+                return Err(ConfigError { message: format!("unknown section `{key}`; expected `[rules]`") });
+            }
+            let Some(rules) = item.as_table() else {
+                return Err(ConfigError { message: "`rules` must be a table of `rule-id = \"level\"`".into() });
+            };
+            for (id, level) in rules {
+                let Some(level) = level.as_str().and_then(Level::parse) else {
+                    return Err(ConfigError {
+                        message: format!("rule `{id}`: level must be one of \"error\", \"warning\", \"info\", \"hint\", \"off\""),
+                    });
+                };
+                config.set(id, level)?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// Apply LSP settings (`{"rules": {"id": "warning" | "off", ...}}`); unknown entries are
+    /// returned as messages and otherwise ignored.
+    pub fn apply_json(&mut self, settings: &serde_json::Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        let Some(rules) = settings.get("rules").and_then(serde_json::Value::as_object) else {
+            return problems;
+        };
+        for (id, level) in rules {
+            match level.as_str().and_then(Level::parse) {
+                Some(level) => {
+                    if let Err(e) = self.set(id, level) {
+                        problems.push(e.message);
+                    }
+                }
+                None => problems.push(format!("rule `{id}`: unknown level {level}")),
+            }
+        }
+        problems
+    }
+
+    /// Overlay `other` on this config (later sources win).
+    pub fn merge(&mut self, other: &Config) {
+        self.levels.extend(other.levels.iter().map(|(k, v)| (k.clone(), *v)));
+        if let Some(sel) = &other.select {
+            self.select.get_or_insert_with(Vec::new).extend(sel.iter().cloned());
+        }
+    }
+}
+
+fn check_id(id: &str) -> Result<(), ConfigError> {
+    if RULES.iter().any(|r| r.meta().id == id) {
+        Ok(())
+    } else {
+        Err(ConfigError { message: format!("unknown rule `{id}`; `layerwise rules` lists them") })
+    }
+}
+
+/// The nearest `.layerwise.toml` in `start` or its ancestors.
+#[must_use]
+pub fn find_config_file(start: &Path) -> Option<PathBuf> {
+    start.ancestors().map(|dir| dir.join(".layerwise.toml")).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_levels() {
+        let c = Config::from_toml("[rules]\nconsecutive-run = \"off\"\npip-no-cache-dir = \"error\"\n").unwrap();
+        assert_eq!(c.severity(super::super::rule("consecutive-run").unwrap()), None);
+        assert_eq!(c.severity(super::super::rule("pip-no-cache-dir").unwrap()), Some(Severity::Error));
+        assert!(Config::from_toml("[rules]\nno-such-rule = \"off\"").is_err());
+        assert!(Config::from_toml("[rules]\nconsecutive-run = \"loud\"").is_err());
+    }
+}

@@ -1,0 +1,43 @@
+use super::{declare_rule, Analysis, Diagnostic};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds `RUN`, `CMD`, `ENTRYPOINT`, `COPY` and `ADD` arguments written as a JSON array that
+    /// is not valid JSON: single quotes, a missing comma, a missing `]`.
+    ///
+    /// ## Why is this bad?
+    /// Docker does not reject it: it silently runs the text through `/bin/sh -c` (or splits it
+    /// on spaces for `COPY`), so `CMD ['node', 'app.js']` fails at run time with
+    /// `/bin/sh: [node,: not found`.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// CMD ['node', 'app.js']
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// CMD ["node", "app.js"]
+    /// ```
+    pub struct InvalidExecForm {
+        id: "invalid-exec-form",
+        severity: Error,
+        summary: "A JSON exec form that is not valid JSON runs as a shell string",
+        hadolint: [],
+        buildkit: [],
+    }
+}
+
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for located in &cx.tree.instructions {
+        let Some(problem) = &located.broken_json else { continue };
+        out.push(Diagnostic::new(
+            &META,
+            located.abs(problem.span),
+            format!(
+                "{}: Docker will run this as a plain string, not as the command you listed; write a JSON array with double quotes, e.g. [\"node\", \"app.js\"]",
+                problem.message
+            ),
+        ));
+    }
+}

@@ -1,0 +1,66 @@
+use super::{declare_rule, Analysis, Diagnostic};
+use crate::syntax::instruction::Keyword;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports what BuildKit would reject when it parses the Dockerfile: unknown instructions,
+    /// missing or extra arguments (`FROM` with no image, `COPY` with one path, `ENV` without a
+    /// value), unknown or malformed flags (`COPY --form=build`), invalid ports and durations,
+    /// unterminated heredocs, instructions other than `ARG` before the first `FROM`, duplicate
+    /// stage names and bad parser directives.
+    ///
+    /// ## Why is this bad?
+    /// The build fails at this line. Each problem is reported once, at its exact position, and
+    /// every other instruction is still analysed.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// COP . /app
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// COPY . /app
+    /// ```
+    pub struct Syntax {
+        id: "syntax",
+        severity: Error,
+        summary: "The Dockerfile does not parse: BuildKit would reject this instruction",
+        hadolint: [],
+        buildkit: [],
+    }
+}
+
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for error in cx.tree.errors() {
+        out.push(Diagnostic::new(&META, error.span, error.message));
+    }
+    let instrs = &cx.tree.instructions;
+    let first_from = instrs.iter().position(|i| i.keyword == Keyword::From);
+    for located in instrs.iter().take(first_from.unwrap_or(instrs.len())) {
+        if matches!(located.keyword, Keyword::Arg | Keyword::Unknown) {
+            continue;
+        }
+        let message = if first_from.is_some() {
+            format!("{} before the first FROM: only ARG may come before FROM", located.keyword.name())
+        } else {
+            format!("{} outside a build stage: start the file with `FROM <image>`", located.keyword.name())
+        };
+        out.push(Diagnostic::new(&META, located.keyword_span(), message));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for stage in &cx.model.stages {
+        let Some(alias) = stage.alias.as_deref() else { continue };
+        if seen.contains(&alias) {
+            let from = cx.instr(stage.from);
+            let span = match &from.args {
+                crate::syntax::instruction::Args::From { alias: Some(a), .. } => from.abs(a.span),
+                _ => from.keyword_span(),
+            };
+            out.push(Diagnostic::new(&META, span, format!("duplicate stage name `{alias}`: give each stage its own name")));
+        }
+        seen.push(alias);
+    }
+}
