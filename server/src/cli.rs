@@ -73,25 +73,8 @@ fn list_rules() -> ExitCode {
 fn rule_doc(args: &[String]) -> Result<ExitCode, Fail> {
     let [id] = args else { return Err(Fail("usage: layerwise rule ID (see `layerwise rules`)".into())) };
     let meta = rules::rule(id).ok_or_else(|| Fail(format!("unknown rule `{id}`; `layerwise rules` lists them")))?;
-    print!("{}", render_rule_doc(meta));
+    print!("{}", rules::docs::rule_markdown(meta));
     Ok(ExitCode::SUCCESS)
-}
-
-/// A rule's documentation as Markdown: title, metadata, doc comment.
-#[must_use]
-pub fn render_rule_doc(meta: &rules::RuleMeta) -> String {
-    let mut out = format!("# {}\n\n{}\n\nDefault severity: {}.\n", meta.id, meta.summary, meta.severity.as_str());
-    if !meta.hadolint.is_empty() || !meta.buildkit.is_empty() {
-        let mut eq: Vec<String> = meta.hadolint.iter().map(|h| format!("hadolint `{h}`")).collect();
-        eq.extend(meta.buildkit.iter().map(|b| format!("BuildKit `{b}`")));
-        let _ = writeln!(out, "Suppressed by: {}.", eq.join(", "));
-    }
-    out.push('\n');
-    for line in meta.doc.lines() {
-        out.push_str(line.strip_prefix(' ').unwrap_or(line));
-        out.push('\n');
-    }
-    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,7 +274,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
                 walk(&entry.path(), out);
             }
         } else if is_dockerfile_name(&name) {
-            out.push(entry.path());
+            let path = entry.path();
+            // `./Dockerfile` reads better as `Dockerfile`
+            out.push(path.strip_prefix(".").map_or_else(|_| path.clone(), Path::to_path_buf));
         }
     }
 }

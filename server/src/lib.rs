@@ -3,6 +3,9 @@
 //! Data flows one way: [`text`] -> [`syntax`] -> [`model`] -> [`rules`] -> `lsp` / [`cli`].
 //! See `server/ARCHITECTURE.md` for the code map and the invariants.
 
+#![deny(clippy::print_stdout)]
+
+#[allow(clippy::print_stdout)]
 pub mod cli;
 pub mod lsp;
 pub mod model;

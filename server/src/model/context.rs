@@ -109,7 +109,7 @@ impl FsContext {
                         return Some((true, DockerIgnore::parse(&text)));
                     }
                 }
-                Some((false, DockerIgnore::default()))
+                Some((false, DockerIgnore::parse("")))
             })
             .as_ref()
     }

@@ -13,6 +13,7 @@ mod cache_busting_copy;
 pub mod config;
 mod consecutive_run;
 mod dev_server_flag;
+pub mod docs;
 mod invalid_exec_form;
 mod missing_dockerignore;
 mod pip_no_cache_dir;
