@@ -9,7 +9,11 @@ use serde_json::Value;
 /// A fresh folder with the given files.
 fn project(files: &[(&str, &[u8])]) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("layerwise-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let dir = std::env::temp_dir().join(format!(
+        "layerwise-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     for (name, content) in files {
@@ -22,17 +26,32 @@ fn project(files: &[(&str, &[u8])]) -> PathBuf {
 
 /// Run `layerwise ARGS` in `dir`: (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_layerwise")).args(args).current_dir(dir).output().expect("runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_layerwise"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn json(stdout: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(stdout).expect("JSON output").as_array().expect("array").clone()
+    serde_json::from_str::<Value>(stdout)
+        .expect("JSON output")
+        .as_array()
+        .expect("array")
+        .clone()
 }
 
 #[test]
 fn broken_dockerfile_gives_a_located_syntax_error_and_exit_1() {
-    let dir = project(&[("Dockerfile", b"FROM alpine:3.19\nCOP . /app\n"), (".dockerignore", b".git\n")]);
+    let dir = project(&[
+        ("Dockerfile", b"FROM alpine:3.19\nCOP . /app\n"),
+        (".dockerignore", b".git\n"),
+    ]);
     let (code, out, err) = run(&dir, &["check"]);
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(out, "Dockerfile:2:1: syntax unknown instruction `COP`; did you mean `COPY`?\n1 problem in 1 file\n");
@@ -41,15 +60,43 @@ fn broken_dockerfile_gives_a_located_syntax_error_and_exit_1() {
 
 #[test]
 fn json_output_is_the_documented_contract() {
-    let dir = project(&[("Dockerfile", b"FROM python:3.12-slim\nWORKDIR app\n"), (".dockerignore", b"")]);
+    let dir = project(&[
+        ("Dockerfile", b"FROM python:3.12-slim\nWORKDIR app\n"),
+        (".dockerignore", b""),
+    ]);
     let (code, out, _) = run(&dir, &["check", "--format", "json", "Dockerfile"]);
     assert_eq!(code, 1);
     let items = json(&out);
     assert_eq!(items.len(), 1);
     let d = &items[0];
-    let keys: Vec<&str> = d.as_object().expect("object").keys().map(String::as_str).collect();
-    assert_eq!(keys, ["file", "rule", "severity", "line", "column", "end_line", "end_column", "message"]);
-    assert_eq!((d["rule"].as_str(), d["line"].as_u64(), d["column"].as_u64(), d["end_column"].as_u64()), (Some("relative-workdir"), Some(2), Some(9), Some(12)));
+    let keys: Vec<&str> = d
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "file",
+            "rule",
+            "severity",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "message"
+        ]
+    );
+    assert_eq!(
+        (
+            d["rule"].as_str(),
+            d["line"].as_u64(),
+            d["column"].as_u64(),
+            d["end_column"].as_u64()
+        ),
+        (Some("relative-workdir"), Some(2), Some(9), Some(12))
+    );
 }
 
 #[test]
@@ -59,7 +106,10 @@ fn clean_file_exits_0() {
         (".dockerignore", b".git\n"),
     ]);
     let (code, out, err) = run(&dir, &["check"]);
-    assert_eq!((code, out.as_str(), err.as_str()), (0, "0 problems in 1 file\n", ""));
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (0, "0 problems in 1 file\n", "")
+    );
 }
 
 #[test]
@@ -72,19 +122,31 @@ fn folders_are_searched_and_dockerignore_files_are_not_dockerfiles() {
     ]);
     let (code, out, _) = run(&dir, &["check", "--format", "json"]);
     assert_eq!(code, 1);
-    let files: Vec<String> = json(&out).iter().map(|d| d["file"].as_str().unwrap_or("").replace('\\', "/")).collect();
+    let files: Vec<String> = json(&out)
+        .iter()
+        .map(|d| d["file"].as_str().unwrap_or("").replace('\\', "/"))
+        .collect();
     assert_eq!(files, ["svc/Dockerfile.prod"]);
 }
 
 #[test]
 fn usage_and_io_errors_exit_2_with_the_reason() {
-    let dir = project(&[("bad.Dockerfile", b"FROM alpine\nRUN echo \xff\xfe\n"), ("empty/.keep", b"")]);
+    let dir = project(&[
+        ("bad.Dockerfile", b"FROM alpine\nRUN echo \xff\xfe\n"),
+        ("empty/.keep", b""),
+    ]);
     let cases: &[(&[&str], &str)] = &[
-        (&["check", "bad.Dockerfile"], "bad.Dockerfile:2:10: not valid UTF-8"),
+        (
+            &["check", "bad.Dockerfile"],
+            "bad.Dockerfile:2:10: not valid UTF-8",
+        ),
         (&["check", "missing"], "missing:"),
         (&["check", "empty"], "no Dockerfile found"),
         (&["check", "--format", "xml"], "unknown format `xml`"),
-        (&["check", "--select", "no-such-rule"], "unknown rule `no-such-rule`"),
+        (
+            &["check", "--select", "no-such-rule"],
+            "unknown rule `no-such-rule`",
+        ),
         (&["check", "--bogus"], "unknown option `--bogus`"),
         (&["frobnicate"], "unknown command `frobnicate`"),
         (&["rule", "nope"], "unknown rule `nope`"),
@@ -104,21 +166,44 @@ fn select_ignore_and_config_file() {
     let rules = |args: &[&str]| -> Vec<String> {
         let mut full = vec!["check", "--format", "json"];
         full.extend_from_slice(args);
-        json(&run(&dir, &full).1).iter().map(|d| d["rule"].as_str().unwrap_or("").to_string()).collect()
+        json(&run(&dir, &full).1)
+            .iter()
+            .map(|d| d["rule"].as_str().unwrap_or("").to_string())
+            .collect()
     };
     assert_eq!(rules(&[]), ["unpinned-base-image", "relative-workdir"]);
-    assert_eq!(rules(&["--select", "relative-workdir"]), ["relative-workdir"]);
-    assert_eq!(rules(&["--ignore", "relative-workdir"]), ["unpinned-base-image"]);
-    std::fs::write(dir.join(".layerwise.toml"), "[rules]\nunpinned-base-image = \"off\"\nrelative-workdir = \"info\"\n").expect("write");
+    assert_eq!(
+        rules(&["--select", "relative-workdir"]),
+        ["relative-workdir"]
+    );
+    assert_eq!(
+        rules(&["--ignore", "relative-workdir"]),
+        ["unpinned-base-image"]
+    );
+    std::fs::write(
+        dir.join(".layerwise.toml"),
+        "[rules]\nunpinned-base-image = \"off\"\nrelative-workdir = \"info\"\n",
+    )
+    .expect("write");
     let (code, out, _) = run(&dir, &["check", "--format", "json"]);
     let items = json(&out);
     assert_eq!(items.len(), 1);
-    assert_eq!((items[0]["rule"].as_str(), items[0]["severity"].as_str()), (Some("relative-workdir"), Some("info")));
+    assert_eq!(
+        (items[0]["rule"].as_str(), items[0]["severity"].as_str()),
+        (Some("relative-workdir"), Some("info"))
+    );
     assert_eq!(code, 0, "info findings do not fail the check");
-    std::fs::write(dir.join(".layerwise.toml"), "[rules]\nrelative-workdir = \"loud\"\n").expect("write");
+    std::fs::write(
+        dir.join(".layerwise.toml"),
+        "[rules]\nrelative-workdir = \"loud\"\n",
+    )
+    .expect("write");
     let (code, _, err) = run(&dir, &["check"]);
     assert_eq!(code, 2);
-    assert!(err.contains(".layerwise.toml") && err.contains("level must be one of"), "{err}");
+    assert!(
+        err.contains(".layerwise.toml") && err.contains("level must be one of"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -131,9 +216,22 @@ fn suppression_comments() {
         (".dockerignore", b""),
     ]);
     let (_, out, _) = run(&dir, &["check", "--format", "json"]);
-    let got: Vec<(String, u64)> =
-        json(&out).iter().map(|d| (d["rule"].as_str().unwrap_or("").to_string(), d["line"].as_u64().unwrap_or(0))).collect();
-    assert_eq!(got, [("unpinned-base-image".to_string(), 2), ("add-instead-of-copy".to_string(), 11)]);
+    let got: Vec<(String, u64)> = json(&out)
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("unpinned-base-image".to_string(), 2),
+            ("add-instead-of-copy".to_string(), 11)
+        ]
+    );
 }
 
 #[test]
@@ -145,7 +243,10 @@ fn sarif_is_valid_and_names_rules() {
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "unpinned-base-image");
-    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
 }
 
 #[test]
@@ -157,5 +258,8 @@ fn rules_and_rule_docs() {
     assert!(out.lines().any(|l| l.starts_with("cache-busting-copy ")));
     let (code, out, _) = run(&dir, &["rule", "cache-busting-copy"]);
     assert_eq!(code, 0);
-    assert!(out.starts_with("# cache-busting-copy\n") && out.contains("## Why is this bad?"), "{out}");
+    assert!(
+        out.starts_with("# cache-busting-copy\n") && out.contains("## Why is this bad?"),
+        "{out}"
+    );
 }

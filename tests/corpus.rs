@@ -38,7 +38,10 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
         .filter(|p| {
             p.is_dir()
                 && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    n.len() > 3 && n.as_bytes()[0].is_ascii_digit() && n.as_bytes()[1].is_ascii_digit() && n.as_bytes()[2] == b'-'
+                    n.len() > 3
+                        && n.as_bytes()[0].is_ascii_digit()
+                        && n.as_bytes()[1].is_ascii_digit()
+                        && n.as_bytes()[2] == b'-'
                 })
         })
         .collect();
@@ -53,7 +56,13 @@ fn reported(file: &Path) -> BTreeSet<(String, u64)> {
         .arg(file)
         .output()
         .expect("layerwise runs");
-    assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "{}: exit {:?}\n{}", file.display(), out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().is_some_and(|c| c == 0 || c == 1),
+        "{}: exit {:?}\n{}",
+        file.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     json.as_array()
         .expect("a JSON array")
@@ -72,32 +81,59 @@ fn corpus_labels_match_exactly() {
     let mut problems = Vec::new();
     let (mut tp, mut total_expected) = (0usize, 0usize);
     let all = cases(&dir);
-    assert!(all.len() >= 40, "expected the 40 corpus cases, found {}", all.len());
+    assert!(
+        all.len() >= 40,
+        "expected the 40 corpus cases, found {}",
+        all.len()
+    );
     for case in &all {
-        let labels: Value = serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).expect("expected.json")).expect("valid JSON");
+        let labels: Value = serde_json::from_str(
+            &std::fs::read_to_string(case.join("expected.json")).expect("expected.json"),
+        )
+        .expect("valid JSON");
         let file = case.join(labels["file"].as_str().unwrap_or("Dockerfile"));
         let expected: BTreeSet<(String, u64)> = labels["findings"]
             .as_array()
             .expect("findings")
             .iter()
-            .map(|f| (f["rule"].as_str().expect("rule").to_string(), f["line"].as_u64().expect("line")))
+            .map(|f| {
+                (
+                    f["rule"].as_str().expect("rule").to_string(),
+                    f["line"].as_u64().expect("line"),
+                )
+            })
             .collect();
         let got = reported(&file);
         total_expected += expected.len();
         tp += expected.intersection(&got).count();
-        let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for fp in got.difference(&expected) {
             problems.push(format!("{name}: false positive {}@{}", fp.0, fp.1));
         }
         for fneg in expected.difference(&got) {
             problems.push(format!("{name}: false negative {}@{}", fneg.0, fneg.1));
         }
-        for rule in labels["must_not"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for rule in labels["must_not"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if got.iter().any(|(r, _)| r == rule) {
                 problems.push(format!("{name}: `{rule}` is in must_not but was reported"));
             }
         }
     }
-    eprintln!("corpus: {tp}/{total_expected} labeled findings reported, {} problems", problems.len());
-    assert!(problems.is_empty(), "corpus mismatches:\n{}", problems.join("\n"));
+    eprintln!(
+        "corpus: {tp}/{total_expected} labeled findings reported, {} problems",
+        problems.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "corpus mismatches:\n{}",
+        problems.join("\n")
+    );
 }

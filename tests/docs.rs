@@ -19,7 +19,11 @@ fn rules_md_is_fresh() {
 fn every_rule_is_documented() {
     for rule in layerwise::rules::RULES {
         let m = rule.meta();
-        assert!(m.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{} is not kebab-case", m.id);
+        assert!(
+            m.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{} is not kebab-case",
+            m.id
+        );
         for section in ["## What it does", "## Why is this bad?", "## Example"] {
             assert!(m.doc.contains(section), "{} lacks `{section}`", m.id);
         }

@@ -41,7 +41,12 @@ fn initialize_negotiates_encoding_and_announces_capabilities() {
         assert_eq!(caps["documentSymbolProvider"], true);
         assert_eq!(
             caps["codeActionProvider"]["codeActionKinds"],
-            json!(["quickfix", "refactor.rewrite", "refactor.extract", "source.fixAll.layerwise"])
+            json!([
+                "quickfix",
+                "refactor.rewrite",
+                "refactor.extract",
+                "source.fixAll.layerwise"
+            ])
         );
         assert_eq!(result["serverInfo"]["name"], "layerwise");
         assert!(result["serverInfo"]["version"].is_string());
@@ -59,7 +64,10 @@ fn did_open_reports_findings_with_the_build_context() {
     let params = s.open(&uri, PYTHON);
     let found = summary(&params["diagnostics"]);
     for expected in [("cache-busting-copy", 1, 0), ("missing-dockerignore", 1, 0)] {
-        assert!(found.contains(&own(expected)), "{expected:?} not in {found:?}");
+        assert!(
+            found.contains(&own(expected)),
+            "{expected:?} not in {found:?}"
+        );
     }
     let copy = find(&params["diagnostics"], "cache-busting-copy");
     assert_eq!(copy["source"], "layerwise");
@@ -69,6 +77,11 @@ fn did_open_reports_findings_with_the_build_context() {
         "https://github.com/layerwise/layerwise/blob/main/server/RULES.md#cache-busting-copy"
     );
     assert_eq!(copy["range"], range((1, 0), (1, 11)));
+    // the install it invalidates, in the same document
+    let related = &copy["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], uri.as_str());
+    assert_eq!(related["location"]["range"]["start"]["line"], 2);
+    assert!(related["message"].as_str().is_some_and(|m| !m.is_empty()));
     s.finish();
 }
 
@@ -87,9 +100,14 @@ fn unsaved_documents_have_no_build_context() {
     let mut s = Session::start(&[]);
     let uri = "untitled:Untitled-1";
     let found = summary(&s.open(uri, PYTHON)["diagnostics"]);
-    assert!(found.contains(&own(("cache-busting-copy", 1, 0))), "{found:?}");
     assert!(
-        !found.iter().any(|(rule, ..)| rule == "missing-dockerignore"),
+        found.contains(&own(("cache-busting-copy", 1, 0))),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(rule, ..)| rule == "missing-dockerignore"),
         "no folder, no .dockerignore finding: {found:?}"
     );
     s.finish();
@@ -99,12 +117,15 @@ fn unsaved_documents_have_no_build_context() {
 fn ranges_use_the_negotiated_encoding() {
     // `pip` starts after an emoji: 2 UTF-16 code units, 4 UTF-8 bytes.
     let text = "FROM python:3.12\nRUN echo 🐳 && pip install flask\n";
-    for (offered, character) in [(&["utf-16"][..], 17), (&["utf-8", "utf-16"][..], 19)] {
+    for (offered, character) in [(&["utf-16"][..], 15), (&["utf-8", "utf-16"][..], 17)] {
         let mut s = Session::start(offered);
         let uri = "untitled:enc";
         let params = s.open(uri, text);
         let pip = find(&params["diagnostics"], "pip-no-cache-dir");
-        assert_eq!(pip["range"]["start"], json!({"line": 1, "character": character}));
+        assert_eq!(
+            pip["range"]["start"],
+            json!({"line": 1, "character": character})
+        );
         s.finish();
     }
 }
@@ -120,7 +141,10 @@ fn incremental_edits_match_a_fresh_open() {
         &[("-r ⟦requirements⟧.txt", "要件")],
         &[("要件.txt⟦⟧", " && echo 🎉")],
         // two changes in one notification, applied in order
-        &[("⟦# 🐳 build 日本語\n⟧", ""), ("FROM python:3.8.0-slim⟦⟧", "\nWORKDIR /w")],
+        &[
+            ("⟦# 🐳 build 日本語\n⟧", ""),
+            ("FROM python:3.8.0-slim⟦⟧", "\nWORKDIR /w"),
+        ],
         &[("⟦COPY⟧ .", "ADD")],
         &[("echo 🎉⟦⟧", "\nCMD [\"python\"]\n")],
         // join two lines, then split them again
@@ -171,12 +195,21 @@ fn a_burst_of_changes_ends_with_the_final_texts_diagnostics() {
     let mut s = Session::start(&["utf-16"]);
     let mut text = PYTHON.to_string();
     s.open(&uri, &text);
-    let pieces = ["ü", "🐳", "x", "\n", "日", " ", "RUN pip install flask\n"];
+    // typing at the end of the RUN line (before the final line break), with some deletions
+    let pieces = [
+        "ü",
+        "🐳",
+        " x",
+        " \\\n  ",
+        "日",
+        " && echo 😀",
+        " ; pip install flask",
+    ];
     let mut last = 0;
     for i in 0..300 {
-        let end = text.len();
+        let end = text.len() - 1;
         let change = if i % 5 == 4 {
-            let last_char = text.chars().next_back().map_or(0, char::len_utf8);
+            let last_char = text[..end].chars().next_back().map_or(0, char::len_utf8);
             s.edit_bytes(&mut text, end - last_char, end, "")
         } else {
             s.edit_bytes(&mut text, end, end, pieces[i % pieces.len()])
@@ -184,10 +217,19 @@ fn a_burst_of_changes_ends_with_the_final_texts_diagnostics() {
         last = s.send_change(&uri, change);
     }
     let publications = s.diagnostics_until(&uri, last);
-    let versions: Vec<i64> = publications.iter().map(|p| p["version"].as_i64().unwrap_or(-1)).collect();
-    assert!(versions.windows(2).all(|w| w[0] < w[1]), "in order: {versions:?}");
+    let versions: Vec<i64> = publications
+        .iter()
+        .map(|p| p["version"].as_i64().unwrap_or(-1))
+        .collect();
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "in order: {versions:?}"
+    );
     let final_published = publications.last().cloned().unwrap_or_default();
-    assert_eq!(normalized(&final_published), s.fresh_diagnostics(&uri, &text));
+    assert_eq!(
+        normalized(&final_published),
+        s.fresh_diagnostics(&uri, &text)
+    );
     s.finish();
 }
 
@@ -198,14 +240,20 @@ fn every_change_is_published_in_order() {
     s.open(uri, PYTHON);
     let mut last = 0;
     for n in 0..60 {
-        last = s.send_change(uri, json!({"text": format!("FROM alpine:3.{n}\nCOPY . /x\nRUN npm ci\n")}));
+        last = s.send_change(
+            uri,
+            json!({"text": format!("FROM alpine:3.{n}\nCOPY . /x\nRUN npm ci\n")}),
+        );
     }
     let versions: Vec<i64> = s
         .diagnostics_until(uri, last)
         .iter()
         .map(|p| p["version"].as_i64().unwrap_or(-1))
         .collect();
-    assert!(versions.windows(2).all(|w| w[0] < w[1]), "in order: {versions:?}");
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "in order: {versions:?}"
+    );
     s.finish();
 }
 
@@ -216,15 +264,28 @@ fn positions_past_the_end_are_clamped() {
     s.open(uri, "FROM alpine:3.20\nRUN true");
     let changes = [
         // a character past the end of line 0 clamps to its end
-        (range_change((0, 99), (0, 120), " AS base"), "FROM alpine:3.20 AS base\nRUN true"),
+        (
+            range_change((0, 99), (0, 120), " AS base"),
+            "FROM alpine:3.20 AS base\nRUN true",
+        ),
         // a line past the end clamps to the end of the document
-        (range_change((9, 3), (12, 0), "\nUSER app"), "FROM alpine:3.20 AS base\nRUN true\nUSER app"),
+        (
+            range_change((9, 3), (12, 0), "\nUSER app"),
+            "FROM alpine:3.20 AS base\nRUN true\nUSER app",
+        ),
         // an inverted range is normalised
-        (range_change((1, 8), (1, 4), "false"), "FROM alpine:3.20 AS base\nRUN false\nUSER app"),
+        (
+            range_change((1, 8), (1, 4), "false"),
+            "FROM alpine:3.20 AS base\nRUN false\nUSER app",
+        ),
     ];
     for (change, expected) in changes {
         let published = s.change(uri, change);
-        assert_eq!(normalized(&published), s.fresh_diagnostics(uri, expected), "{expected:?}");
+        assert_eq!(
+            normalized(&published),
+            s.fresh_diagnostics(uri, expected),
+            "{expected:?}"
+        );
     }
     s.finish();
 }
@@ -236,14 +297,25 @@ fn stale_and_unknown_changes_are_ignored() {
     s.open(uri, "FROM alpine:3.20\n");
     // an older or equal version, and a document that is not open: both ignored
     s.client.did_change(uri, 1, json!({"text": "COP . /x\n"}));
-    s.client.did_change("untitled:nobody", 5, json!({"text": "COP . /x\n"}));
+    s.client
+        .did_change("untitled:nobody", 5, json!({"text": "COP . /x\n"}));
     // the server still answers, and the document still has its text
-    let symbols = s.request_ok("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
+    let symbols = s.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
     assert_eq!(symbol_names(&symbols), ["FROM alpine:3.20"]);
     let published = s.change(uri, range_change((1, 0), (1, 0), "COPY . /x\n"));
     assert_eq!(published["version"], 2);
-    assert_eq!(normalized(&published), s.fresh_diagnostics(uri, "FROM alpine:3.20\nCOPY . /x\n"));
-    assert!(s.client.stderr().contains("not open"), "{}", s.client.stderr());
+    assert_eq!(
+        normalized(&published),
+        s.fresh_diagnostics(uri, "FROM alpine:3.20\nCOPY . /x\n")
+    );
+    assert!(
+        s.client.stderr().contains("not open"),
+        "{}",
+        s.client.stderr()
+    );
     s.finish();
 }
 
@@ -251,14 +323,23 @@ fn stale_and_unknown_changes_are_ignored() {
 fn documents_above_5_mb_get_one_notice_and_no_analysis() {
     let mut s = Session::start(&["utf-16"]);
     let uri = "untitled:big";
-    let big = format!("FROM alpine:3.20\n{}", "RUN echo 0123456789abcdef\n".repeat(220_000));
+    let big = format!(
+        "FROM alpine:3.20\n{}",
+        "RUN echo 0123456789abcdef\n".repeat(220_000)
+    );
     assert!(big.len() > 5 * 1024 * 1024);
     let published = s.open(uri, &big);
-    let diagnostics = published["diagnostics"].as_array().cloned().unwrap_or_default();
+    let diagnostics = published["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(diagnostics.len(), 1, "{published}");
     assert_eq!(diagnostics[0]["severity"], 3);
     assert_eq!(diagnostics[0]["range"], range((0, 0), (0, 0)));
-    assert!(diagnostics[0]["message"].as_str().unwrap_or("").contains("5 MB"));
+    assert!(diagnostics[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("5 MB"));
     // said once: a change while still too large publishes nothing new
     s.send_change(uri, range_change((0, 0), (0, 0), "# hi\n"));
     s.client.expect_no_notification(
@@ -277,14 +358,22 @@ fn documents_above_5_mb_get_one_notice_and_no_analysis() {
 
 #[test]
 fn settings_from_every_source_apply() {
-    let project = Project::new("settings", &[(".layerwise.toml", "[rules]\npip-no-cache-dir = \"off\"\n")]);
+    let project = Project::new(
+        "settings",
+        &[(".layerwise.toml", "[rules]\npip-no-cache-dir = \"off\"\n")],
+    );
     let uri = project.uri("Dockerfile");
     let rules_of = |params: &Value| -> Vec<(String, i64)> {
         let mut rules: Vec<(String, i64)> = params["diagnostics"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|d| (d["code"].as_str().unwrap_or("").to_string(), d["severity"].as_i64().unwrap_or(0)))
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap_or("").to_string(),
+                    d["severity"].as_i64().unwrap_or(0),
+                )
+            })
             .collect();
         rules.sort();
         rules
@@ -300,11 +389,23 @@ fn settings_from_every_source_apply() {
         "processId": null,
         "rootUri": null,
         "capabilities": capabilities(None, false),
-        "initializationOptions": {"rules": {"missing-dockerignore": "hint"}},
+        "initializationOptions": {"rules": {"missing-dockerignore": "hint", "no-such-rule": "off"}},
     }));
+    // an unknown rule in the settings is shown to the user, the rest applies
+    let message = client.wait_notification("window/showMessage", |_| true);
+    assert!(
+        message["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no-such-rule"),
+        "{message}"
+    );
     client.did_open(&uri, PYTHON, 1);
     let params = client.wait_diagnostics(&uri, Some(1));
-    assert_eq!(rules_of(&params), expect(&[("cache-busting-copy", 2), ("missing-dockerignore", 4)]));
+    assert_eq!(
+        rules_of(&params),
+        expect(&[("cache-busting-copy", 2), ("missing-dockerignore", 4)])
+    );
 
     // didChangeConfiguration, wrapped in the section name, re-publishes open documents
     client.notify(
@@ -314,7 +415,11 @@ fn settings_from_every_source_apply() {
     let params = client.wait_diagnostics(&uri, Some(1));
     assert_eq!(
         rules_of(&params),
-        expect(&[("cache-busting-copy", 1), ("missing-dockerignore", 2), ("pip-no-cache-dir", 3)])
+        expect(&[
+            ("cache-busting-copy", 1),
+            ("missing-dockerignore", 2),
+            ("pip-no-cache-dir", 3)
+        ])
     );
     assert!(client.shutdown_and_exit().success());
 
@@ -342,10 +447,19 @@ fn an_invalid_config_file_is_reported_once() {
     for (i, name) in ["Dockerfile", "Dockerfile.dev"].iter().enumerate() {
         let uri = project.uri(name);
         let found = summary(&s.open(&uri, PYTHON)["diagnostics"]);
-        assert!(found.contains(&own(("pip-no-cache-dir", 2, 4))), "defaults apply: {found:?}");
+        assert!(
+            found.contains(&own(("pip-no-cache-dir", 2, 4))),
+            "defaults apply: {found:?}"
+        );
         if i == 0 {
             let message = s.client.wait_notification("window/showMessage", |_| true);
-            assert!(message["message"].as_str().unwrap_or("").contains(".layerwise.toml"), "{message}");
+            assert!(
+                message["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(".layerwise.toml"),
+                "{message}"
+            );
         }
     }
     s.client
@@ -361,10 +475,23 @@ fn hover_shows_rule_docs_and_keyword_descriptions() {
     let uri = project.uri("Dockerfile");
     let mut s = Session::start(&["utf-16"]);
     s.open(&uri, PYTHON);
-    let cases: &[((u32, u32), Option<&[&str]>)] = &[
+    /// A position and what its hover must contain (`None`: no hover).
+    type Case = ((u32, u32), Option<&'static [&'static str]>);
+    let cases: &[Case] = &[
         // on the COPY finding: both rules' docs, and COPY's description
-        ((1, 2), Some(&["**cache-busting-copy**", "layer cache", "**missing-dockerignore**", "`COPY`"])),
-        ((1, 8), Some(&["**cache-busting-copy**", "## Why is this bad?"])),
+        (
+            (1, 2),
+            Some(&[
+                "**cache-busting-copy**",
+                "layer cache",
+                "**missing-dockerignore**",
+                "`COPY`",
+            ]),
+        ),
+        (
+            (1, 8),
+            Some(&["**cache-busting-copy**", "## Why is this bad?"]),
+        ),
         // on a keyword without findings
         ((2, 1), Some(&["`RUN`: Runs a command"])),
         ((0, 0), Some(&["`FROM`: Starts a build stage"])),
@@ -383,7 +510,10 @@ fn hover_shows_rule_docs_and_keyword_descriptions() {
                 assert_eq!(hover["contents"]["kind"], "markdown");
                 let value = hover["contents"]["value"].as_str().unwrap_or("");
                 for part in parts {
-                    assert!(value.contains(part), "at {line}:{character}: {part:?} not in {value}");
+                    assert!(
+                        value.contains(part),
+                        "at {line}:{character}: {part:?} not in {value}"
+                    );
                 }
             }
         }
@@ -396,10 +526,15 @@ fn hover_shows_rule_docs_and_keyword_descriptions() {
 #[test]
 fn ignore_action_inserts_a_comment_with_the_files_line_ending() {
     let cases = [
-        ("Dockerfile", PYTHON.to_string(), "# layerwise: ignore=cache-busting-copy\n"),
+        (
+            "Dockerfile",
+            PYTHON.to_string(),
+            "# layerwise: ignore=cache-busting-copy\n",
+        ),
         (
             "Dockerfile.crlf",
-            "FROM python:3.8.0-slim\r\n  COPY . /app\r\nRUN pip install -r requirements.txt\r\n".to_string(),
+            "FROM python:3.8.0-slim\r\n  COPY . /app\r\nRUN pip install -r requirements.txt\r\n"
+                .to_string(),
             "  # layerwise: ignore=cache-busting-copy\r\n",
         ),
     ];
@@ -417,13 +552,24 @@ fn ignore_action_inserts_a_comment_with_the_files_line_ending() {
         assert_eq!(ignore["kind"], "quickfix");
         assert_eq!(ignore["diagnostics"], json!([diagnostic]));
         let edits = &ignore["edit"]["changes"][uri.as_str()];
-        assert_eq!(edits, &json!([{"range": range((1, 0), (1, 0)), "newText": inserted}]));
+        assert_eq!(
+            edits,
+            &json!([{"range": range((1, 0), (1, 0)), "newText": inserted}])
+        );
 
         // applying it silences that finding on that instruction
         let published = s.change(&uri, as_changes(edits));
         let found = summary(&published["diagnostics"]);
-        assert!(!found.iter().any(|(rule, ..)| rule == "cache-busting-copy"), "{found:?}");
-        assert!(found.iter().any(|(rule, ..)| rule == "missing-dockerignore"), "{found:?}");
+        assert!(
+            !found.iter().any(|(rule, ..)| rule == "cache-busting-copy"),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(rule, ..)| rule == "missing-dockerignore"),
+            "{found:?}"
+        );
     }
     s.finish();
 }
@@ -438,19 +584,30 @@ fn every_layerwise_diagnostic_gets_an_ignore_action_and_foreign_ones_none() {
         let rule = diagnostic["code"].as_str().unwrap_or("");
         let actions = s.code_actions(&uri, diagnostic, None);
         let title = format!("Ignore `{rule}` for this instruction");
-        assert!(actions.iter().any(|a| a["title"] == title.as_str()), "{title} in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a["title"] == title.as_str()),
+            "{title} in {actions:?}"
+        );
         // a fix carried in `data` is offered while the version matches
         if diagnostic["data"].is_object() {
             let fix_title = &diagnostic["data"]["fix"]["title"];
-            assert!(actions.iter().any(|a| &a["title"] == fix_title), "{fix_title} in {actions:?}");
+            assert!(
+                actions.iter().any(|a| &a["title"] == fix_title),
+                "{fix_title} in {actions:?}"
+            );
         }
         // `only` filters by kind
         let only_refactor = s.code_actions(&uri, diagnostic, Some(json!(["refactor"])));
-        assert!(only_refactor.iter().all(|a| a["kind"].as_str().unwrap_or("").starts_with("refactor")));
+        assert!(only_refactor
+            .iter()
+            .all(|a| a["kind"].as_str().unwrap_or("").starts_with("refactor")));
     }
     let mut foreign = published["diagnostics"][0].clone();
     foreign["source"] = json!("hadolint");
-    assert_eq!(s.code_actions(&uri, &foreign, Some(json!(["quickfix"]))), Vec::<Value>::new());
+    assert_eq!(
+        s.code_actions(&uri, &foreign, Some(json!(["quickfix"]))),
+        Vec::<Value>::new()
+    );
     s.finish();
 }
 
@@ -470,12 +627,18 @@ fn stale_fixes_are_not_offered() {
                  "edits": [{"start": 50, "end": 50, "text": " --no-cache-dir"}]}},
     });
     let titles = |actions: &[Value]| -> Vec<String> {
-        actions.iter().map(|a| a["title"].as_str().unwrap_or("").to_string()).collect()
+        actions
+            .iter()
+            .map(|a| a["title"].as_str().unwrap_or("").to_string())
+            .collect()
     };
     let actions = s.code_actions(uri, &diagnostic, Some(json!(["quickfix"])));
     assert_eq!(
         titles(&actions),
-        ["Add `--no-cache-dir`", "Ignore `pip-no-cache-dir` for this instruction"]
+        [
+            "Add `--no-cache-dir`",
+            "Ignore `pip-no-cache-dir` for this instruction"
+        ]
     );
     assert_eq!(actions[0]["isPreferred"], true);
     assert_eq!(
@@ -484,7 +647,10 @@ fn stale_fixes_are_not_offered() {
     );
     s.change(uri, range_change((0, 0), (0, 0), "# moved\n"));
     let actions = s.code_actions(uri, &diagnostic, Some(json!(["quickfix"])));
-    assert_eq!(titles(&actions), ["Ignore `pip-no-cache-dir` for this instruction"]);
+    assert_eq!(
+        titles(&actions),
+        ["Ignore `pip-no-cache-dir` for this instruction"]
+    );
     s.finish();
 }
 
@@ -503,7 +669,10 @@ fn code_action_on_an_unknown_document_is_an_error() {
         )
         .expect_err("an error for a document that is not open");
     assert_eq!(error["code"], INVALID_PARAMS);
-    assert!(error["message"].as_str().unwrap_or("").contains("not open"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap_or("").contains("not open"),
+        "{error}"
+    );
     // and the server goes on
     s.open("untitled:after", "FROM alpine:3.20\n");
     s.finish();
@@ -523,8 +692,13 @@ fn document_symbols_are_stages_with_their_instructions() {
     let mut s = Session::start(&["utf-16"]);
     let uri = "untitled:symbols";
     s.open(uri, text);
-    let symbols = s.request_ok("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
-    let outline: Vec<(String, i64, (i64, i64), Vec<(String, String)>)> = symbols
+    let symbols = s.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    /// Name, kind, first and last line, and the children's names and details.
+    type Outline = (String, i64, (i64, i64), Vec<(String, String)>);
+    let outline: Vec<Outline> = symbols
         .as_array()
         .into_iter()
         .flatten()
@@ -539,11 +713,19 @@ fn document_symbols_are_stages_with_their_instructions() {
                 symbol["range"]["start"]["line"].as_i64().unwrap_or(-1),
                 symbol["range"]["end"]["line"].as_i64().unwrap_or(-1),
             );
-            (str_of(&symbol["name"]), symbol["kind"].as_i64().unwrap_or(0), lines, children)
+            (
+                str_of(&symbol["name"]),
+                symbol["kind"].as_i64().unwrap_or(0),
+                lines,
+                children,
+            )
         })
         .collect();
     let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
-        items.iter().map(|&(a, b)| (a.to_string(), b.to_string())).collect()
+        items
+            .iter()
+            .map(|&(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     };
     assert_eq!(
         outline,
@@ -555,7 +737,10 @@ fn document_symbols_are_stages_with_their_instructions() {
                 (1, 3),
                 pairs(&[
                     ("WORKDIR", "/src"),
-                    ("RUN", "go build -o /out/app . && echo a-long-tail-that-is-cut-off-"),
+                    (
+                        "RUN",
+                        "go build -o /out/app . && echo a-long-tail-that-is-cut-off-s"
+                    ),
                 ])
             ),
             (
@@ -667,7 +852,12 @@ fn normalized(published: &Value) -> Value {
 }
 
 fn symbol_names(symbols: &Value) -> Vec<String> {
-    symbols.as_array().into_iter().flatten().map(|s| str_of(&s["name"])).collect()
+    symbols
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| str_of(&s["name"]))
+        .collect()
 }
 
 /// A temporary folder with files, removed on drop.
@@ -679,11 +869,13 @@ impl Project {
     fn new(name: &str, files: &[(&str, &str)]) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("layerwise-lsp-{}-{name}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("layerwise-lsp-{}-{name}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
         for (file, contents) in files {
-            std::fs::write(dir.join(file), contents).unwrap_or_else(|e| panic!("write {file}: {e}"));
+            std::fs::write(dir.join(file), contents)
+                .unwrap_or_else(|e| panic!("write {file}: {e}"));
         }
         Self { dir }
     }
@@ -717,7 +909,10 @@ struct Session {
 impl Session {
     fn start(offered: &[&str]) -> Self {
         let mut client = spawn();
-        let result = client.initialize(capabilities((!offered.is_empty()).then_some(offered), false));
+        let result = client.initialize(capabilities(
+            (!offered.is_empty()).then_some(offered),
+            false,
+        ));
         let utf8 = result["capabilities"]["positionEncoding"] == "utf-8";
         Self {
             client,
@@ -817,9 +1012,10 @@ impl Session {
     #[track_caller]
     fn fresh_diagnostics(&mut self, uri: &str, text: &str) -> Value {
         self.client.did_close(uri);
-        self.client.wait_notification("textDocument/publishDiagnostics", |p| {
-            p["uri"] == uri && p.get("version").is_none() && p["diagnostics"] == json!([])
-        });
+        self.client
+            .wait_notification("textDocument/publishDiagnostics", |p| {
+                p["uri"] == uri && p.get("version").is_none() && p["diagnostics"] == json!([])
+            });
         normalized(&self.open(uri, text))
     }
 
@@ -842,7 +1038,11 @@ fn position(text: &str, offset: usize, utf8: bool) -> (u32, u32) {
         }
     }
     let column = &before[line_start..];
-    let character = if utf8 { column.len() } else { column.encode_utf16().count() };
+    let character = if utf8 {
+        column.len()
+    } else {
+        column.encode_utf16().count()
+    };
     (line, character as u32)
 }
 

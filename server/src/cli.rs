@@ -71,8 +71,13 @@ fn list_rules() -> ExitCode {
 }
 
 fn rule_doc(args: &[String]) -> Result<ExitCode, Fail> {
-    let [id] = args else { return Err(Fail("usage: layerwise rule ID (see `layerwise rules`)".into())) };
-    let meta = rules::rule(id).ok_or_else(|| Fail(format!("unknown rule `{id}`; `layerwise rules` lists them")))?;
+    let [id] = args else {
+        return Err(Fail(
+            "usage: layerwise rule ID (see `layerwise rules`)".into(),
+        ));
+    };
+    let meta = rules::rule(id)
+        .ok_or_else(|| Fail(format!("unknown rule `{id}`; `layerwise rules` lists them")))?;
     print!("{}", rules::docs::rule_markdown(meta));
     Ok(ExitCode::SUCCESS)
 }
@@ -94,7 +99,14 @@ struct CheckArgs {
 }
 
 fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
-    let mut out = CheckArgs { paths: Vec::new(), format: Format::Text, context: None, select: Vec::new(), ignore: Vec::new(), config: None };
+    let mut out = CheckArgs {
+        paths: Vec::new(),
+        format: Format::Text,
+        context: None,
+        select: Vec::new(),
+        ignore: Vec::new(),
+        config: None,
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -102,7 +114,10 @@ fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
             _ => (arg.as_str(), None),
         };
         let mut value = |flag: &str| -> Result<String, Fail> {
-            inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| Fail(format!("`{flag}` needs a value")))
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| Fail(format!("`{flag}` needs a value")))
         };
         match name {
             "--format" => {
@@ -110,16 +125,26 @@ fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
                     "text" => Format::Text,
                     "json" => Format::Json,
                     "sarif" => Format::Sarif,
-                    other => return Err(Fail(format!("unknown format `{other}`; expected text, json or sarif"))),
+                    other => {
+                        return Err(Fail(format!(
+                            "unknown format `{other}`; expected text, json or sarif"
+                        )))
+                    }
                 }
             }
             "--context" => out.context = Some(PathBuf::from(value("--context")?)),
-            "--select" => out.select.extend(value("--select")?.split(',').map(str::to_string)),
-            "--ignore" => out.ignore.extend(value("--ignore")?.split(',').map(str::to_string)),
+            "--select" => out
+                .select
+                .extend(value("--select")?.split(',').map(str::to_string)),
+            "--ignore" => out
+                .ignore
+                .extend(value("--ignore")?.split(',').map(str::to_string)),
             "--config" => out.config = Some(PathBuf::from(value("--config")?)),
             "-h" | "--help" => return Err(Fail(USAGE.to_string())),
             flag if flag.starts_with('-') && flag != "-" => {
-                return Err(Fail(format!("unknown option `{flag}`; see `layerwise --help`")))
+                return Err(Fail(format!(
+                    "unknown option `{flag}`; see `layerwise --help`"
+                )))
             }
             path => out.paths.push(PathBuf::from(path)),
         }
@@ -149,10 +174,14 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
     let args = parse_check_args(args)?;
     let mut cli_config = Config::default();
     if !args.select.is_empty() {
-        cli_config.select(&args.select).map_err(|e| Fail(e.message))?;
+        cli_config
+            .select(&args.select)
+            .map_err(|e| Fail(e.message))?;
     }
     for id in &args.ignore {
-        cli_config.set(id, Level::Off).map_err(|e| Fail(e.message))?;
+        cli_config
+            .set(id, Level::Off)
+            .map_err(|e| Fail(e.message))?;
     }
     let explicit_config = match &args.config {
         Some(path) => Some(load_config(path)?),
@@ -166,10 +195,17 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
 
     let mut reports = Vec::new();
     for file in files {
-        let bytes = std::fs::read(&file).map_err(|e| Fail(format!("{}: cannot read: {e}", file.display())))?;
+        let bytes = std::fs::read(&file)
+            .map_err(|e| Fail(format!("{}: cannot read: {e}", file.display())))?;
         let text = decode(&file, bytes)?;
-        let folder = file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let folder = if folder.as_os_str().is_empty() { PathBuf::from(".") } else { folder };
+        let folder = file
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let folder = if folder.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            folder
+        };
         let mut config = match &explicit_config {
             Some(c) => c.clone(),
             None => match find_config_file(&absolute(&folder)) {
@@ -189,10 +225,21 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
             .map(|d| {
                 let (l, c) = index.line_col(d.span.start);
                 let (el, ec) = index.line_col(d.span.end);
-                (d, Pos { line: l + 1, column: c + 1, end_line: el + 1, end_column: ec + 1 })
+                (
+                    d,
+                    Pos {
+                        line: l + 1,
+                        column: c + 1,
+                        end_line: el + 1,
+                        end_column: ec + 1,
+                    },
+                )
             })
             .collect();
-        reports.push(FileReport { path: file, findings });
+        reports.push(FileReport {
+            path: file,
+            findings,
+        });
     }
 
     let rendered = match args.format {
@@ -204,8 +251,15 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = stdout.write_all(rendered.as_bytes());
     let _ = stdout.flush();
-    let failing = reports.iter().flat_map(|r| &r.findings).any(|(d, _)| d.severity <= Severity::Warning);
-    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let failing = reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .any(|(d, _)| d.severity <= Severity::Warning);
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -213,7 +267,8 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 fn load_config(path: &Path) -> Result<Config, Fail> {
-    let text = std::fs::read_to_string(path).map_err(|e| Fail(format!("{}: cannot read: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fail(format!("{}: cannot read: {e}", path.display())))?;
     Config::from_toml(&text).map_err(|e| Fail(format!("{}: {}", path.display(), e.message)))
 }
 
@@ -223,8 +278,16 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Fail> {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-        Fail(format!("{}:{line}:{col}: not valid UTF-8 (byte offset {at}); save the file as UTF-8", path.display()))
+        let col = at
+            - bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        Fail(format!(
+            "{}:{line}:{col}: not valid UTF-8 (byte offset {at}); save the file as UTF-8",
+            path.display()
+        ))
     })
 }
 
@@ -243,7 +306,16 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         || lower.ends_with(".containerfile")
 }
 
-const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", ".venv", "venv", "__pycache__", ".hg", ".svn"];
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".hg",
+    ".svn",
+];
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fail> {
     let meta = std::fs::metadata(path).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
@@ -263,12 +335,16 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fail> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             if !SKIP_DIRS.contains(&name.as_str()) {
                 walk(&entry.path(), out);
@@ -276,7 +352,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         } else if is_dockerfile_name(&name) {
             let path = entry.path();
             // `./Dockerfile` reads better as `Dockerfile`
-            out.push(path.strip_prefix(".").map_or_else(|_| path.clone(), Path::to_path_buf));
+            out.push(
+                path.strip_prefix(".")
+                    .map_or_else(|_| path.clone(), Path::to_path_buf),
+            );
         }
     }
 }
@@ -287,12 +366,31 @@ fn render_text(reports: &[FileReport]) -> String {
     for report in reports {
         for (d, p) in &report.findings {
             count += 1;
-            let _ = writeln!(out, "{}:{}:{}: {} {}", report.path.display(), p.line, p.column, d.rule, d.message);
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {} {}",
+                report.path.display(),
+                p.line,
+                p.column,
+                d.rule,
+                d.message
+            );
         }
     }
     let files = reports.len();
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
-    let _ = writeln!(out, "{} in {}", plural(count, "problem"), plural(files, "file"));
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "{} in {}",
+        plural(count, "problem"),
+        plural(files, "file")
+    );
     out
 }
 

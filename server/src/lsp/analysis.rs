@@ -48,17 +48,19 @@ impl Environment {
     /// Looks up the environment of the document at `uri`.
     pub fn of(uri: &Uri) -> Self {
         let path = file_path(uri);
-        let (context, file_config): (Box<dyn BuildContext>, FileConfig) =
-            match path.as_deref().and_then(|p| Some((p.parent()?, p.file_name()?))) {
-                Some((dir, name)) => (
-                    Box::new(CachedContext::new(FsContext::new(
-                        dir.to_path_buf(),
-                        Some(name.to_string_lossy().into_owned()),
-                    ))),
-                    FileConfig::load(dir),
-                ),
-                None => (Box::new(NoContext), FileConfig::default()),
-            };
+        let (context, file_config): (Box<dyn BuildContext>, FileConfig) = match path
+            .as_deref()
+            .and_then(|p| Some((p.parent()?, p.file_name()?)))
+        {
+            Some((dir, name)) => (
+                Box::new(CachedContext::new(FsContext::new(
+                    dir.to_path_buf(),
+                    Some(name.to_string_lossy().into_owned()),
+                ))),
+                FileConfig::load(dir),
+            ),
+            None => (Box::new(NoContext), FileConfig::default()),
+        };
         Self {
             path,
             context,
@@ -96,12 +98,7 @@ pub enum Outcome {
 
 /// Parses `text` (reusing `cache`) and runs every rule with `config`. Never panics: a panic in
 /// the analysis is logged and reported as [`Outcome::Failed`], and the cache is reset.
-pub fn analyse(
-    text: &str,
-    cache: &mut SyntaxCache,
-    env: &Environment,
-    config: &Config,
-) -> Outcome {
+pub fn analyse(text: &str, cache: &mut SyntaxCache, env: &Environment, config: &Config) -> Outcome {
     if text.len() > MAX_ANALYSED_BYTES {
         return Outcome::TooLarge;
     }

@@ -223,9 +223,235 @@ fn fix_all(uri: &Uri, doc: &Document, enc: Encoding) -> Option<CodeAction> {
 
 #[cfg(test)]
 mod tests {
-    use super::{allowed, line_ending, overlaps, FIX_ALL_KIND};
+    use super::{actions, allowed, line_ending, overlaps, FIX_ALL_KIND};
+    use crate::lsp::convert;
+    use crate::lsp::document::Document;
+    use crate::rules::{self, Diagnostic, Edit, Fix};
     use crate::syntax::Span;
-    use tower_lsp_server::ls_types::CodeActionKind;
+    use crate::text::Encoding;
+    use serde_json::{json, Value};
+    use tower_lsp_server::ls_types::{
+        CodeActionContext, CodeActionKind, CodeActionOrCommand, Range, Uri,
+    };
+
+    const TEXT: &str = "FROM python:3.8.0-slim\nCOPY . /app\nRUN pip install -r requirements.txt\n";
+
+    fn uri() -> Uri {
+        "untitled:test".parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn finding(rule: &str, span: (usize, usize), fix: Option<Fix>) -> Diagnostic {
+        let meta = rules::rule(rule).unwrap_or_else(|| panic!("no rule {rule}"));
+        Diagnostic::new(meta, Span::new(span.0, span.1), "m").with_fix(fix)
+    }
+
+    fn edit(start: usize, end: usize, text: &str) -> Edit {
+        Edit {
+            span: Span::new(start, end),
+            text: text.to_string(),
+        }
+    }
+
+    /// A document holding `TEXT` at version 3 whose analysis found `findings`.
+    fn document(findings: Vec<Diagnostic>) -> Document {
+        let mut doc = Document::open(&uri(), TEXT.to_string(), 3);
+        doc.diagnostics = findings;
+        doc
+    }
+
+    /// The JSON of the actions for all findings of `doc`, as the client would send them back.
+    fn actions_json(doc: &Document, only: Option<&[&str]>) -> Value {
+        let context = CodeActionContext {
+            diagnostics: doc
+                .diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(&uri(), &doc.text, doc.version, d, Encoding::Utf16))
+                .collect(),
+            only: only.map(|kinds| {
+                kinds
+                    .iter()
+                    .map(|&k| CodeActionKind::from(k.to_string()))
+                    .collect()
+            }),
+            trigger_kind: None,
+        };
+        let found: Vec<CodeActionOrCommand> =
+            actions(&uri(), doc, &Range::default(), &context, Encoding::Utf16);
+        serde_json::to_value(found).unwrap_or_default()
+    }
+
+    fn titles_and_kinds(actions: &Value) -> Vec<(String, String)> {
+        actions
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| {
+                (
+                    a["title"].as_str().unwrap_or("").to_string(),
+                    a["kind"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fixes_travel_in_data_and_go_stale_with_the_version() {
+        let mut doc = document(vec![
+            finding(
+                "pip-no-cache-dir",
+                (39, 50),
+                Some(Fix::safe(
+                    "Add `--no-cache-dir`",
+                    vec![edit(50, 50, " --no-cache-dir")],
+                )),
+            ),
+            finding(
+                "cache-busting-copy",
+                (23, 34),
+                Some(Fix::unsafe_edit(
+                    "Copy the manifest first",
+                    vec![edit(23, 23, "COPY requirements.txt /app/\n")],
+                )),
+            ),
+        ]);
+        let found = actions_json(&doc, None);
+        let expected: Vec<(String, String)> = [
+            ("Add `--no-cache-dir`", "quickfix"),
+            ("Copy the manifest first", "refactor.rewrite"),
+            ("Ignore `pip-no-cache-dir` for this instruction", "quickfix"),
+            (
+                "Ignore `cache-busting-copy` for this instruction",
+                "quickfix",
+            ),
+            (
+                "Fix all safe layerwise problems (1 fix)",
+                "source.fixAll.layerwise",
+            ),
+        ]
+        .iter()
+        .map(|&(t, k)| (t.to_string(), k.to_string()))
+        .collect();
+        assert_eq!(titles_and_kinds(&found), expected);
+        assert_eq!(found[0]["isPreferred"], true);
+        assert_eq!(found[1].get("isPreferred"), None);
+        assert_eq!(
+            found[0]["edit"]["changes"]["untitled:test"],
+            json!([{"range": {"start": {"line": 2, "character": 15}, "end": {"line": 2, "character": 15}},
+                    "newText": " --no-cache-dir"}])
+        );
+
+        // `only` keeps the requested kinds
+        let only_fix_all = actions_json(&doc, Some(&["source.fixAll"]));
+        assert_eq!(titles_and_kinds(&only_fix_all), expected[4..].to_vec());
+
+        // the client's diagnostics were computed for version 3; at version 4 no fix is offered
+        doc.version = 4;
+        let stale = actions_json_with_version(&doc, 3);
+        assert_eq!(
+            titles_and_kinds(&stale)
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>(),
+            [
+                "Ignore `pip-no-cache-dir` for this instruction",
+                "Ignore `cache-busting-copy` for this instruction",
+                "Fix all safe layerwise problems (1 fix)",
+            ]
+        );
+    }
+
+    /// Like [`actions_json`], with the diagnostics' data computed at `version`.
+    fn actions_json_with_version(doc: &Document, version: i32) -> Value {
+        let context = CodeActionContext {
+            diagnostics: doc
+                .diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(&uri(), &doc.text, version, d, Encoding::Utf16))
+                .collect(),
+            ..CodeActionContext::default()
+        };
+        serde_json::to_value(actions(
+            &uri(),
+            doc,
+            &Range::default(),
+            &context,
+            Encoding::Utf16,
+        ))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn fix_all_takes_safe_fixes_that_do_not_overlap() {
+        let doc = document(vec![
+            finding(
+                "syntax",
+                (0, 4),
+                Some(Fix::safe("a", vec![edit(0, 4, "from")])),
+            ),
+            // overlaps the first: skipped
+            finding(
+                "syntax",
+                (2, 6),
+                Some(Fix::safe("b", vec![edit(2, 6, "x")])),
+            ),
+            // unsafe: skipped
+            finding(
+                "syntax",
+                (23, 27),
+                Some(Fix::unsafe_edit("c", vec![edit(23, 27, "ADD")])),
+            ),
+            // two edits, neither overlapping
+            finding(
+                "pip-no-cache-dir",
+                (39, 50),
+                Some(Fix::safe(
+                    "d",
+                    vec![edit(50, 50, " --no-cache-dir"), edit(35, 35, "# pip\n")],
+                )),
+            ),
+            // inserts where `d` inserts: skipped
+            finding(
+                "syntax",
+                (50, 50),
+                Some(Fix::safe("e", vec![edit(50, 50, "!")])),
+            ),
+        ]);
+        let found = actions_json(&doc, Some(&["source.fixAll.layerwise"]));
+        assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+        assert_eq!(
+            found[0]["title"],
+            "Fix all safe layerwise problems (2 fixes)"
+        );
+        let edits: Vec<(Value, String)> = found[0]["edit"]["changes"]["untitled:test"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["range"]["start"].clone(),
+                    e["newText"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            edits,
+            [
+                (json!({"line": 0, "character": 0}), "from".to_string()),
+                (
+                    json!({"line": 2, "character": 15}),
+                    " --no-cache-dir".to_string()
+                ),
+                (json!({"line": 2, "character": 0}), "# pip\n".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_fix_all_without_safe_fixes() {
+        let doc = document(vec![finding("syntax", (0, 4), None)]);
+        let found = actions_json(&doc, Some(&["source"]));
+        assert_eq!(found, json!([]));
+    }
 
     #[test]
     fn kind_filter() {

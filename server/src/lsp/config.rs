@@ -61,10 +61,7 @@ impl FileConfig {
                 error: None,
             },
             Err(message) => Self {
-                error: Some(format!(
-                    "{} is ignored: {message}",
-                    path.display()
-                )),
+                error: Some(format!("{} is ignored: {message}", path.display())),
                 config: Config::default(),
             },
         }

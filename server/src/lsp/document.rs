@@ -99,7 +99,9 @@ impl Document {
                     .collect();
                 (tree, diagnostics, Some(published))
             }
-            Outcome::TooLarge if self.too_large_reported => (SyntaxTree::default(), Vec::new(), None),
+            Outcome::TooLarge if self.too_large_reported => {
+                (SyntaxTree::default(), Vec::new(), None)
+            }
             Outcome::TooLarge => {
                 self.too_large_reported = true;
                 super::log(format_args!(

@@ -34,9 +34,8 @@ pub fn hover(doc: &Document, position: ls::Position, enc: Encoding) -> Option<Ho
     if let Some(located) = keyword {
         if let Some(line) = describe(located.keyword) {
             sections.push(format!("`{}`: {line}", located.keyword.name()));
-            covered = Some(covered.map_or(located.keyword_span(), |c| {
-                c.cover(located.keyword_span())
-            }));
+            covered =
+                Some(covered.map_or(located.keyword_span(), |c| c.cover(located.keyword_span())));
         }
     }
     let covered = covered?;
@@ -69,11 +68,17 @@ fn describe(keyword: Keyword) -> Option<&'static str> {
     Some(match keyword {
         Keyword::From => "Starts a build stage from a base image (`FROM image [AS name]`).",
         Keyword::Run => "Runs a command in a new layer on top of the current image.",
-        Keyword::Cmd => "Sets the default command (or default arguments of the entrypoint) of the container.",
+        Keyword::Cmd => {
+            "Sets the default command (or default arguments of the entrypoint) of the container."
+        }
         Keyword::Label => "Adds key-value metadata to the image.",
-        Keyword::Maintainer => "Sets the image author (deprecated; use `LABEL org.opencontainers.image.authors`).",
+        Keyword::Maintainer => {
+            "Sets the image author (deprecated; use `LABEL org.opencontainers.image.authors`)."
+        }
         Keyword::Expose => "Documents the ports the container listens on.",
-        Keyword::Env => "Sets environment variables for later instructions and the running container.",
+        Keyword::Env => {
+            "Sets environment variables for later instructions and the running container."
+        }
         Keyword::Add => "Copies files, URLs or archives (extracted) into the image.",
         Keyword::Copy => "Copies files from the build context or another stage into the image.",
         Keyword::Entrypoint => "Sets the executable the container runs.",
@@ -81,7 +86,9 @@ fn describe(keyword: Keyword) -> Option<&'static str> {
         Keyword::User => "Sets the user (and group) for later instructions and the container.",
         Keyword::Workdir => "Sets the working directory for later instructions and the container.",
         Keyword::Arg => "Declares a build argument, set with `--build-arg`.",
-        Keyword::Onbuild => "Registers an instruction to run when the image is used as a base image.",
+        Keyword::Onbuild => {
+            "Registers an instruction to run when the image is used as a base image."
+        }
         Keyword::Stopsignal => "Sets the signal that stops the container.",
         Keyword::Healthcheck => "Sets how to check that the container is still working.",
         Keyword::Shell => "Sets the shell used by shell-form instructions.",

@@ -1,11 +1,11 @@
 //! The language server: LSP over stdio on top of `tower-lsp-server`.
 //!
 //! This module is the only part of the crate that knows LSP types. It keeps the open documents
-//! ([`document`]), runs the same analysis as the CLI on every change ([`analysis`]), converts
-//! findings to LSP diagnostics ([`convert`]) and answers code actions ([`code_action`]), hovers
-//! ([`hover`]) and document symbols ([`symbols`]). Settings come from `.layerwise.toml` and the
-//! client ([`config`]). Everything the server sends on its own (diagnostics, messages) goes
-//! through one ordered queue ([`outbox`]).
+//! (`document.rs`), runs the same analysis as the CLI on every change (`analysis.rs`), converts
+//! findings to LSP diagnostics (`convert.rs`) and answers code actions (`code_action.rs`), hovers
+//! (`hover.rs`) and document symbols (`symbols.rs`). Settings come from `.layerwise.toml` and the
+//! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
+//! through one ordered queue (`outbox.rs`).
 //!
 //! Invariants:
 //! * `didOpen`/`didChange` apply the edit and analyse *synchronously*, before any `.await`, and

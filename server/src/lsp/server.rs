@@ -39,6 +39,9 @@ struct Session {
     pull_configuration: bool,
     /// The client's settings.
     settings: Config,
+    /// Problems found during `initialize`, shown on `initialized` (notifications sent before
+    /// then are dropped).
+    early_problems: Vec<String>,
 }
 
 /// The language server.
@@ -135,10 +138,11 @@ impl Backend {
             section: Some(SECTION.to_string()),
         };
         match self.client.configuration(vec![item]).await {
-            Ok(values) => {
-                let settings = values.into_iter().next().unwrap_or(Value::Null);
-                self.apply_settings(&settings);
-            }
+            Ok(values) => match values.into_iter().next() {
+                // `null`: the client has no settings for us; keep `initializationOptions`.
+                None | Some(Value::Null) => {}
+                Some(settings) => self.apply_settings(&settings),
+            },
             Err(e) => log(format_args!("workspace/configuration failed: {e}")),
         }
     }
@@ -159,20 +163,16 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|workspace| workspace.configuration)
             .unwrap_or(false);
-        let problems = {
+        {
             let mut session = lock(&self.session);
             session.encoding = encoding;
             session.pull_configuration = pull_configuration;
-            match &params.initialization_options {
-                Some(options) => {
-                    let (settings, problems) = config::from_client_settings(options);
-                    session.settings = settings;
-                    problems
-                }
-                None => Vec::new(),
+            if let Some(options) = &params.initialization_options {
+                let (settings, problems) = config::from_client_settings(options);
+                session.settings = settings;
+                session.early_problems = problems;
             }
-        };
-        self.report(problems);
+        }
         Ok(InitializeResult {
             capabilities: capabilities(encoding),
             server_info: Some(ServerInfo {
@@ -184,7 +184,15 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        if lock(&self.session).pull_configuration {
+        let (pull, problems) = {
+            let mut session = lock(&self.session);
+            (
+                session.pull_configuration,
+                std::mem::take(&mut session.early_problems),
+            )
+        };
+        self.report(problems);
+        if pull {
             self.pull_settings().await;
         }
     }
@@ -248,7 +256,10 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         if lock(&self.documents).remove(&uri).is_none() {
-            log(format_args!("didClose for {}, which is not open", uri.as_str()));
+            log(format_args!(
+                "didClose for {}, which is not open",
+                uri.as_str()
+            ));
         }
         self.outbox.push(Outgoing::Diagnostics {
             uri,

@@ -110,15 +110,22 @@ fn detail(args: Span, text: &str, escape: char) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     let collapsed = joined.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed.chars().take(DETAIL_CHARS).collect::<String>().trim_end().to_string()
+    collapsed
+        .chars()
+        .take(DETAIL_CHARS)
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
 
 /// A symbol kind that suggests what an instruction does.
 fn kind(keyword: Keyword) -> SymbolKind {
     match keyword {
-        Keyword::Run | Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck | Keyword::Shell => {
-            SymbolKind::FUNCTION
-        }
+        Keyword::Run
+        | Keyword::Cmd
+        | Keyword::Entrypoint
+        | Keyword::Healthcheck
+        | Keyword::Shell => SymbolKind::FUNCTION,
         Keyword::Env | Keyword::Arg => SymbolKind::VARIABLE,
         Keyword::Label | Keyword::Maintainer => SymbolKind::PROPERTY,
         Keyword::Copy | Keyword::Add | Keyword::Volume | Keyword::Workdir => SymbolKind::FILE,

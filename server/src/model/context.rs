@@ -88,7 +88,11 @@ impl FsContext {
     /// `<name>.dockerignore`).
     #[must_use]
     pub fn new(root: PathBuf, dockerfile_name: Option<String>) -> Self {
-        Self { root, dockerfile_name, ignore: OnceLock::new() }
+        Self {
+            root,
+            dockerfile_name,
+            ignore: OnceLock::new(),
+        }
     }
 
     fn load_ignore(&self) -> Option<&(bool, DockerIgnore)> {
@@ -105,7 +109,9 @@ impl FsContext {
                 for name in candidates {
                     let path = self.root.join(&name);
                     if path.is_file() {
-                        let text = std::fs::read(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                        let text = std::fs::read(&path)
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                            .unwrap_or_default();
                         return Some((true, DockerIgnore::parse(&text)));
                     }
                 }
@@ -120,7 +126,8 @@ impl BuildContext for FsContext {
         self.load_ignore().map(|(found, _)| *found)
     }
     fn dockerignore(&self) -> Option<&DockerIgnore> {
-        self.load_ignore().and_then(|(found, ignore)| found.then_some(ignore))
+        self.load_ignore()
+            .and_then(|(found, ignore)| found.then_some(ignore))
     }
     fn exists(&self, rel: &str) -> Option<bool> {
         if !self.root.is_dir() {
@@ -133,7 +140,10 @@ impl BuildContext for FsContext {
         NOTABLE
             .iter()
             .filter(|name| self.root.join(name).exists())
-            .map(|name| NotableEntry { name, bytes: dir_size(&self.root.join(name), 20_000) })
+            .map(|name| NotableEntry {
+                name,
+                bytes: dir_size(&self.root.join(name), 20_000),
+            })
             .collect()
     }
     fn root(&self) -> Option<&Path> {

@@ -63,8 +63,15 @@ pub fn expand(s: &str, escape: char, lookup: &dyn Fn(&str) -> Option<String>) ->
     Some(out)
 }
 
-fn expand_braced(inner: &str, escape: char, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let name_len = inner.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
+fn expand_braced(
+    inner: &str,
+    escape: char,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let name_len = inner
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .count();
     let (name, op) = inner.split_at(name_len);
     let value = lookup(name);
     let (colon, rest) = match op.strip_prefix(':') {
@@ -76,10 +83,18 @@ fn expand_braced(inner: &str, escape: char, lookup: &dyn Fn(&str) -> Option<Stri
         None => false,
     };
     if let Some(word) = rest.strip_prefix('-') {
-        return if set { value } else { expand(word, escape, lookup) };
+        return if set {
+            value
+        } else {
+            expand(word, escape, lookup)
+        };
     }
     if let Some(word) = rest.strip_prefix('+') {
-        return if set { expand(word, escape, lookup) } else { Some(String::new()) };
+        return if set {
+            expand(word, escape, lookup)
+        } else {
+            Some(String::new())
+        };
     }
     if rest.starts_with('?') {
         return if set { value } else { None };

@@ -5,9 +5,9 @@
 //! image, and the build context. Built from a [`SyntaxTree`] in one pass over the instructions;
 //! no rule re-derives any of this.
 
+pub mod commands;
 pub mod context;
 pub mod dockerignore;
-pub mod commands;
 pub mod expand;
 
 use std::collections::HashMap;
@@ -46,7 +46,8 @@ impl ImageRef {
     /// The last path component of the repository: `golang`, `dotnet/sdk` -> `sdk`.
     #[must_use]
     pub fn short_name(&self) -> Option<String> {
-        self.repository().map(|r| r.rsplit('/').next().unwrap_or(&r).to_string())
+        self.repository()
+            .map(|r| r.rsplit('/').next().unwrap_or(&r).to_string())
     }
 
     /// The repository without a registry host and `library/`: `mcr.microsoft.com/dotnet/sdk` ->
@@ -55,7 +56,9 @@ impl ImageRef {
     pub fn path(&self) -> Option<String> {
         let repo = self.repository()?;
         let mut parts: Vec<&str> = repo.split('/').collect();
-        if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
+        if parts.len() > 1
+            && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
+        {
             parts.remove(0);
         }
         if parts.first() == Some(&"library") && parts.len() > 1 {
@@ -70,12 +73,17 @@ impl ImageRef {
         let r = self.resolved.as_deref()?;
         let no_digest = r.split('@').next().unwrap_or(r);
         let slash = no_digest.rfind('/').map_or(0, |i| i + 1);
-        no_digest[slash..].rfind(':').map(|i| no_digest[slash + i + 1..].to_string())
+        no_digest[slash..]
+            .rfind(':')
+            .map(|i| no_digest[slash + i + 1..].to_string())
     }
 
     #[must_use]
     pub fn digest(&self) -> Option<String> {
-        self.resolved.as_deref()?.split_once('@').map(|(_, d)| d.to_string())
+        self.resolved
+            .as_deref()?
+            .split_once('@')
+            .map(|(_, d)| d.to_string())
     }
 }
 
@@ -135,15 +143,26 @@ impl Model {
                             model.global_args.get(name).cloned().flatten()
                         });
                         (
-                            Some(ImageRef { raw: image.value.clone(), resolved, span: instr.abs(image.span) }),
+                            Some(ImageRef {
+                                raw: image.value.clone(),
+                                resolved,
+                                span: instr.abs(image.span),
+                            }),
                             alias.as_ref().map(|a| a.value.to_ascii_lowercase()),
                         )
                     }
                     _ => (None, None),
                 };
                 let parent = image.as_ref().and_then(|img| {
-                    let name = img.resolved.as_deref().unwrap_or(&img.raw).to_ascii_lowercase();
-                    model.stages.iter().rposition(|s| s.alias.as_deref() == Some(name.as_str()))
+                    let name = img
+                        .resolved
+                        .as_deref()
+                        .unwrap_or(&img.raw)
+                        .to_ascii_lowercase();
+                    model
+                        .stages
+                        .iter()
+                        .rposition(|s| s.alias.as_deref() == Some(name.as_str()))
                 });
                 model.stages.push(Stage {
                     index,
@@ -185,7 +204,10 @@ impl Model {
         let mut final_workdir: Vec<String> = Vec::with_capacity(model.stages.len());
         for s in 0..model.stages.len() {
             let stage = &model.stages[s];
-            let mut wd = stage.parent.and_then(|p| final_workdir.get(p).cloned()).unwrap_or_else(|| "/".to_string());
+            let mut wd = stage
+                .parent
+                .and_then(|p| final_workdir.get(p).cloned())
+                .unwrap_or_else(|| "/".to_string());
             let from = stage.from;
             let body = stage.body.clone();
             model.workdir[from].clone_from(&wd);
@@ -193,7 +215,9 @@ impl Model {
                 model.workdir[i].clone_from(&wd);
                 if instrs[i].keyword == Keyword::Workdir {
                     if let Args::Text(word) = &instrs[i].args {
-                        let value = model.expand_at(tree, i, &word.value).unwrap_or_else(|| word.value.clone());
+                        let value = model
+                            .expand_at(tree, i, &word.value)
+                            .unwrap_or_else(|| word.value.clone());
                         wd = join_path(&wd, &value);
                     }
                 }
@@ -206,7 +230,11 @@ impl Model {
     /// The stage of instruction `i`.
     #[must_use]
     pub fn stage(&self, i: usize) -> Option<&Stage> {
-        self.stage_of.get(i).copied().flatten().and_then(|s| self.stages.get(s))
+        self.stage_of
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|s| self.stages.get(s))
     }
 
     /// The chain of stages from `stage` up through its parents (itself first).
@@ -216,7 +244,11 @@ impl Model {
         std::iter::from_fn(move || {
             let s = self.stages.get(next?)?;
             steps += 1;
-            next = if steps > self.stages.len() { None } else { s.parent };
+            next = if steps > self.stages.len() {
+                None
+            } else {
+                s.parent
+            };
             Some(s)
         })
     }
@@ -264,11 +296,20 @@ impl Model {
     #[must_use]
     pub fn effective(&self, tree: &SyntaxTree, keyword: Keyword) -> Option<usize> {
         let last = self.stages.len().checked_sub(1)?;
-        self.lineage(last).find_map(|st| st.body.clone().rev().find(|&j| tree.instructions[j].keyword == keyword))
+        self.lineage(last).find_map(|st| {
+            st.body
+                .clone()
+                .rev()
+                .find(|&j| tree.instructions[j].keyword == keyword)
+        })
     }
 
     /// The instructions of stage `s` (body only).
-    pub fn body<'t>(&self, tree: &'t SyntaxTree, s: usize) -> impl Iterator<Item = (usize, &'t Located)> + 't {
+    pub fn body<'t>(
+        &self,
+        tree: &'t SyntaxTree,
+        s: usize,
+    ) -> impl Iterator<Item = (usize, &'t Located)> + 't {
         let range = self.stages.get(s).map_or(0..0, |st| st.body.clone());
         range.map(move |j| (j, &tree.instructions[j]))
     }
@@ -324,8 +365,12 @@ pub fn is_broad_copy(instr: &Instruction) -> bool {
     if !matches!(instr.keyword, Keyword::Copy | Keyword::Add) || instr.flag("from").is_some() {
         return false;
     }
-    let Args::Copy { sources, .. } = &instr.args else { return false };
-    sources.iter().any(|s| matches!(s.value.as_str(), "." | "./" | "./." | "/" ))
+    let Args::Copy { sources, .. } = &instr.args else {
+        return false;
+    };
+    sources
+        .iter()
+        .any(|s| matches!(s.value.as_str(), "." | "./" | "./." | "/"))
 }
 
 /// The targets of `RUN --mount=type=cache,...` mounts.
@@ -343,11 +388,17 @@ pub fn cache_mounts(instr: &Instruction) -> Vec<String> {
                 let (k, v) = part.split_once('=').unwrap_or((part, ""));
                 match k.trim() {
                     "type" => is_cache = v.trim() == "cache",
-                    "target" | "dst" | "destination" => target = Some(v.trim().trim_end_matches('/').to_string()),
+                    "target" | "dst" | "destination" => {
+                        target = Some(v.trim().trim_end_matches('/').to_string())
+                    }
                     _ => {}
                 }
             }
-            if is_cache { target } else { None }
+            if is_cache {
+                target
+            } else {
+                None
+            }
         })
         .collect()
 }
@@ -363,7 +414,14 @@ mod tests {
         let tree = parse(text);
         let m = Model::build(&tree);
         assert_eq!(m.stages.len(), 4);
-        assert_eq!(m.stages[0].image.as_ref().and_then(|i| i.resolved.clone()).as_deref(), Some("python:3.12-slim"));
+        assert_eq!(
+            m.stages[0]
+                .image
+                .as_ref()
+                .and_then(|i| i.resolved.clone())
+                .as_deref(),
+            Some("python:3.12-slim")
+        );
         let shipped: Vec<bool> = m.stages.iter().map(|s| s.shipped).collect();
         assert_eq!(shipped, [true, false, false, true]);
         assert_eq!(m.stages[3].parent, Some(0));
@@ -372,11 +430,26 @@ mod tests {
 
     #[test]
     fn image_parts() {
-        let img = |s: &str| ImageRef { raw: s.into(), resolved: Some(s.into()), span: Span::default() };
-        assert_eq!(img("mcr.microsoft.com/dotnet/sdk:8.0").path().as_deref(), Some("dotnet/sdk"));
+        let img = |s: &str| ImageRef {
+            raw: s.into(),
+            resolved: Some(s.into()),
+            span: Span::default(),
+        };
+        assert_eq!(
+            img("mcr.microsoft.com/dotnet/sdk:8.0").path().as_deref(),
+            Some("dotnet/sdk")
+        );
         assert_eq!(img("localhost:5000/app").tag(), None);
-        assert_eq!(img("docker.io/library/golang:1.22@sha256:ab").tag().as_deref(), Some("1.22"));
-        assert_eq!(img("golang@sha256:ab").digest().as_deref(), Some("sha256:ab"));
+        assert_eq!(
+            img("docker.io/library/golang:1.22@sha256:ab")
+                .tag()
+                .as_deref(),
+            Some("1.22")
+        );
+        assert_eq!(
+            img("golang@sha256:ab").digest().as_deref(),
+            Some("sha256:ab")
+        );
     }
 
     #[test]
@@ -384,6 +457,11 @@ mod tests {
         let text = "ARG MIX_ENV=prod\nFROM a\nARG MIX_ENV\nENV X=${MIX_ENV}\nRUN echo\n";
         let tree = parse(text);
         let m = Model::build(&tree);
-        assert_eq!(m.var_at(&tree, 4, "X").and_then(|x| m.expand_at(&tree, 3, &x)).as_deref(), Some("prod"));
+        assert_eq!(
+            m.var_at(&tree, 4, "X")
+                .and_then(|x| m.expand_at(&tree, 3, &x))
+                .as_deref(),
+            Some("prod")
+        );
     }
 }

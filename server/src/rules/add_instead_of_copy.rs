@@ -31,7 +31,18 @@ declare_rule! {
 }
 
 const ARCHIVES: &[&str] = &[
-    ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.lz", ".tar.lzma",
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".tar.zst",
+    ".tzst",
+    ".tar.lz",
+    ".tar.lzma",
 ];
 
 fn is_local_plain(source: &str) -> bool {
@@ -45,10 +56,15 @@ fn is_local_plain(source: &str) -> bool {
 }
 
 fn local_add(instr: &Instruction) -> bool {
-    if instr.keyword != Keyword::Add || instr.flag("checksum").is_some() || instr.flag("keep-git-dir").is_some() {
+    if instr.keyword != Keyword::Add
+        || instr.flag("checksum").is_some()
+        || instr.flag("keep-git-dir").is_some()
+    {
         return false;
     }
-    let Args::Copy { sources, .. } = &instr.args else { return false };
+    let Args::Copy { sources, .. } = &instr.args else {
+        return false;
+    };
     sources.iter().all(|s| is_local_plain(&s.value))
 }
 

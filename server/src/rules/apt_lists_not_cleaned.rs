@@ -1,6 +1,8 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::cache_mounts;
-use crate::model::commands::{pkg_command, PkgAction, PkgManager};
+use crate::model::commands::{
+    args, mount_targets, pkg_command, program, run_commands, PkgAction, PkgManager,
+};
+use crate::syntax::shell::Command;
 use crate::syntax::instruction::Keyword;
 
 declare_rule! {
@@ -42,22 +44,42 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             if located.keyword != Keyword::Run {
                 continue;
             }
-            let update = located.commands().find(|cmd| {
-                pkg_command(cmd).is_some_and(|p| p.manager == PkgManager::Apt && p.action == PkgAction::Update)
+            let commands = run_commands(located);
+            let update = commands.iter().find_map(|cmd| {
+                let pkg = pkg_command(cmd)?;
+                (pkg.manager == PkgManager::Apt && pkg.action == PkgAction::Update)
+                    .then(|| pkg.head_span(cmd))
             });
             let Some(update) = update else { continue };
-            let mounted = cache_mounts(located).iter().any(|t| t == "/var/lib/apt" || t == "/var/lib/apt/lists");
-            let removed = located.commands().any(|cmd| {
-                cmd.program() == Some("rm") && cmd.args().iter().any(|a| a.value.starts_with("/var/lib/apt/lists"))
-            });
-            if mounted || removed {
+            let mounted = mount_targets(located, &["cache", "tmpfs"])
+                .iter()
+                .any(|t| t == "/var/lib/apt" || t == "/var/lib/apt/lists");
+            if mounted || commands.iter().any(|c| removes_lists(c)) {
                 continue;
             }
             out.push(Diagnostic::new(
                 &META,
-                cx.range_on(i, located.abs(update.span)),
-                "the apt package lists from `apt-get update` stay in this layer (`apt-get clean` does not remove them); end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
+                cx.range_on(i, located.abs(update)),
+                "the package lists from `apt-get update` stay in this layer, tens of MB that `apt-get clean` does not remove; end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
             ));
         }
+    }
+}
+
+/// `rm -rf /var/lib/apt/lists/*` (or `/var/lib/apt`), `find /var/lib/apt/lists ... -delete`,
+/// `apt-get distclean`.
+fn removes_lists(cmd: &Command) -> bool {
+    let covers = |path: &str| {
+        let p = path.trim_end_matches(['*', '/']);
+        p == "/var/lib/apt" || p.starts_with("/var/lib/apt/lists")
+    };
+    match program(cmd) {
+        Some("rm") => args(cmd).iter().any(|a| covers(&a.value)),
+        Some("find") => {
+            args(cmd).first().is_some_and(|a| covers(&a.value))
+                && args(cmd).iter().any(|a| a.value == "-delete" || a.value == "rm")
+        }
+        Some("apt-get" | "apt") => args(cmd).iter().any(|a| matches!(a.value.as_str(), "distclean" | "dist-clean")),
+        _ => false,
     }
 }

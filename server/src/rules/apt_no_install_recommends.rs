@@ -1,5 +1,5 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::commands::{pkg_command, PkgAction, PkgManager};
+use crate::model::commands::{args, pkg_command, program, run_commands, PkgAction};
 use crate::syntax::instruction::Keyword;
 
 declare_rule! {
@@ -40,7 +40,8 @@ declare_rule! {
 fn disables_recommends(arg: &str) -> bool {
     let a = arg.to_ascii_lowercase();
     a == "--no-install-recommends"
-        || (a.contains("apt::install-recommends") && (a.ends_with("=false") || a.ends_with("=0") || a.ends_with("=no")))
+        || (a.contains("apt::install-recommends")
+            && (a.ends_with("=false") || a.ends_with("=0") || a.ends_with("=no")))
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
@@ -50,19 +51,22 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             if located.keyword != Keyword::Run {
                 continue;
             }
-            let offending = located.commands().find(|cmd| {
-                matches!(cmd.program(), Some("apt-get" | "apt"))
-                    && pkg_command(cmd).is_some_and(|p| p.manager == PkgManager::Apt && p.action == PkgAction::Install)
-                    && !cmd.args().iter().any(|a| disables_recommends(&a.value))
+            let commands = run_commands(located);
+            let offending = commands.iter().find_map(|cmd| {
+                let pkg = pkg_command(cmd)?;
+                let apt = matches!(program(cmd), Some("apt-get" | "apt"));
+                (apt && pkg.action == PkgAction::Install
+                    && !args(cmd).iter().any(|a| disables_recommends(&a.value)))
+                .then(|| pkg.head_span(cmd))
             });
-            let Some(cmd) = offending else { continue };
+            let Some(head) = offending else { continue };
             if configured_off(cx, i) {
                 continue;
             }
             out.push(Diagnostic::new(
                 &META,
-                cx.range_on(i, located.abs(cmd.span)),
-                "apt installs recommended packages too, often hundreds of MB the image never uses; add `--no-install-recommends` (and name any package the build needs explicitly)",
+                cx.range_on(i, located.abs(head)),
+                "apt also installs every recommended package, often hundreds of MB the image never uses; add `--no-install-recommends` and name any package the build needs explicitly",
             ));
         }
     }
@@ -70,11 +74,14 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 
 /// An earlier RUN of this stage or its ancestors wrote `APT::Install-Recommends "false"`.
 fn configured_off(cx: &Analysis<'_>, i: usize) -> bool {
-    let Some(stage) = cx.model.stage(i) else { return false };
+    let Some(stage) = cx.model.stage(i) else {
+        return false;
+    };
     cx.model.lineage(stage.index).any(|st| {
         st.body.clone().filter(|&j| j < i).any(|j| {
             let text = cx.instr(j).span().of(cx.text).to_ascii_lowercase();
-            text.contains("apt::install-recommends") && (text.contains("\"0\"") || text.contains("\"false\""))
+            text.contains("apt::install-recommends")
+                && (text.contains("\"0\"") || text.contains("\"false\""))
         })
     })
 }

@@ -1,5 +1,5 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::commands::{pkg_command, PkgAction, PkgManager};
+use crate::model::commands::{pkg_command, run_commands, PkgAction, PkgManager};
 use crate::syntax::instruction::Keyword;
 use crate::syntax::Located;
 
@@ -33,7 +33,9 @@ declare_rule! {
 }
 
 fn actions(located: &Located, manager: PkgManager, action: PkgAction) -> bool {
-    located.commands().any(|c| pkg_command(c).is_some_and(|p| p.manager == manager && p.action == action))
+    run_commands(located)
+        .iter()
+        .any(|c| pkg_command(c).is_some_and(|p| p.manager == manager && p.action == action))
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
@@ -43,9 +45,12 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             if located.keyword != Keyword::Run {
                 continue;
             }
-            for manager in [PkgManager::Apt, PkgManager::Apk] {
-                let update = located.commands().find(|c| {
-                    pkg_command(c).is_some_and(|p| p.manager == manager && p.action == PkgAction::Update)
+            let commands = run_commands(located);
+            for manager in [PkgManager::Apt, PkgManager::Apk, PkgManager::Dnf] {
+                let update = commands.iter().find_map(|c| {
+                    let pkg = pkg_command(c)?;
+                    (pkg.manager == manager && pkg.action == PkgAction::Update)
+                        .then(|| pkg.head_span(c))
                 });
                 let Some(update) = update else { continue };
                 if actions(located, manager, PkgAction::Install) {
@@ -59,7 +64,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 out.push(
                     Diagnostic::new(
                         &META,
-                        cx.range_on(i, located.abs(update.span)),
+                        cx.range_on(i, located.abs(update)),
                         format!(
                             "this index update is cached apart from the install on line {}, which will one day run against a stale index; update and install in the same RUN",
                             cx.line_of(cx.instr(j).offset) + 1

@@ -58,7 +58,11 @@ struct Installed {
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.model.stages {
-        let body: Vec<(usize, &Instruction)> = stage.body.clone().map(|i| (i, &*cx.instr(i).parsed)).collect();
+        let body: Vec<(usize, &Instruction)> = stage
+            .body
+            .clone()
+            .map(|i| (i, &*cx.instr(i).parsed))
+            .collect();
         check_sequence(cx, &body, out);
         let triggers: Vec<(usize, &Instruction)> = stage
             .body
@@ -83,7 +87,10 @@ fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Ve
         }
         for cmd in instr.commands() {
             if let Some(step) = install_step(cmd) {
-                installed.push(Installed { ecosystem: step.ecosystem, files: absolute_files(cx, i, &step) });
+                installed.push(Installed {
+                    ecosystem: step.ecosystem,
+                    files: absolute_files(cx, i, &step),
+                });
             }
         }
     }
@@ -102,11 +109,13 @@ fn first_uncovered_install<'i>(
 ) -> Option<(usize, &'i Command, InstallStep)> {
     for &(j, instr) in after {
         for cmd in instr.commands() {
-            let Some(step) = install_step(cmd) else { continue };
+            let Some(step) = install_step(cmd) else {
+                continue;
+            };
             let files = absolute_files(cx, j, &step);
-            let covered = installed
-                .iter()
-                .any(|done| done.ecosystem == step.ecosystem && files.iter().all(|f| done.files.contains(f)));
+            let covered = installed.iter().any(|done| {
+                done.ecosystem == step.ecosystem && files.iter().all(|f| done.files.contains(f))
+            });
             if !covered {
                 return Some((j, cmd, step));
             }
@@ -120,12 +129,16 @@ fn first_uncovered_install<'i>(
 pub fn manifest_names(cx: &Analysis<'_>, step: &InstallStep) -> Vec<String> {
     let mut names: Vec<String> = step.files.clone();
     for (k, group) in step.ecosystem.manifests().iter().enumerate() {
-        let found = group.iter().find(|name| cx.context.exists(name) == Some(true));
+        let found = group
+            .iter()
+            .find(|name| cx.context.exists(name) == Some(true));
         match found {
             Some(name) => names.push((*name).to_string()),
             // the main manifest is always needed; lock files only when the project has one
             // (or when the context is unknown)
-            None if k == 0 || cx.context.exists(group[0]).is_none() => names.push(group[0].to_string()),
+            None if k == 0 || cx.context.exists(group[0]).is_none() => {
+                names.push(group[0].to_string())
+            }
             None => {}
         }
     }
@@ -138,16 +151,30 @@ pub fn manifest_names(cx: &Analysis<'_>, step: &InstallStep) -> Vec<String> {
     names
 }
 
-fn report(cx: &Analysis<'_>, i: usize, copy: &Instruction, j: usize, cmd: &Command, step: &InstallStep) -> Diagnostic {
+fn report(
+    cx: &Analysis<'_>,
+    i: usize,
+    copy: &Instruction,
+    j: usize,
+    cmd: &Command,
+    step: &InstallStep,
+) -> Diagnostic {
     let located = cx.instr(i);
     // for ONBUILD the subject is the inner COPY
-    let span = Span::new(located.abs(copy.keyword_span).start, located.abs(copy.args_span).end);
+    let span = Span::new(
+        located.abs(copy.keyword_span).start,
+        located.abs(copy.args_span).end,
+    );
     let span = cx.range_on(i, span);
     let install = cx.instr(j).abs(cmd.span);
     let install_text = one_line(install.of(cx.text));
     let line = cx.line_of(install.start) + 1;
     let names = manifest_names(cx, step);
-    let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ");
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
     Diagnostic::new(
         &META,
         span,
@@ -160,7 +187,11 @@ fn report(cx: &Analysis<'_>, i: usize, copy: &Instruction, j: usize, cmd: &Comma
 
 /// The command's text on one line, shortened for a message.
 fn one_line(s: &str) -> String {
-    let joined: String = s.split_whitespace().filter(|w| *w != "\\" && *w != "`").collect::<Vec<_>>().join(" ");
+    let joined: String = s
+        .split_whitespace()
+        .filter(|w| *w != "\\" && *w != "`")
+        .collect::<Vec<_>>()
+        .join(" ");
     if joined.chars().count() > 60 {
         let cut: String = joined.chars().take(57).collect();
         format!("{cut}...")

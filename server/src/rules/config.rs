@@ -78,7 +78,9 @@ impl Config {
         for id in ids {
             check_id(id)?;
         }
-        self.select.get_or_insert_with(Vec::new).extend(ids.iter().cloned());
+        self.select
+            .get_or_insert_with(Vec::new)
+            .extend(ids.iter().cloned());
         Ok(())
     }
 
@@ -87,14 +89,20 @@ impl Config {
     /// # Errors
     /// On invalid TOML, unknown rule ids or unknown levels, with the reason.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let value: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError { message: e.to_string() })?;
+        let value: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+            message: e.to_string(),
+        })?;
         let mut config = Config::default();
         for (key, item) in &value {
             if key != "rules" {
-                return Err(ConfigError { message: format!("unknown section `{key}`; expected `[rules]`") });
+                return Err(ConfigError {
+                    message: format!("unknown section `{key}`; expected `[rules]`"),
+                });
             }
             let Some(rules) = item.as_table() else {
-                return Err(ConfigError { message: "`rules` must be a table of `rule-id = \"level\"`".into() });
+                return Err(ConfigError {
+                    message: "`rules` must be a table of `rule-id = \"level\"`".into(),
+                });
             };
             for (id, level) in rules {
                 let Some(level) = level.as_str().and_then(Level::parse) else {
@@ -130,9 +138,12 @@ impl Config {
 
     /// Overlay `other` on this config (later sources win).
     pub fn merge(&mut self, other: &Config) {
-        self.levels.extend(other.levels.iter().map(|(k, v)| (k.clone(), *v)));
+        self.levels
+            .extend(other.levels.iter().map(|(k, v)| (k.clone(), *v)));
         if let Some(sel) = &other.select {
-            self.select.get_or_insert_with(Vec::new).extend(sel.iter().cloned());
+            self.select
+                .get_or_insert_with(Vec::new)
+                .extend(sel.iter().cloned());
         }
     }
 }
@@ -141,14 +152,19 @@ fn check_id(id: &str) -> Result<(), ConfigError> {
     if RULES.iter().any(|r| r.meta().id == id) {
         Ok(())
     } else {
-        Err(ConfigError { message: format!("unknown rule `{id}`; `layerwise rules` lists them") })
+        Err(ConfigError {
+            message: format!("unknown rule `{id}`; `layerwise rules` lists them"),
+        })
     }
 }
 
 /// The nearest `.layerwise.toml` in `start` or its ancestors.
 #[must_use]
 pub fn find_config_file(start: &Path) -> Option<PathBuf> {
-    start.ancestors().map(|dir| dir.join(".layerwise.toml")).find(|p| p.is_file())
+    start
+        .ancestors()
+        .map(|dir| dir.join(".layerwise.toml"))
+        .find(|p| p.is_file())
 }
 
 #[cfg(test)]
@@ -157,9 +173,17 @@ mod tests {
 
     #[test]
     fn toml_levels() {
-        let c = Config::from_toml("[rules]\nconsecutive-run = \"off\"\npip-no-cache-dir = \"error\"\n").unwrap();
-        assert_eq!(c.severity(super::super::rule("consecutive-run").unwrap()), None);
-        assert_eq!(c.severity(super::super::rule("pip-no-cache-dir").unwrap()), Some(Severity::Error));
+        let c =
+            Config::from_toml("[rules]\nconsecutive-run = \"off\"\npip-no-cache-dir = \"error\"\n")
+                .unwrap();
+        assert_eq!(
+            c.severity(super::super::rule("consecutive-run").unwrap()),
+            None
+        );
+        assert_eq!(
+            c.severity(super::super::rule("pip-no-cache-dir").unwrap()),
+            Some(Severity::Error)
+        );
         assert!(Config::from_toml("[rules]\nno-such-rule = \"off\"").is_err());
         assert!(Config::from_toml("[rules]\nconsecutive-run = \"loud\"").is_err());
     }

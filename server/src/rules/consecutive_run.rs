@@ -40,12 +40,20 @@ fn command_count(instr: &Instruction) -> usize {
         Some(Form::Shell(s)) => s.script.commands.len(),
         None => 0,
     };
-    let heredoc: usize = instr.heredocs.iter().map(|h| h.script.as_ref().map_or(1, |s| s.commands.len())).sum();
+    let heredoc: usize = instr
+        .heredocs
+        .iter()
+        .map(|h| h.script.as_ref().map_or(1, |s| s.commands.len()))
+        .sum();
     inline + heredoc
 }
 
 fn flags(instr: &Instruction) -> Vec<(String, Option<String>)> {
-    let mut f: Vec<_> = instr.flags.iter().map(|f| (f.name.clone(), f.value.clone())).collect();
+    let mut f: Vec<_> = instr
+        .flags
+        .iter()
+        .map(|f| (f.name.clone(), f.value.clone()))
+        .collect();
     f.sort();
     f
 }

@@ -43,13 +43,29 @@ fn words<'a>(cx: &Analysis<'a>, i: usize) -> Vec<Vec<W<'a>>> {
     let located = cx.instr(i);
     match located.form() {
         Some(Form::Exec { words, .. }) => {
-            vec![words.iter().map(|w| W { instr: i, span: located.abs(w.span), value: &w.value }).collect()]
+            vec![words
+                .iter()
+                .map(|w| W {
+                    instr: i,
+                    span: located.abs(w.span),
+                    value: &w.value,
+                })
+                .collect()]
         }
         Some(Form::Shell(s)) => s
             .script
             .commands
             .iter()
-            .map(|c| c.argv().iter().map(|w| W { instr: i, span: located.abs(w.span), value: &w.value }).collect())
+            .map(|c| {
+                c.argv()
+                    .iter()
+                    .map(|w| W {
+                        instr: i,
+                        span: located.abs(w.span),
+                        value: &w.value,
+                    })
+                    .collect()
+            })
             .collect(),
         None => Vec::new(),
     }
@@ -59,7 +75,10 @@ fn words<'a>(cx: &Analysis<'a>, i: usize) -> Vec<Vec<W<'a>>> {
 fn dev_trigger<'w, 'a>(argv: &'w [W<'a>]) -> Option<(&'w W<'a>, String)> {
     let prog = argv.first().map(|w| basename(w.value))?;
     let arg = |k: usize| argv.get(k).map(|w| w.value);
-    if let Some(w) = argv.iter().find(|w| matches!(w.value, "--reload" | "--debug") || w.value.starts_with("--reload=")) {
+    if let Some(w) = argv
+        .iter()
+        .find(|w| matches!(w.value, "--reload" | "--debug") || w.value.starts_with("--reload="))
+    {
         return Some((w, format!("`{}`", w.value)));
     }
     let pos = |name: &str| argv.iter().position(|w| w.value == name);
@@ -75,8 +94,12 @@ fn dev_trigger<'w, 'a>(argv: &'w [W<'a>]) -> Option<(&'w W<'a>, String)> {
                 return Some((&argv[k], format!("`{prog} run dev`")));
             }
         }
-        "next" | "nuxt" | "nuxi" if arg(1) == Some("dev") => return Some((&argv[1], format!("`{prog} dev`"))),
-        "vite" if matches!(arg(1), None | Some("dev" | "serve")) => return Some((&argv[0], "`vite` (dev server)".into())),
+        "next" | "nuxt" | "nuxi" if arg(1) == Some("dev") => {
+            return Some((&argv[1], format!("`{prog} dev`")))
+        }
+        "vite" if matches!(arg(1), None | Some("dev" | "serve")) => {
+            return Some((&argv[0], "`vite` (dev server)".into()))
+        }
         "node" if arg(1) == Some("--watch") => return Some((&argv[1], "`node --watch`".into())),
         _ => {}
     }
@@ -112,7 +135,9 @@ fn check<'a>(cx: &Analysis<'a>, out: &mut Vec<Diagnostic>) {
         (None, None) => return,
     }
     for line in &lines {
-        let Some((w, what)) = dev_trigger(line) else { continue };
+        let Some((w, what)) = dev_trigger(line) else {
+            continue;
+        };
         out.push(Diagnostic::new(
             &META,
             cx.range_on(w.instr, w.span),

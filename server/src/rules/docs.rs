@@ -26,7 +26,11 @@ fn in_code(text: &str) -> bool {
 }
 
 fn equivalents(meta: &RuleMeta) -> Option<String> {
-    let mut eq: Vec<String> = meta.hadolint.iter().map(|h| format!("hadolint `{h}`")).collect();
+    let mut eq: Vec<String> = meta
+        .hadolint
+        .iter()
+        .map(|h| format!("hadolint `{h}`"))
+        .collect();
     eq.extend(meta.buildkit.iter().map(|b| format!("BuildKit `{b}`")));
     (!eq.is_empty()).then(|| eq.join(", "))
 }
@@ -34,7 +38,12 @@ fn equivalents(meta: &RuleMeta) -> Option<String> {
 /// One rule's documentation as a Markdown page.
 #[must_use]
 pub fn rule_markdown(meta: &RuleMeta) -> String {
-    let mut out = format!("# {}\n\n{}.\n\nDefault severity: {}.", meta.id, meta.summary, meta.severity.as_str());
+    let mut out = format!(
+        "# {}\n\n{}.\n\nDefault severity: {}.",
+        meta.id,
+        meta.summary,
+        meta.severity.as_str()
+    );
     if let Some(eq) = equivalents(meta) {
         let _ = write!(out, " Suppressed by the ignore comments of: {eq}.");
     }
@@ -52,7 +61,14 @@ pub fn all_rules_markdown() -> String {
     );
     for rule in RULES {
         let m = rule.meta();
-        let _ = writeln!(out, "| [`{}`](#{}) | {} | {} |", m.id, m.id, m.severity.as_str(), m.summary);
+        let _ = writeln!(
+            out,
+            "| [`{}`](#{}) | {} | {} |",
+            m.id,
+            m.id,
+            m.severity.as_str(),
+            m.summary
+        );
     }
     out.push_str(
         "\nSuppress a rule for one instruction with `# layerwise: ignore=RULE[,RULE]` on the line above it; \
@@ -61,7 +77,13 @@ pub fn all_rules_markdown() -> String {
     );
     for rule in RULES {
         let m = rule.meta();
-        let _ = write!(out, "\n## {}\n\n{}.\n\nDefault severity: {}.", m.id, m.summary, m.severity.as_str());
+        let _ = write!(
+            out,
+            "\n## {}\n\n{}.\n\nDefault severity: {}.",
+            m.id,
+            m.summary,
+            m.severity.as_str()
+        );
         if let Some(eq) = equivalents(m) {
             let _ = write!(out, " Suppressed by the ignore comments of: {eq}.");
         }

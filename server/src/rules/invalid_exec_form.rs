@@ -30,7 +30,9 @@ declare_rule! {
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for located in &cx.tree.instructions {
-        let Some(problem) = &located.broken_json else { continue };
+        let Some(problem) = &located.broken_json else {
+            continue;
+        };
         out.push(Diagnostic::new(
             &META,
             located.abs(problem.span),

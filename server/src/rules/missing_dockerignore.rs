@@ -42,7 +42,9 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     if cx.context.has_dockerignore() != Some(false) {
         return;
     }
-    let Some(i) = cx.tree.instructions.iter().position(|l| is_broad_copy(l)) else { return };
+    let Some(i) = cx.tree.instructions.iter().position(|l| is_broad_copy(l)) else {
+        return;
+    };
     let notable = cx.context.notable_entries();
     let sent = if notable.is_empty() {
         "everything in the folder".to_string()
@@ -57,10 +59,10 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             .join(", ");
         format!("the whole folder, including {list},")
     };
-    let name = cx
-        .path
-        .and_then(|p| p.file_name())
-        .map_or_else(|| "Dockerfile".to_string(), |n| n.to_string_lossy().into_owned());
+    let name = cx.path.and_then(|p| p.file_name()).map_or_else(
+        || "Dockerfile".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     out.push(Diagnostic::new(
         &META,
         cx.head_span(i),

@@ -34,7 +34,9 @@ use crate::syntax::{Located, Span, SyntaxTree};
 pub use config::Config;
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -183,11 +185,19 @@ pub struct Fix {
 impl Fix {
     #[must_use]
     pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Self {
-        Self { title: title.into(), safety: Safety::Safe, edits }
+        Self {
+            title: title.into(),
+            safety: Safety::Safe,
+            edits,
+        }
     }
     #[must_use]
     pub fn unsafe_edit(title: impl Into<String>, edits: Vec<Edit>) -> Self {
-        Self { title: title.into(), safety: Safety::Unsafe, edits }
+        Self {
+            title: title.into(),
+            safety: Safety::Unsafe,
+            edits,
+        }
     }
 }
 
@@ -206,11 +216,21 @@ pub struct Diagnostic {
 impl Diagnostic {
     #[must_use]
     pub fn new(meta: &'static RuleMeta, span: Span, message: impl Into<String>) -> Self {
-        Self { rule: meta.id, severity: meta.severity, span, message: message.into(), related: Vec::new(), fix: None }
+        Self {
+            rule: meta.id,
+            severity: meta.severity,
+            span,
+            message: message.into(),
+            related: Vec::new(),
+            fix: None,
+        }
     }
     #[must_use]
     pub fn related(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.related.push(Related { span, message: message.into() });
+        self.related.push(Related {
+            span,
+            message: message.into(),
+        });
         self
     }
     #[must_use]
@@ -246,7 +266,10 @@ impl<'a> Analysis<'a> {
     #[must_use]
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count()
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
     }
 
     /// A range for a finding about instruction `i` whose subject is `subject`: it starts on the
@@ -255,7 +278,9 @@ impl<'a> Analysis<'a> {
     #[must_use]
     pub fn range_on(&self, i: usize, subject: Span) -> Span {
         let instr = self.instr(i);
-        let first_line_end = self.text[instr.offset..].find('\n').map_or(self.text.len(), |n| instr.offset + n);
+        let first_line_end = self.text[instr.offset..]
+            .find('\n')
+            .map_or(self.text.len(), |n| instr.offset + n);
         if subject.start >= instr.offset && subject.start < first_line_end {
             subject
         } else {
@@ -281,7 +306,13 @@ pub fn check(
     config: &Config,
 ) -> Vec<Diagnostic> {
     let model = Model::build(tree);
-    let cx = Analysis { text, tree, model: &model, context, path };
+    let cx = Analysis {
+        text,
+        tree,
+        model: &model,
+        context,
+        path,
+    };
     run(&cx, config)
 }
 
@@ -292,14 +323,19 @@ pub fn run(cx: &Analysis<'_>, config: &Config) -> Vec<Diagnostic> {
     let mut all = Vec::new();
     for rule in RULES {
         let meta = rule.meta();
-        let Some(severity) = config.severity(meta) else { continue };
+        let Some(severity) = config.severity(meta) else {
+            continue;
+        };
         if suppressions.file_wide(meta) {
             continue;
         }
         let mut found = Vec::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| rule.check(cx, &mut found)));
         if outcome.is_err() {
-            eprintln!("layerwise: rule `{}` failed on this file and was skipped", meta.id);
+            eprintln!(
+                "layerwise: rule `{}` failed on this file and was skipped",
+                meta.id
+            );
             continue;
         }
         for mut d in found {
@@ -310,6 +346,11 @@ pub fn run(cx: &Analysis<'_>, config: &Config) -> Vec<Diagnostic> {
             all.push(d);
         }
     }
-    all.sort_by(|a, b| a.span.start.cmp(&b.span.start).then_with(|| a.rule.cmp(b.rule)));
+    all.sort_by(|a, b| {
+        a.span
+            .start
+            .cmp(&b.span.start)
+            .then_with(|| a.rule.cmp(b.rule))
+    });
     all
 }

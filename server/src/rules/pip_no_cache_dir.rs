@@ -1,6 +1,9 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::cache_mounts;
-use crate::model::commands::pip_args;
+use crate::model::commands::{
+    args, is_pip_install, mount_targets, pip_args, program, run_commands,
+};
+use crate::syntax::shell::Command;
+use crate::syntax::Span;
 use crate::syntax::instruction::Keyword;
 
 declare_rule! {
@@ -37,7 +40,10 @@ declare_rule! {
 }
 
 fn truthy(v: &str) -> bool {
-    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes")
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "on" | "yes"
+    )
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
@@ -47,36 +53,64 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             if located.keyword != Keyword::Run {
                 continue;
             }
-            let offending = located.commands().find(|cmd| {
-                let Some(args) = pip_args(cmd) else { return false };
-                args.iter().find(|a| !a.value.starts_with('-')).is_some_and(|a| a.value == "install")
-                    && !args.iter().any(|a| a.value == "--no-cache-dir" || a.value.starts_with("--no-cache-dir="))
-                    && !cmd.assignments.iter().any(|a| {
-                        a.value.strip_prefix("PIP_NO_CACHE_DIR=").is_some_and(truthy)
+            let commands = run_commands(located);
+            let offending = commands.iter().find(|cmd| {
+                is_pip_install(cmd)
+                    && !args(cmd).iter().any(|a| {
+                        a.value == "--no-cache-dir" || a.value.starts_with("--no-cache-dir=")
+                    })
+                    && !cmd.assignments.iter().chain(&cmd.words).any(|a| {
+                        a.value
+                            .strip_prefix("PIP_NO_CACHE_DIR=")
+                            .is_some_and(truthy)
                     })
             });
             let Some(cmd) = offending else { continue };
-            if cx.model.var_at(cx.tree, i, "PIP_NO_CACHE_DIR").is_some_and(|v| truthy(&v)) {
+            if cx
+                .model
+                .var_at(cx.tree, i, "PIP_NO_CACHE_DIR")
+                .is_some_and(|v| truthy(&v))
+            {
                 continue;
             }
-            if cache_mounts(located).iter().any(|t| matches!(t.as_str(), "/root/.cache/pip" | "/root/.cache")) {
-                continue;
-            }
-            let cleans = located.commands().any(|c| {
-                c.program() == Some("rm")
-                    && c.args().iter().any(|a| {
-                        let v = a.value.trim_end_matches('/');
-                        v == "/root/.cache/pip" || v == "/root/.cache" || v == "~/.cache/pip" || v == "~/.cache"
-                    })
+            let cache_dir = cx.model.var_at(cx.tree, i, "PIP_CACHE_DIR");
+            let mounted = mount_targets(located, &["cache", "tmpfs"]).iter().any(|t| {
+                t.ends_with("/.cache/pip")
+                    || t.ends_with("/.cache")
+                    || cache_dir.as_deref().is_some_and(|d| d.trim_end_matches('/') == t)
             });
-            if cleans {
+            if mounted || commands.iter().any(|c| cleans_cache(c)) {
                 continue;
             }
             out.push(Diagnostic::new(
                 &META,
-                cx.range_on(i, located.abs(cmd.span)),
-                "pip keeps its download cache in /root/.cache/pip, which ships in this layer; add `--no-cache-dir` (or set `ENV PIP_NO_CACHE_DIR=1`)",
+                cx.range_on(i, located.abs(head_span(cmd))),
+                "pip keeps every downloaded package in /root/.cache/pip, which then ships in this layer; add `--no-cache-dir` or set `ENV PIP_NO_CACHE_DIR=1`",
             ));
         }
     }
+}
+
+/// From the command's first word to its `install` word.
+fn head_span(cmd: &Command) -> Span {
+    let start = cmd.words.first().map_or(cmd.span.start, |w| w.span.start);
+    let end = args(cmd)
+        .iter()
+        .find(|a| a.value == "install")
+        .map_or(cmd.span.end, |w| w.span.end);
+    Span::new(start, end.max(start))
+}
+
+/// `rm -rf /root/.cache/pip`, `rm -rf ~/.cache`, `pip cache purge` in the same RUN.
+fn cleans_cache(cmd: &Command) -> bool {
+    if pip_args(cmd).is_some_and(|a| {
+        a.iter().any(|w| w.value == "cache") && a.iter().any(|w| w.value == "purge")
+    }) {
+        return true;
+    }
+    program(cmd) == Some("rm")
+        && args(cmd).iter().any(|a| {
+            let v = a.value.trim_end_matches(['*', '/']);
+            v.ends_with("/.cache/pip") || v.ends_with("/.cache") || v == "~/.cache/pip" || v == "~/.cache"
+        })
 }

@@ -36,8 +36,12 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         if located.keyword != Keyword::Workdir {
             continue;
         }
-        let Args::Text(path) = &located.args else { continue };
-        let Some(value) = cx.model.expand_at(cx.tree, i, &path.value) else { continue };
+        let Args::Text(path) = &located.args else {
+            continue;
+        };
+        let Some(value) = cx.model.expand_at(cx.tree, i, &path.value) else {
+            continue;
+        };
         if value.starts_with('/') || is_windows_absolute(&value) || value.starts_with('\\') {
             continue;
         }

@@ -34,9 +34,13 @@ declare_rule! {
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     let entrypoint = cx.model.effective(cx.tree, Keyword::Entrypoint);
-    let Some(i) = entrypoint.or_else(|| cx.model.effective(cx.tree, Keyword::Cmd)) else { return };
+    let Some(i) = entrypoint.or_else(|| cx.model.effective(cx.tree, Keyword::Cmd)) else {
+        return;
+    };
     let located = cx.instr(i);
-    let Some(Form::Shell(shell)) = located.form() else { return };
+    let Some(Form::Shell(shell)) = located.form() else {
+        return;
+    };
     let text = shell.text.trim_start();
     if text.is_empty() || text.starts_with("exec ") {
         return;

@@ -19,7 +19,11 @@ pub struct Suppressions {
 }
 
 fn split_list(s: &str) -> Vec<String> {
-    s.split([',', ' ']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+    s.split([',', ' '])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The list after `ignore=` in a comment of the form `# <tool>[:] [global] ignore=...`.
@@ -31,7 +35,10 @@ fn ignore_list<'t>(comment: &'t str, tool: &str) -> Option<(bool, &'t str)> {
         Some(r) => (true, r.trim_start()),
         None => (false, rest),
     };
-    let list = rest.strip_prefix("ignore")?.trim_start().strip_prefix('=')?;
+    let list = rest
+        .strip_prefix("ignore")?
+        .trim_start()
+        .strip_prefix('=')?;
     Some((global, list.trim()))
 }
 
@@ -91,20 +98,20 @@ impl Suppressions {
 
     /// Suppressed in the whole file.
     pub fn file_wide(&self, meta: &RuleMeta) -> bool {
-        self.global.iter().any(|id| id != "all" && Self::matches(meta, id))
-            || self
-                .buildkit_skip
-                .iter()
-                .any(|n| {
-                    (n.eq_ignore_ascii_case("all") && !meta.buildkit.is_empty())
-                        || meta.buildkit.iter().any(|b| b.eq_ignore_ascii_case(n))
-                })
+        self.global
+            .iter()
+            .any(|id| id != "all" && Self::matches(meta, id))
+            || self.buildkit_skip.iter().any(|n| {
+                (n.eq_ignore_ascii_case("all") && !meta.buildkit.is_empty())
+                    || meta.buildkit.iter().any(|b| b.eq_ignore_ascii_case(n))
+            })
     }
 
     /// Suppressed for the instruction containing `span`.
     pub fn suppressed(&self, _cx: &Analysis<'_>, meta: &RuleMeta, span: Span) -> bool {
         self.local.iter().any(|(instr, ids)| {
-            (instr.contains(span.start) || instr.start == span.start) && ids.iter().any(|id| Self::matches(meta, id))
+            (instr.contains(span.start) || instr.start == span.start)
+                && ids.iter().any(|id| Self::matches(meta, id))
         })
     }
 }

@@ -44,22 +44,34 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let message = if first_from.is_some() {
-            format!("{} before the first FROM: only ARG may come before FROM", located.keyword.name())
+            format!(
+                "{} before the first FROM: only ARG may come before FROM",
+                located.keyword.name()
+            )
         } else {
-            format!("{} outside a build stage: start the file with `FROM <image>`", located.keyword.name())
+            format!(
+                "{} outside a build stage: start the file with `FROM <image>`",
+                located.keyword.name()
+            )
         };
         out.push(Diagnostic::new(&META, located.keyword_span(), message));
     }
     let mut seen: Vec<&str> = Vec::new();
     for stage in &cx.model.stages {
-        let Some(alias) = stage.alias.as_deref() else { continue };
+        let Some(alias) = stage.alias.as_deref() else {
+            continue;
+        };
         if seen.contains(&alias) {
             let from = cx.instr(stage.from);
             let span = match &from.args {
                 crate::syntax::instruction::Args::From { alias: Some(a), .. } => from.abs(a.span),
                 _ => from.keyword_span(),
             };
-            out.push(Diagnostic::new(&META, span, format!("duplicate stage name `{alias}`: give each stage its own name")));
+            out.push(Diagnostic::new(
+                &META,
+                span,
+                format!("duplicate stage name `{alias}`: give each stage its own name"),
+            ));
         }
         seen.push(alias);
     }

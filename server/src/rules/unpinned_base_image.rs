@@ -36,7 +36,9 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         if stage.parent.is_some() {
             continue;
         }
-        let Some(resolved) = image.resolved.as_deref() else { continue };
+        let Some(resolved) = image.resolved.as_deref() else {
+            continue;
+        };
         if resolved.eq_ignore_ascii_case("scratch") || resolved.is_empty() {
             continue;
         }

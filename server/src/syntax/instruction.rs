@@ -678,13 +678,18 @@ impl<'a> Parser<'a> {
     }
 
     fn onbuild(&mut self, args: Span) -> Args {
-        let inner = parse_logical(self.logical, args.start, self.escape);
-        if matches!(inner.keyword, Keyword::Onbuild | Keyword::From | Keyword::Maintainer) {
+        // Check the inner keyword before parsing it: `ONBUILD ONBUILD ...` must not recurse
+        // (a long chain would overflow the stack).
+        let word = self.text(args).split_whitespace().next().unwrap_or("");
+        let keyword = Keyword::from_word(word);
+        if matches!(keyword, Keyword::Onbuild | Keyword::From | Keyword::Maintainer) {
             self.error(
-                Span::new(args.start, args.start + inner.keyword_text.len()),
-                format!("{} is not allowed inside ONBUILD", inner.keyword.name()),
+                Span::new(args.start, args.start + word.len()),
+                format!("{} is not allowed inside ONBUILD", keyword.name()),
             );
+            return Args::None;
         }
+        let inner = parse_logical(self.logical, args.start, self.escape);
         self.errors.extend(inner.errors.iter().cloned());
         if self.broken_json.is_none() {
             self.broken_json.clone_from(&inner.broken_json);

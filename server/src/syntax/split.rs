@@ -1,29 +1,44 @@
-//! The splitter: text -> parser directives + raw instructions, following BuildKit's line rules.
+//! The splitter: text -> parser directives + raw instructions, following BuildKit's line rules
+//! (`frontend/dockerfile/parser/parser.go`).
 //!
-//! - Parser directives (`# syntax=`, `# escape=`, `# check=`) are read only at the very top;
-//!   the first line that is not a directive ends them (a blank line or any other comment too).
-//! - A line whose last non-blank character is the escape character continues the instruction.
-//!   Inside a continuation, comment lines and blank lines are skipped; the logical line is the
-//!   concatenation of the physical lines without the escape character and the line break.
-//! - `RUN`, `COPY` and `ADD` may carry heredocs (`<<EOF`, `<<-EOF`, quoted delimiters, several
-//!   per instruction): their bodies follow the instruction's last line, verbatim.
-//! - Lines end at `\n`; a `\r` before it belongs to the line break (CRLF). A UTF-8 BOM is skipped.
+//! - Parser directives (`# syntax=`, `# escape=`, `# check=`) are read only at the very top; the
+//!   first line that is not one of them ends them: a blank line, any other comment, and also a
+//!   well-formed `# name=value` line with an unknown name (which is then a plain comment).
+//! - A line whose last non-blank character is the escape character continues the instruction,
+//!   unless that escape character is itself escaped (`\\`). A lone escape character on a line
+//!   continues too. Inside a continuation, comment lines and blank lines are skipped; the logical
+//!   line is the concatenation of the physical lines without the escape character and the line
+//!   break. Only the first line of an instruction is left-trimmed.
+//! - `RUN`, `COPY` and `ADD` (also as an `ONBUILD` trigger) may carry heredocs (`<<EOF`, `<<-EOF`,
+//!   quoted delimiters, several per instruction): their bodies follow the instruction's last line,
+//!   verbatim, and end at a line that is exactly the delimiter (after leading tabs for `<<-`).
+//! - Lines end at `\n`; the `\r`s before it belong to the line break (CRLF). A UTF-8 BOM is
+//!   skipped. A line may hold at most 65,535 bytes besides its `\n` (BuildKit's scanner limit).
+//! - "Blank" means Unicode white space, as Go's `unicode.IsSpace` (= Rust's `char::is_whitespace`).
 //!
-//! Never fails: an unterminated heredoc or a bad escape directive is recorded as an error and the
-//! split goes on.
+//! Never fails: an unterminated heredoc, an over-long line or a bad directive is recorded as an
+//! error and the split goes on.
 
 use super::{Span, SyntaxError};
 
 /// A parser directive at the top of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
-    /// Lowercased name (`syntax`, `escape`, `check`, or an unknown one).
+    /// Lowercased name: `syntax`, `escape` or `check`.
     pub name: String,
     pub value: String,
-    /// The whole directive line (without the line break).
+    /// The whole directive line (without the line break and leading blanks).
     pub span: Span,
+    /// The name as written.
+    pub name_span: Span,
     pub value_span: Span,
 }
+
+/// The directives BuildKit knows; any other `# name=value` ends directive scanning.
+pub const DIRECTIVES: [&str; 3] = ["syntax", "escape", "check"];
+
+/// BuildKit's scanner refuses a line whose bytes, line break included, do not fit in 64 KiB.
+pub const MAX_LINE_BYTES: usize = 65_535;
 
 /// A standalone comment line (not a directive, not inside an instruction).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,14 +61,23 @@ pub struct RawHeredoc {
 /// One instruction as cut from the file, before it is parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawInstruction {
-    /// From the keyword's first byte to the end of its last line (heredoc terminators included),
-    /// without the final line break.
+    /// From the first non-blank byte of its first line (normally the keyword; a lone escape
+    /// character when the instruction starts with an empty continuation line) to the end of its
+    /// last line (heredoc terminators included), without the final line break.
     pub span: Span,
-    /// 0-based line of the keyword.
+    /// 0-based line where the instruction starts (BuildKit's start line).
     pub line: u32,
     /// The source pieces whose concatenation is the logical line (continuations removed).
     pub segments: Vec<Span>,
     pub heredocs: Vec<RawHeredoc>,
+}
+
+impl RawInstruction {
+    /// The logical line: the segments joined.
+    #[must_use]
+    pub fn logical(&self, text: &str) -> String {
+        self.segments.iter().map(|s| s.of(text)).collect()
+    }
 }
 
 /// The file cut into directives, instructions and comments.
@@ -65,6 +89,7 @@ pub struct SplitFile {
     pub directives: Vec<Directive>,
     pub instructions: Vec<RawInstruction>,
     pub comments: Vec<Comment>,
+    /// In file order.
     pub errors: Vec<SyntaxError>,
 }
 
@@ -100,6 +125,10 @@ struct Lines<'a> {
     text: &'a str,
     pos: usize,
     number: u32,
+    /// Bytes before `pos` that belong to the first line (the BOM).
+    first_line_prefix: usize,
+    /// Lines longer than BuildKit allows.
+    too_long: Vec<Line>,
 }
 
 impl Iterator for Lines<'_> {
@@ -110,16 +139,22 @@ impl Iterator for Lines<'_> {
             return None;
         }
         let start = self.pos;
-        let (end, next) = match memchr_newline(&bytes[start..]) {
-            Some(i) => {
-                let nl = start + i;
-                let end = if nl > start && bytes[nl - 1] == b'\r' { nl - 1 } else { nl };
-                (end, nl + 1)
-            }
-            None => (bytes.len(), bytes.len()),
+        // `raw_len`: the line's bytes with its `\n`, or plus one for a last line without one
+        // (either way what BuildKit's 64 KiB scanner buffer must hold).
+        let (content_end, next, raw_len) = match memchr_newline(&bytes[start..]) {
+            Some(i) => (start + i, start + i + 1, i + 1),
+            None => (bytes.len(), bytes.len(), bytes.len() - start + 1),
         };
+        let mut end = content_end;
+        while end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
         self.pos = next;
         let line = Line { start, end, number: self.number };
+        let prefix = if self.number == 0 { self.first_line_prefix } else { 0 };
+        if raw_len + prefix > MAX_LINE_BYTES + 1 {
+            self.too_long.push(line);
+        }
         self.number = self.number.saturating_add(1);
         Some(line)
     }
@@ -129,12 +164,19 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }
 
-/// Directive syntax: `#` blanks name blanks `=` blanks value, name `[a-zA-Z][a-zA-Z0-9]*`.
+/// `\s` of Go's regular expressions (RE2): ASCII blanks without `\v`.
+fn is_re2_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r')
+}
+
+/// BuildKit's directive pattern `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`, on the line with
+/// its leading (Unicode) blanks removed. Any name is accepted here.
 fn parse_directive(text: &str, line: Line) -> Option<Directive> {
     let content = &text[line.start..line.end];
     let rest = content.trim_start();
+    let rest_start = line.start + (content.len() - rest.len());
     let after_hash = rest.strip_prefix('#')?;
-    let name_part = after_hash.trim_start();
+    let name_part = after_hash.trim_start_matches(is_re2_space);
     let name_len = name_part
         .char_indices()
         .take_while(|&(i, c)| if i == 0 { c.is_ascii_alphabetic() } else { c.is_ascii_alphanumeric() })
@@ -142,86 +184,67 @@ fn parse_directive(text: &str, line: Line) -> Option<Directive> {
     if name_len == 0 {
         return None;
     }
+    let name_start = line.end - name_part.len();
     let name = &name_part[..name_len];
-    let after_name = name_part[name_len..].trim_start();
-    let value_part = after_name.strip_prefix('=')?;
-    let value_trimmed_start = value_part.trim_start();
-    let value = value_trimmed_start.trim_end();
-    if value.is_empty() {
-        return None;
-    }
-    let value_start = line.start + content.len() - value_trimmed_start.len();
+    let value_part = name_part[name_len..].trim_start_matches(is_re2_space).strip_prefix('=')?;
+    let value_trimmed = value_part.trim_start_matches(is_re2_space).trim_end_matches(is_re2_space);
+    let (value_start, value) = if value_trimmed.is_empty() {
+        // Only blanks after `=`: the lazy `(.+?)` still takes one of them, the last one.
+        let last = value_part.chars().next_back()?;
+        (line.end - last.len_utf8(), &value_part[value_part.len() - last.len_utf8()..])
+    } else {
+        (line.end - value_part.trim_start_matches(is_re2_space).len(), value_trimmed)
+    };
     Some(Directive {
         name: name.to_ascii_lowercase(),
         value: value.to_string(),
-        span: Span::new(line.start + (content.len() - rest.len()), line.end),
+        span: Span::new(rest_start, line.end),
+        name_span: Span::new(name_start, name_start + name_len),
         value_span: Span::new(value_start, value_start + value.len()),
     })
 }
 
-fn is_blank(s: &str) -> bool {
-    s.bytes().all(|b| b == b' ' || b == b'\t' || b == b'\r' || b == b'\x0b' || b == b'\x0c')
-}
-
-fn leading_blanks(s: &str) -> usize {
-    s.len() - s.trim_start_matches([' ', '\t', '\x0b', '\x0c', '\r']).len()
-}
-
-/// If the line `start..end` ends with the escape character (then blanks), the end of its content
-/// before the escape and `true`; otherwise `end` and `false`.
+/// If the line `start..end` continues the instruction (BuildKit's
+/// `([^E])E[ \t]*$|^E[ \t]*$` for escape character `E`), the end of its content before the
+/// escape character and `true`; otherwise `end` and `false`.
 fn trim_continuation(text: &str, start: usize, end: usize, escape: char) -> (usize, bool) {
     let content = &text[start..end];
     let trimmed = content.trim_end_matches([' ', '\t']);
     match trimmed.strip_suffix(escape) {
-        Some(before) => (start + before.len(), true),
-        None => (end, false),
+        Some(before) if !before.ends_with(escape) => (start + before.len(), true),
+        _ => (end, false),
     }
+}
+
+/// Map an offset of the logical line made of `segments` back to the source.
+fn source_offset(segments: &[Span], logical: usize) -> usize {
+    let mut at = 0;
+    for seg in segments {
+        if logical < at + seg.len() {
+            return seg.start + (logical - at);
+        }
+        at += seg.len();
+    }
+    segments.last().map_or(0, |s| s.end)
 }
 
 /// Split `text` into directives, raw instructions and comments.
 #[must_use]
-#[allow(clippy::too_many_lines)]
 pub fn split(text: &str) -> SplitFile {
     let mut file = SplitFile::default();
     let bom = text.starts_with('\u{feff}');
     file.bom = bom;
-    let mut lines = Lines { text, pos: if bom { 3 } else { 0 }, number: 0 };
+    let prefix = if bom { '\u{feff}'.len_utf8() } else { 0 };
+    let mut lines = Lines { text, pos: prefix, number: 0, first_line_prefix: prefix, too_long: Vec::new() };
 
-    // Parser directives: only at the top, until the first line that is not one.
-    let mut pending: Option<Line> = None;
-    for line in lines.by_ref() {
-        let Some(directive) = parse_directive(text, line) else {
-            pending = Some(line);
-            break;
-        };
-        if file.directives.iter().any(|d| d.name == directive.name) {
-            file.errors.push(SyntaxError {
-                span: directive.span,
-                message: format!("duplicate parser directive `{}`; only the first one counts", directive.name),
-            });
-        } else if directive.name == "escape" {
-            match directive.value.as_str() {
-                "\\" => file.escape = '\\',
-                "`" => file.escape = '`',
-                other => file.errors.push(SyntaxError {
-                    span: directive.value_span,
-                    message: format!("invalid escape character `{other}`; expected `\\` or `` ` ``"),
-                }),
-            }
-        }
-        if !file.directives.iter().any(|d| d.name == directive.name) {
-            file.directives.push(directive);
-        }
-    }
-
+    let pending = read_directives(text, &mut lines, &mut file);
     let escape = file.escape;
     let mut next_line = pending;
     loop {
         let Some(line) = next_line.take().or_else(|| lines.next()) else { break };
         let content = &text[line.start..line.end];
-        let lead = leading_blanks(content);
-        let start = line.start + lead;
-        if start >= line.end || is_blank(&content[lead..]) {
+        let start = line.end - content.trim_start().len();
+        if start >= line.end {
             continue;
         }
         if text.as_bytes()[start] == b'#' {
@@ -235,9 +258,9 @@ pub fn split(text: &str) -> SplitFile {
         let mut last_end = line.end;
         while continued {
             let Some(next) = lines.next() else { break };
-            let c = &text[next.start..next.end];
             last_end = next.end;
-            if c.trim_start().starts_with('#') || is_blank(c) {
+            let c = text[next.start..next.end].trim_start();
+            if c.is_empty() || c.starts_with('#') {
                 continue;
             }
             let (end, more) = trim_continuation(text, next.start, next.end, escape);
@@ -246,41 +269,24 @@ pub fn split(text: &str) -> SplitFile {
         }
 
         let mut heredocs = Vec::new();
-        if allows_heredoc(text, segments[0]) {
-            let logical: String = segments.iter().map(|s| &text[s.start..s.end]).collect();
+        let logical: String = segments.iter().map(|s| s.of(text)).collect();
+        if allows_heredoc(&logical) {
             for doc in heredoc_words(&logical) {
-                let body_start = lines.pos;
-                let mut terminator = None;
-                for body_line in lines.by_ref() {
-                    let mut candidate = &text[body_line.start..body_line.end];
-                    if doc.strip_tabs {
-                        candidate = candidate.trim_start_matches('\t');
-                    }
-                    if candidate == doc.delimiter {
-                        terminator = Some(body_line);
-                        break;
-                    }
-                }
-                match terminator {
-                    Some(t) => {
-                        heredocs.push(RawHeredoc {
-                            body: Span::new(body_start, t.start),
-                            terminator: Span::new(t.start, t.end),
-                        });
-                        last_end = t.end;
-                    }
-                    None => {
-                        let end = text.len();
-                        heredocs.push(RawHeredoc { body: Span::new(body_start, end), terminator: Span::empty(end) });
-                        last_end = end;
-                        file.errors.push(SyntaxError {
-                            span: Span::new(start, seg_end.max(start)),
-                            message: format!(
-                                "unterminated heredoc: no line `{}` closes it before the end of the file",
-                                doc.delimiter
-                            ),
-                        });
-                    }
+                let (heredoc, terminated) = read_heredoc(text, &mut lines, &doc);
+                last_end = if terminated { heredoc.terminator.end } else { text.len() };
+                heredocs.push(heredoc);
+                if !terminated {
+                    let opener = Span::new(
+                        source_offset(&segments, doc.span.start),
+                        source_offset(&segments, doc.span.end.saturating_sub(1)) + 1,
+                    );
+                    file.errors.push(SyntaxError {
+                        span: opener,
+                        message: format!(
+                            "unterminated heredoc: no line `{}` closes it before the end of the file",
+                            doc.delimiter
+                        ),
+                    });
                 }
             }
         }
@@ -292,13 +298,87 @@ pub fn split(text: &str) -> SplitFile {
             heredocs,
         });
     }
+    for line in std::mem::take(&mut lines.too_long) {
+        file.errors.push(SyntaxError {
+            span: Span::new(if line.number == 0 { prefix } else { line.start }, line.end),
+            message: format!("line too long: BuildKit accepts at most {MAX_LINE_BYTES} bytes per line"),
+        });
+    }
+    file.errors.sort_by_key(|e| e.span.start);
     file
 }
 
-/// Heredocs are allowed on RUN, COPY and ADD.
-fn allows_heredoc(text: &str, first: Span) -> bool {
-    let first_word = text[first.start..first.end].split(|c: char| c.is_whitespace()).next().unwrap_or("");
-    ["run", "copy", "add"].iter().any(|k| first_word.eq_ignore_ascii_case(k))
+/// Read the parser directives at the top; returns the first line that is not one.
+fn read_directives(text: &str, lines: &mut Lines<'_>, file: &mut SplitFile) -> Option<Line> {
+    for line in lines.by_ref() {
+        let Some(directive) = parse_directive(text, line).filter(|d| DIRECTIVES.contains(&d.name.as_str())) else {
+            return Some(line);
+        };
+        if file.directive(&directive.name).is_some() {
+            file.errors.push(SyntaxError {
+                span: directive.name_span,
+                message: format!(
+                    "duplicate parser directive `{}`: BuildKit allows each directive once",
+                    directive.name
+                ),
+            });
+            continue;
+        }
+        if directive.name == "escape" {
+            match directive.value.as_str() {
+                "\\" => file.escape = '\\',
+                "`" => file.escape = '`',
+                other => file.errors.push(SyntaxError {
+                    span: directive.value_span,
+                    message: format!("invalid escape character `{other}`; expected `\\` or `` ` ``"),
+                }),
+            }
+        }
+        file.directives.push(directive);
+    }
+    None
+}
+
+/// Read the body of heredoc `doc` from the next lines: the heredoc and whether a terminator
+/// line closed it (otherwise the body runs to the end of the file).
+fn read_heredoc(text: &str, lines: &mut Lines<'_>, doc: &HeredocWord) -> (RawHeredoc, bool) {
+    let body_start = lines.pos;
+    for body_line in lines.by_ref() {
+        let mut candidate = &text[body_line.start..body_line.end];
+        if doc.strip_tabs {
+            candidate = candidate.trim_start_matches('\t');
+        }
+        if candidate == doc.delimiter {
+            let terminator = Span::new(body_line.start, body_line.end);
+            return (RawHeredoc { body: Span::new(body_start, body_line.start), terminator }, true);
+        }
+    }
+    let end = text.len();
+    (RawHeredoc { body: Span::new(body_start.min(end), end), terminator: Span::empty(end) }, false)
+}
+
+/// Blanks that separate an instruction's keyword from its arguments (BuildKit's
+/// `[\t\v\f\r ]+`).
+#[must_use]
+pub fn is_keyword_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\x0b' | '\x0c' | '\r')
+}
+
+/// Heredocs are allowed on RUN, COPY and ADD, also as the trigger of an ONBUILD (after its
+/// flags, which BuildKit extracts from every instruction).
+fn allows_heredoc(logical: &str) -> bool {
+    let mut words = logical.trim_start().split(is_keyword_blank).filter(|w| !w.is_empty());
+    let mut keyword = words.next().unwrap_or("");
+    if keyword.eq_ignore_ascii_case("onbuild") {
+        keyword = loop {
+            match words.next() {
+                Some("--") => break words.next().unwrap_or(""),
+                Some(w) if w.starts_with("--") => {}
+                other => break other.unwrap_or(""),
+            }
+        };
+    }
+    ["run", "copy", "add"].iter().any(|k| keyword.eq_ignore_ascii_case(k))
 }
 
 /// A heredoc opener found in a logical line.
