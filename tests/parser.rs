@@ -35,9 +35,17 @@ fn fixture_files(kind: &str) -> Vec<(String, String)> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "Dockerfile"))
         .map(|p| {
-            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let stem = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
             let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (stem, String::from_utf8(bytes).unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", p.display())))
+            (
+                stem,
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", p.display())),
+            )
         })
         .collect();
     files.sort();
@@ -51,9 +59,17 @@ fn expected_counts() -> BTreeMap<String, usize> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let (file, count) = l.split_once(' ').unwrap_or_else(|| panic!("bad line `{l}`"));
+            let (file, count) = l
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("bad line `{l}`"));
             let stem = file.trim_end_matches(".Dockerfile").to_string();
-            (stem, count.trim().parse().unwrap_or_else(|_| panic!("bad count in `{l}`")))
+            (
+                stem,
+                count
+                    .trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("bad count in `{l}`")),
+            )
         })
         .collect()
 }
@@ -80,7 +96,10 @@ fn line_ranges(text: &str, tree: &SyntaxTree) -> Vec<(usize, usize)> {
 
 /// `"2-4"` -> (2, 4), `"3"` -> (3, 3).
 fn parse_range(s: &str) -> (usize, usize) {
-    let num = |n: &str| n.parse::<usize>().unwrap_or_else(|_| panic!("bad range `{s}`"));
+    let num = |n: &str| {
+        n.parse::<usize>()
+            .unwrap_or_else(|_| panic!("bad range `{s}`"))
+    };
     match s.split_once('-') {
         Some((a, b)) => (num(a), num(b)),
         None => (num(s), num(s)),
@@ -90,7 +109,10 @@ fn parse_range(s: &str) -> (usize, usize) {
 /// The diagnostics of the `syntax` rule, as the CLI and the server report them.
 fn syntax_diagnostics(text: &str) -> Vec<rules::Diagnostic> {
     let tree = syntax::parse(text);
-    rules::check(text, &tree, &NoContext, None, &Config::default()).into_iter().filter(|d| d.rule == "syntax").collect()
+    rules::check(text, &tree, &NoContext, None, &Config::default())
+        .into_iter()
+        .filter(|d| d.rule == "syntax")
+        .collect()
 }
 
 /// `# expect: <line>:<col> <description>` of an invalid fixture.
@@ -100,14 +122,23 @@ fn expectation(name: &str, text: &str) -> (usize, usize, String) {
         .find_map(|l| l.trim_start().strip_prefix("# expect:"))
         .unwrap_or_else(|| panic!("{name}: no `# expect:` comment"));
     let (pos, description) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
-    let (l, c) = pos.split_once(':').unwrap_or_else(|| panic!("{name}: bad position `{pos}`"));
-    let num = |n: &str| n.parse::<usize>().unwrap_or_else(|_| panic!("{name}: bad position `{pos}`"));
+    let (l, c) = pos
+        .split_once(':')
+        .unwrap_or_else(|| panic!("{name}: bad position `{pos}`"));
+    let num = |n: &str| {
+        n.parse::<usize>()
+            .unwrap_or_else(|_| panic!("{name}: bad position `{pos}`"))
+    };
     (num(l), num(c), description.to_string())
 }
 
 /// The logical text of each instruction: its segments joined (continuations removed).
 fn logical_lines(text: &str) -> Vec<String> {
-    syntax::split::split(text).instructions.iter().map(|i| i.segments.iter().map(|s| s.of(text)).collect()).collect()
+    syntax::split::split(text)
+        .instructions
+        .iter()
+        .map(|i| i.segments.iter().map(|s| s.of(text)).collect())
+        .collect()
 }
 
 /// All syntax errors of `text`, as `(line, col, message)`.
@@ -124,7 +155,10 @@ fn errors_at(text: &str) -> Vec<(usize, usize, String)> {
 #[track_caller]
 fn assert_no_errors(text: &str) {
     let errors = errors_at(text);
-    assert!(errors.is_empty(), "{text:?}: unexpected syntax errors {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "{text:?}: unexpected syntax errors {errors:?}"
+    );
 }
 
 #[track_caller]
@@ -141,7 +175,7 @@ fn assert_one_error_at(text: &str, line: usize, col: usize) {
 // ---------------------------------------------------------------------------------------------
 
 /// Line ranges of the instructions of each `valid/` file, as BuildKit's parser (v0.12.5, through
-/// the `dockerfile` PyPI package) reports `start_line`-`end_line`.
+/// the `dockerfile` package on `PyPI`) reports `start_line`-`end_line`.
 const VALID_LINE_RANGES: &[&str] = &[
     "add-flags: 2 3 4 5 6",
     "arg-before-from: 1 2 3 4 5",
@@ -211,11 +245,16 @@ const VALID_LINE_RANGES: &[&str] = &[
 #[test]
 fn every_valid_fixture_is_listed_with_a_count() {
     let counts = expected_counts();
-    let files: Vec<String> = fixture_files("valid").into_iter().map(|(name, _)| name).collect();
+    let files: Vec<String> = fixture_files("valid")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     let listed: Vec<String> = counts.keys().cloned().collect();
     assert_eq!(files, listed, "valid/ and expected-counts.txt disagree");
-    let ranged: Vec<String> =
-        VALID_LINE_RANGES.iter().map(|l| l.split_once(':').map_or(*l, |(n, _)| n).to_string()).collect();
+    let ranged: Vec<String> = VALID_LINE_RANGES
+        .iter()
+        .map(|l| l.split_once(':').map_or(*l, |(n, _)| n).to_string())
+        .collect();
     assert_eq!(files, ranged, "valid/ and VALID_LINE_RANGES disagree");
 }
 
@@ -229,8 +268,10 @@ fn valid_fixtures_parse_without_syntax_errors() {
         }
         let diagnostics = syntax_diagnostics(&text);
         if !diagnostics.is_empty() {
-            let found: Vec<String> =
-                diagnostics.iter().map(|d| format!("{:?} {}", line_col(&text, d.span.start), d.message)).collect();
+            let found: Vec<String> = diagnostics
+                .iter()
+                .map(|d| format!("{:?} {}", line_col(&text, d.span.start), d.message))
+                .collect();
             failures.push(format!("{name}: `syntax` diagnostics {found:?}"));
         }
     }
@@ -245,7 +286,9 @@ fn valid_fixtures_have_the_expected_instruction_counts() {
         let found = syntax::parse(&text).instructions.len();
         let expected = counts.get(&name).copied();
         if Some(found) != expected {
-            failures.push(format!("{name}: {found} instructions, expected {expected:?}"));
+            failures.push(format!(
+                "{name}: {found} instructions, expected {expected:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -256,7 +299,9 @@ fn valid_fixtures_have_buildkits_line_ranges() {
     let files: BTreeMap<String, String> = fixture_files("valid").into_iter().collect();
     let mut failures = Vec::new();
     for entry in VALID_LINE_RANGES {
-        let (name, ranges) = entry.split_once(':').unwrap_or_else(|| panic!("bad entry `{entry}`"));
+        let (name, ranges) = entry
+            .split_once(':')
+            .unwrap_or_else(|| panic!("bad entry `{entry}`"));
         let expected: Vec<(usize, usize)> = ranges.split_whitespace().map(parse_range).collect();
         let text = &files[name];
         let found = line_ranges(text, &syntax::parse(text));
@@ -283,7 +328,9 @@ fn invalid_fixtures_have_one_syntax_error_where_expected() {
             })
             .collect();
         if found.len() != 1 || (found[0].0, found[0].1) != (line, col) {
-            failures.push(format!("{name}: expected one error at {line}:{col} ({description}), got {found:?}"));
+            failures.push(format!(
+                "{name}: expected one error at {line}:{col} ({description}), got {found:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -295,7 +342,8 @@ fn invalid_fixtures_have_one_syntax_error_where_expected() {
 
 fn valid(name: &str) -> String {
     let path = fixtures().join("valid").join(format!("{name}.Dockerfile"));
-    String::from_utf8(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).expect("UTF-8")
+    String::from_utf8(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .expect("UTF-8")
 }
 
 #[test]
@@ -332,7 +380,11 @@ fn escape_directives_are_honoured_only_at_the_top() {
     let split = syntax::split::split(&valid("directive-syntax-check"));
     let names: Vec<&str> = split.directives.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["syntax", "check"]);
-    assert!(syntax::split::split(&valid("directive-unknown-ends-scanning")).directives.is_empty());
+    assert!(
+        syntax::split::split(&valid("directive-unknown-ends-scanning"))
+            .directives
+            .is_empty()
+    );
 }
 
 #[test]
@@ -387,16 +439,35 @@ const SPLIT_CASES: &[(&str, &[&str])] = &[
     ("RUN a \\\n\n# c\n", &["RUN a "]),
     // `cat<<EOF` is not a heredoc, `cat <<EOF` is; a heredoc word may follow a continuation.
     ("RUN cat<<EOF\nEOF\n", &["RUN cat<<EOF", "EOF"]),
-    ("RUN cat \\\n<<EOF\nx\nEOF\nRUN y\n", &["RUN cat <<EOF", "RUN y"]),
+    (
+        "RUN cat \\\n<<EOF\nx\nEOF\nRUN y\n",
+        &["RUN cat <<EOF", "RUN y"],
+    ),
     // Only exact delimiter lines close; `<<-` strips leading tabs (not spaces); trailing `\r`s go.
-    ("RUN <<EOF\n EOF\nEOF \nEOFX\nEOF\nRUN y\n", &["RUN <<EOF", "RUN y"]),
-    ("RUN <<-EOF\n\t\tx\n\t\tEOF\nRUN y\n", &["RUN <<-EOF", "RUN y"]),
+    (
+        "RUN <<EOF\n EOF\nEOF \nEOFX\nEOF\nRUN y\n",
+        &["RUN <<EOF", "RUN y"],
+    ),
+    (
+        "RUN <<-EOF\n\t\tx\n\t\tEOF\nRUN y\n",
+        &["RUN <<-EOF", "RUN y"],
+    ),
     ("RUN <<-EOF\n  EOF\nEOF\nRUN y\n", &["RUN <<-EOF", "RUN y"]),
     ("RUN <<EOF\nx\nEOF\r\r\nRUN y\n", &["RUN <<EOF", "RUN y"]),
     // ONBUILD RUN/COPY/ADD carry heredocs; CMD and JSON forms do not.
     ("ONBUILD RUN <<EOF\nx\nEOF\n", &["ONBUILD RUN <<EOF"]),
-    ("ONBUILD --x RUN <<EOF\nx\nEOF\n", &["ONBUILD --x RUN <<EOF"]),
+    (
+        "ONBUILD --x RUN <<EOF\nx\nEOF\n",
+        &["ONBUILD --x RUN <<EOF"],
+    ),
     ("CMD <<EOF\nEOF\n", &["CMD <<EOF", "EOF"]),
+    // A line BuildKit's shell lexer cannot split (an unclosed quote or `${`) has no heredocs.
+    ("RUN cat <<EOF \"x\nEOF\n", &["RUN cat <<EOF \"x", "EOF"]),
+    ("RUN cat <<EOF ${x\nEOF\n", &["RUN cat <<EOF ${x", "EOF"]),
+    (
+        "RUN cat <<EOF ${x:-a} 'b'\nEOF\nRUN y\n",
+        &["RUN cat <<EOF ${x:-a} 'b'", "RUN y"],
+    ),
     // Unknown `#name=value` lines are comments and end directive scanning.
     ("# foo=bar\n# escape=`\nRUN a `\nb\n", &["RUN a `", "b"]),
 ];
@@ -433,6 +504,9 @@ fn directives_follow_buildkits_rules() {
     assert_no_errors("# escape=\\\n# foo=bar\n# escape=`\nFROM a\n");
     // Directive names are case-insensitive.
     assert_one_error_at("# escape=\\\n# ESCAPE=`\nFROM a\n", 2, 3);
+    // Blanks in the pattern are RE2's `\s`, without `\v`: no directive here, and a bad value there.
+    assert_eq!(syntax::split::split("#\x0bescape=`\nFROM a\n").escape, '\\');
+    assert_one_error_at("# escape=`\x0b\nFROM a\n", 1, 10);
 }
 
 #[test]
@@ -453,9 +527,9 @@ fn lines_longer_than_buildkits_limit_are_errors() {
 #[test]
 fn errors_point_at_the_offending_token() {
     assert_one_error_at("FROM a\nRUN <<EOF\nx\n", 2, 5);
-    assert_one_error_at("FROM a\nRUN cat <<A <<B\nx\nA\n", 2, 12);
+    assert_one_error_at("FROM a\nRUN cat <<A <<B\nx\nA\n", 2, 13);
     assert_one_error_at("FROM a\nCOPY --from=a --from=b x y\n", 2, 15);
-    assert_one_error_at("FROM a\nCOPY --link=yes x y\n", 2, 6);
+    assert_one_error_at("FROM a\nCOPY --link=yes x y\n", 2, 13);
     assert_one_error_at("FROM a\nCMD --help\n", 2, 5);
     assert_one_error_at("FROM a\nCMD [\"a\", [\"b\"]]\n", 2, 11);
     assert_one_error_at("FROM a\nVOLUME [\"/a\", null]\n", 2, 15);
@@ -463,6 +537,8 @@ fn errors_point_at_the_offending_token() {
     assert_one_error_at("FROM a AS $X\n", 1, 11);
     assert_one_error_at("FROM a\nHEALTHCHECK --retries=x CMD true\n", 2, 23);
     assert_one_error_at("FROM a\nHEALTHCHECK --interval=1ns CMD true\n", 2, 24);
+    // The keyword ends at an ASCII blank only: `RUN\u{a0}echo` is one (unknown) word.
+    assert_one_error_at("FROM a\nRUN\u{a0}echo\n", 2, 1);
 }
 
 #[test]
@@ -490,6 +566,39 @@ fn buildkit_accepts_these() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn spans_end_on_multibyte_characters() {
+    // A span ending in a multi-byte character once ran past it (into the next character, or
+    // past the end of the text).
+    let text = "FROM a\nENV A=é\nWORKDIR 😀";
+    let tree = syntax::parse(text);
+    let Args::KeyValues(kvs) = &tree.instructions[1].args else {
+        panic!("{:?}", tree.instructions[1].args)
+    };
+    assert_eq!(tree.instructions[1].abs(kvs[0].span).of(text), "A=é");
+    let Args::Text(dir) = &tree.instructions[2].args else {
+        panic!("{:?}", tree.instructions[2].args)
+    };
+    assert_eq!(tree.instructions[2].abs(dir.span).of(text), "😀");
+    assert_eq!(misplaced_span("😀", &syntax::parse("😀")), None);
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    // (text, instructions): the unclosed `${` leaves `<<EOF` no heredoc, so `EOF` is a third.
+    for (text, count) in [
+        (format!("FROM a\nCMD {}\n", "[".repeat(100_000)), 2),
+        (format!("FROM a\nCMD [{}\n", "[1,".repeat(30_000)), 2),
+        (
+            format!("FROM a\nRUN {}<<EOF\nEOF\n", "${a:-".repeat(30_000)),
+            3,
+        ),
+        (format!("FROM a\nRUN {}\n", "$(".repeat(30_000)), 2),
+    ] {
+        assert_eq!(syntax::parse(&text).instructions.len(), count);
+    }
+}
+
+#[test]
 fn deep_onbuild_chains_do_not_overflow_the_stack() {
     let text = format!("FROM a\n{}RUN x\n", "ONBUILD ".repeat(50_000 / 8));
     let tree = syntax::parse(&text);
@@ -503,13 +612,82 @@ fn deep_onbuild_chains_do_not_overflow_the_stack() {
 
 /// Pieces that exercise the splitter and the parsers.
 const SNIPPETS: &[&str] = &[
-    "FROM ", "RUN ", "COPY ", "ADD ", "CMD ", "ENV ", "ARG ", "LABEL ", "ONBUILD ", "HEALTHCHECK ", "SHELL ",
-    "EXPOSE ", "VOLUME ", "WORKDIR ", "USER ", "ENTRYPOINT ", "NONE ", "AS ", "alpine", " x", "a=b ", "--from=a ",
-    "--mount=type=cache,target=/x ", "--interval=5s ", "--link ", "\\\n", "\\", "`\n", "`", "\n", "\r\n", "\r",
-    "<<EOF\n", "<<-EOF\n", "<<'EOF'\n", "EOF\n", "\tEOF\n", "<<", "\"", "'", "#", "# escape=`\n",
-    "# escape=\\\n", "# syntax=x\n", "# check=skip=all\n", "[\"a\", \"b\"]", "[", "]", ",", "1", "$(", ")", "${",
-    "}", "&&", "||", ";", "|", " ", "\t", "😀", "日本語", "é", "\u{feff}", "\u{a0}", "\u{3000}", "=", "--", "-",
-    "pip install -r r.txt ", "apt-get update ", "if ", "then ", "fi ", "\\u00e9", "null",
+    "FROM ",
+    "RUN ",
+    "COPY ",
+    "ADD ",
+    "CMD ",
+    "ENV ",
+    "ARG ",
+    "LABEL ",
+    "ONBUILD ",
+    "HEALTHCHECK ",
+    "SHELL ",
+    "EXPOSE ",
+    "VOLUME ",
+    "WORKDIR ",
+    "USER ",
+    "ENTRYPOINT ",
+    "NONE ",
+    "AS ",
+    "alpine",
+    " x",
+    "a=b ",
+    "--from=a ",
+    "--mount=type=cache,target=/x ",
+    "--interval=5s ",
+    "--link ",
+    "\\\n",
+    "\\",
+    "`\n",
+    "`",
+    "\n",
+    "\r\n",
+    "\r",
+    "<<EOF\n",
+    "<<-EOF\n",
+    "<<'EOF'\n",
+    "EOF\n",
+    "\tEOF\n",
+    "<<",
+    "\"",
+    "'",
+    "#",
+    "# escape=`\n",
+    "# escape=\\\n",
+    "# syntax=x\n",
+    "# check=skip=all\n",
+    "[\"a\", \"b\"]",
+    "[",
+    "]",
+    ",",
+    "1",
+    "$(",
+    ")",
+    "${",
+    "}",
+    "&&",
+    "||",
+    ";",
+    "|",
+    " ",
+    "\t",
+    "😀",
+    "日本語",
+    "é",
+    "\u{feff}",
+    "\u{a0}",
+    "\u{3000}",
+    "=",
+    "--",
+    "-",
+    "pip install -r r.txt ",
+    "apt-get update ",
+    "if ",
+    "then ",
+    "fi ",
+    "\\u00e9",
+    "null",
 ];
 
 fn snippet() -> impl Strategy<Value = String> {
@@ -533,8 +711,16 @@ struct Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
-    (0.0..=1.0f64, prop_oneof![3 => Just(0usize), 1 => 0usize..12], proptest::collection::vec(snippet(), 0..3))
-        .prop_map(|(at, delete, insert)| Edit { at, delete, insert: insert.concat() })
+    (
+        0.0..=1.0f64,
+        prop_oneof![3 => Just(0usize), 1 => 0usize..12],
+        proptest::collection::vec(snippet(), 0..3),
+    )
+        .prop_map(|(at, delete, insert)| Edit {
+            at,
+            delete,
+            insert: insert.concat(),
+        })
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {
@@ -546,15 +732,29 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
 }
 
 fn apply(text: &mut String, edit: &Edit) {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let start = floor_boundary(text, (edit.at * text.len() as f64) as usize);
     let end = floor_boundary(text, start + edit.delete).max(start);
     text.replace_range(start..end, &edit.insert);
 }
 
 /// What must be equal between an incremental and a fresh parse.
-fn observable(tree: &SyntaxTree) -> (Vec<(usize, u32, Instruction)>, Vec<SyntaxError>, syntax::SplitFile) {
-    let instructions = tree.instructions.iter().map(|l| (l.offset, l.line, (*l.parsed).clone())).collect();
+fn observable(
+    tree: &SyntaxTree,
+) -> (
+    Vec<(usize, u32, Instruction)>,
+    Vec<SyntaxError>,
+    syntax::SplitFile,
+) {
+    let instructions = tree
+        .instructions
+        .iter()
+        .map(|l| (l.offset, l.line, (*l.parsed).clone()))
+        .collect();
     (instructions, tree.errors().collect(), tree.split.clone())
 }
 
@@ -567,23 +767,37 @@ fn instruction_spans(instr: &Instruction, out: &mut Vec<(&'static str, Span)>) {
     out.extend(instr.errors.iter().map(|e| ("error", e.span)));
     out.extend(instr.broken_json.iter().map(|e| ("broken-json", e.span)));
     for h in &instr.heredocs {
-        out.extend([("heredoc-opener", h.opener), ("heredoc-body", h.body), ("heredoc-terminator", h.terminator)]);
+        out.extend([
+            ("heredoc-opener", h.opener),
+            ("heredoc-body", h.body),
+            ("heredoc-terminator", h.terminator),
+        ]);
     }
     for cmd in instr.commands() {
         out.push(("command", cmd.span));
-        out.extend(cmd.words.iter().chain(&cmd.assignments).map(|w| ("shell-word", w.span)));
+        out.extend(
+            cmd.words
+                .iter()
+                .chain(&cmd.assignments)
+                .map(|w| ("shell-word", w.span)),
+        );
     }
     match &instr.args {
-        Args::None => {}
-        Args::From { image, alias } => out.extend(std::iter::once(image).chain(alias).map(|w| ("word", w.span))),
+        Args::None | Args::Healthcheck(None) => {}
+        Args::From { image, alias } => out.extend(
+            std::iter::once(image)
+                .chain(alias)
+                .map(|w| ("word", w.span)),
+        ),
         Args::Command(form) | Args::Healthcheck(Some(form)) => {
             out.push(("form", form.span()));
             if let Form::Exec { words, .. } = form {
                 out.extend(words.iter().map(|w| ("word", w.span)));
             }
         }
-        Args::Healthcheck(None) => {}
-        Args::Copy { sources, dest, .. } => out.extend(sources.iter().chain([dest]).map(|w| ("word", w.span))),
+        Args::Copy { sources, dest, .. } => {
+            out.extend(sources.iter().chain([dest]).map(|w| ("word", w.span)));
+        }
         Args::KeyValues(kvs) => {
             for kv in kvs {
                 out.push(("key-value", kv.span));
@@ -598,7 +812,12 @@ fn instruction_spans(instr: &Instruction, out: &mut Vec<(&'static str, Span)>) {
 
 /// Check that every span of `tree` is well placed in `text`; a message when one is not.
 fn misplaced_span(text: &str, tree: &SyntaxTree) -> Option<String> {
-    let fits = |s: Span| s.start <= s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end);
+    let fits = |s: Span| {
+        s.start <= s.end
+            && s.end <= text.len()
+            && text.is_char_boundary(s.start)
+            && text.is_char_boundary(s.end)
+    };
     for d in &tree.split.directives {
         for s in [d.span, d.value_span] {
             if !fits(s) {
@@ -622,7 +841,11 @@ fn misplaced_span(text: &str, tree: &SyntaxTree) -> Option<String> {
             return Some(format!("instruction span {outer:?} (raw {:?})", raw.span));
         }
         let inside = |s: Span| fits(s) && outer.start <= s.start && s.end <= outer.end;
-        for s in raw.segments.iter().chain(raw.heredocs.iter().flat_map(|h| [&h.body, &h.terminator])) {
+        for s in raw
+            .segments
+            .iter()
+            .chain(raw.heredocs.iter().flat_map(|h| [&h.body, &h.terminator]))
+        {
             if !inside(*s) {
                 return Some(format!("raw span {s:?} outside {outer:?}"));
             }
@@ -639,8 +862,19 @@ fn misplaced_span(text: &str, tree: &SyntaxTree) -> Option<String> {
     None
 }
 
+/// 512 cases per property, or `PROPTEST_CASES` when set (for a long local run).
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
+    let default = ProptestConfig::default();
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
+        default.cases
+    } else {
+        512
+    };
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..default
+    }
 }
 
 proptest! {

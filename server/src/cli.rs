@@ -8,11 +8,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::model::context::FsContext;
+use crate::model::context::{BuildContext, FsContext};
 use crate::rules::config::{find_config_file, Config, Level};
 use crate::rules::{self, Diagnostic, Severity, RULES};
-use crate::syntax;
 use crate::text::LineIndex;
+use crate::{fix, syntax};
 
 const USAGE: &str = "\
 layerwise: a Dockerfile linter and language server that makes images small and builds fast
@@ -29,6 +29,9 @@ Options for check:
   --select RULE[,RULE]       run only these rules
   --ignore RULE[,RULE]       turn these rules off
   --config FILE              read rule settings from FILE instead of the nearest .layerwise.toml
+  --fix                      apply the safe fixes in place (and create missing .dockerignore files)
+  --unsafe-fixes             with --fix or --diff: apply the restructuring fixes too
+  --diff                     show the fixes as a unified diff instead of writing them
 
 Exit status: 0 nothing at warning or above, 1 findings, 2 usage or I/O error.";
 
@@ -96,6 +99,9 @@ struct CheckArgs {
     select: Vec<String>,
     ignore: Vec<String>,
     config: Option<PathBuf>,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 }
 
 fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
@@ -106,6 +112,9 @@ fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
         select: Vec::new(),
         ignore: Vec::new(),
         config: None,
+        fix: false,
+        unsafe_fixes: false,
+        diff: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -140,6 +149,9 @@ fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
                 .ignore
                 .extend(value("--ignore")?.split(',').map(str::to_string)),
             "--config" => out.config = Some(PathBuf::from(value("--config")?)),
+            "--fix" => out.fix = true,
+            "--unsafe-fixes" => out.unsafe_fixes = true,
+            "--diff" => out.diff = true,
             "-h" | "--help" => return Err(Fail(USAGE.to_string())),
             flag if flag.starts_with('-') && flag != "-" => {
                 return Err(Fail(format!(
@@ -159,6 +171,65 @@ fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
 struct FileReport {
     path: PathBuf,
     findings: Vec<(Diagnostic, Pos)>,
+    /// The text the positions refer to (after fixes).
+    index_text: String,
+}
+
+fn span_pos(index: &LineIndex<'_>, span: crate::syntax::Span) -> Pos {
+    let (l, c) = index.line_col(span.start);
+    let (el, ec) = index.line_col(span.end);
+    Pos {
+        line: l + 1,
+        column: c + 1,
+        end_line: el + 1,
+        end_column: ec + 1,
+    }
+}
+
+/// Write the fixed text (atomically) and the files fixes create (never overwriting one).
+fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Result<(), Fail> {
+    if fixed.text != before {
+        fix::write_atomically(file, &fixed.text)
+            .map_err(|e| Fail(format!("{}: cannot write: {e}", file.display())))?;
+    }
+    for new in &fixed.creates {
+        if new.path.exists() {
+            continue;
+        }
+        fix::write_atomically(&new.path, &new.text)
+            .map_err(|e| Fail(format!("{}: cannot write: {e}", new.path.display())))?;
+    }
+    Ok(())
+}
+
+/// A unified diff of what the fixes would change, created files included.
+fn render_diff(file: &Path, before: &str, fixed: &fix::Fixed) -> String {
+    let mut out = String::new();
+    if fixed.text != before {
+        let name = file.display().to_string();
+        let diff = similar::TextDiff::from_lines(before, &fixed.text);
+        let _ = write!(
+            out,
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{name}"), &format!("b/{name}"))
+        );
+    }
+    for new in &fixed.creates {
+        if new.path.exists() {
+            continue;
+        }
+        let name = new.path.display().to_string();
+        let diff = similar::TextDiff::from_lines("", &new.text);
+        let _ = write!(
+            out,
+            "{}",
+            diff.unified_diff()
+                .header("/dev/null", &format!("b/{name}"))
+        );
+    }
+    out
 }
 
 /// 1-based line and column (in characters) of a finding's start and end.
@@ -194,6 +265,9 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
     }
 
     let mut reports = Vec::new();
+    let mut diffs = String::new();
+    let mut changed = false;
+    let mut fixed_count = 0;
     for file in files {
         let bytes = std::fs::read(&file)
             .map_err(|e| Fail(format!("{}: cannot read: {e}", file.display())))?;
@@ -217,33 +291,55 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
         let context_root = args.context.clone().unwrap_or(folder);
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
         let context = FsContext::new(context_root, name);
+        let mut text = text;
+        if args.fix || args.diff {
+            let fixed = fix::fix_all(&text, &context, Some(&file), &config, args.unsafe_fixes);
+            if args.diff {
+                diffs.push_str(&render_diff(&file, &text, &fixed));
+                changed |= fixed.text != text || !fixed.creates.is_empty();
+            } else {
+                apply_to_disk(&file, &text, &fixed)?;
+                fixed_count += fixed.applied.len();
+                text = fixed.text;
+            }
+        }
         let tree = syntax::parse(&text);
+        // a created .dockerignore is now on disk: ask the file system afresh
+        let context = FsContext::new(
+            context
+                .root()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        );
         let diagnostics = rules::check(&text, &tree, &context, Some(&file), &config);
         let index = LineIndex::new(&text);
         let findings = diagnostics
             .into_iter()
             .map(|d| {
-                let (l, c) = index.line_col(d.span.start);
-                let (el, ec) = index.line_col(d.span.end);
-                (
-                    d,
-                    Pos {
-                        line: l + 1,
-                        column: c + 1,
-                        end_line: el + 1,
-                        end_column: ec + 1,
-                    },
-                )
+                let pos = span_pos(&index, d.span);
+                (d, pos)
             })
             .collect();
         reports.push(FileReport {
             path: file,
             findings,
+            index_text: text,
+        });
+    }
+
+    if args.diff {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(diffs.as_bytes());
+        let _ = stdout.flush();
+        return Ok(if changed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
         });
     }
 
     let rendered = match args.format {
-        Format::Text => render_text(&reports),
+        Format::Text => render_text(&reports, fixed_count),
         Format::Json => render_json(&reports),
         Format::Sarif => render_sarif(&reports),
     };
@@ -360,7 +456,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn render_text(reports: &[FileReport]) -> String {
+fn render_text(reports: &[FileReport], fixed: usize) -> String {
     let mut out = String::new();
     let mut count = 0;
     for report in reports {
@@ -382,12 +478,21 @@ fn render_text(reports: &[FileReport]) -> String {
         if n == 1 {
             format!("{n} {w}")
         } else {
-            format!("{n} {w}s")
+            if w.ends_with('x') {
+                format!("{n} {w}es")
+            } else {
+                format!("{n} {w}s")
+            }
         }
+    };
+    let fixed = if fixed > 0 {
+        format!(" ({} applied)", plural(fixed, "fix"))
+    } else {
+        String::new()
     };
     let _ = writeln!(
         out,
-        "{} in {}",
+        "{} in {}{fixed}",
         plural(count, "problem"),
         plural(files, "file")
     );
@@ -395,23 +500,47 @@ fn render_text(reports: &[FileReport]) -> String {
 }
 
 fn render_json(reports: &[FileReport]) -> String {
-    let items: Vec<serde_json::Value> = reports
-        .iter()
-        .flat_map(|r| {
-            r.findings.iter().map(|(d, p)| {
-                serde_json::json!({
-                    "file": r.path.display().to_string(),
-                    "rule": d.rule,
-                    "severity": d.severity.as_str(),
-                    "line": p.line,
-                    "column": p.column,
-                    "end_line": p.end_line,
-                    "end_column": p.end_column,
-                    "message": d.message,
-                })
-            })
-        })
-        .collect();
+    let mut items: Vec<serde_json::Value> = Vec::new();
+    for r in reports {
+        let index = LineIndex::new(&r.index_text);
+        for (d, p) in &r.findings {
+            let mut item = serde_json::json!({
+                "file": r.path.display().to_string(),
+                "rule": d.rule,
+                "severity": d.severity.as_str(),
+                "line": p.line,
+                "column": p.column,
+                "end_line": p.end_line,
+                "end_column": p.end_column,
+                "message": d.message,
+            });
+            if let Some(fix) = &d.fix {
+                let edits: Vec<serde_json::Value> = fix
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        let p = span_pos(&index, e.span);
+                        serde_json::json!({
+                            "line": p.line, "column": p.column, "end_line": p.end_line, "end_column": p.end_column,
+                            "text": e.text,
+                        })
+                    })
+                    .collect();
+                let creates: Vec<serde_json::Value> = fix
+                    .creates
+                    .iter()
+                    .map(|c| serde_json::json!({"path": c.path.display().to_string(), "text": c.text}))
+                    .collect();
+                item["fix"] = serde_json::json!({
+                    "title": fix.title,
+                    "safety": match fix.safety { rules::Safety::Safe => "safe", rules::Safety::Unsafe => "unsafe" },
+                    "edits": edits,
+                    "creates": creates,
+                });
+            }
+            items.push(item);
+        }
+    }
     let mut s = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
     s.push('\n');
     s

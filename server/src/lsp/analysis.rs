@@ -155,6 +155,10 @@ impl BuildContext for CachedContext {
             .entry(rel.to_string())
             .or_insert_with(|| self.inner.exists(rel))
     }
+    fn read(&self, rel: &str) -> Option<String> {
+        // only fixes read context files (manifests, to find nested requirement files)
+        self.inner.read(rel)
+    }
     fn notable_entries(&self) -> Vec<NotableEntry> {
         self.notable
             .get_or_init(|| self.inner.notable_entries())

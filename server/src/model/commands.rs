@@ -9,8 +9,8 @@
 
 use std::borrow::Cow;
 
-use crate::syntax::instruction::Instruction;
-use crate::syntax::shell::{basename, lex, Command, ShellWord};
+use crate::syntax::instruction::{Form, Instruction, Keyword};
+use crate::syntax::shell::{basename, lex, Command, Joiner, ShellWord};
 use crate::syntax::Span;
 
 /// A package ecosystem whose dependency install only needs manifest files.
@@ -126,30 +126,111 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper {
         name: "sudo",
         value_opts: &[
-            "-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group",
-            "--host", "--prompt", "--chdir", "--role", "--type", "--other-user",
-            "--command-timeout", "--close-from",
+            "-u",
+            "-g",
+            "-h",
+            "-p",
+            "-C",
+            "-D",
+            "-r",
+            "-t",
+            "-U",
+            "-T",
+            "--user",
+            "--group",
+            "--host",
+            "--prompt",
+            "--chdir",
+            "--role",
+            "--type",
+            "--other-user",
+            "--command-timeout",
+            "--close-from",
         ],
         leading: 0,
     },
-    Wrapper { name: "env", value_opts: &["-u", "--unset", "-C", "--chdir"], leading: 0 },
-    Wrapper { name: "exec", value_opts: &["-a"], leading: 0 },
-    Wrapper { name: "command", value_opts: &[], leading: 0 },
-    Wrapper { name: "builtin", value_opts: &[], leading: 0 },
-    Wrapper { name: "time", value_opts: &["-f", "-o", "--format", "--output"], leading: 0 },
-    Wrapper { name: "nice", value_opts: &["-n", "--adjustment"], leading: 0 },
-    Wrapper { name: "ionice", value_opts: &["-c", "-n", "-p", "-P", "-u"], leading: 0 },
-    Wrapper { name: "nohup", value_opts: &[], leading: 0 },
-    Wrapper { name: "eatmydata", value_opts: &[], leading: 0 },
-    Wrapper { name: "fakeroot", value_opts: &[], leading: 0 },
-    Wrapper { name: "unbuffer", value_opts: &[], leading: 0 },
-    Wrapper { name: "stdbuf", value_opts: &["-i", "-o", "-e"], leading: 0 },
+    Wrapper {
+        name: "env",
+        value_opts: &["-u", "--unset", "-C", "--chdir"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "exec",
+        value_opts: &["-a"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "command",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "builtin",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "time",
+        value_opts: &["-f", "-o", "--format", "--output"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "nice",
+        value_opts: &["-n", "--adjustment"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "ionice",
+        value_opts: &["-c", "-n", "-p", "-P", "-u"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "nohup",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "eatmydata",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "fakeroot",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "unbuffer",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "stdbuf",
+        value_opts: &["-i", "-o", "-e"],
+        leading: 0,
+    },
     Wrapper {
         name: "xargs",
         value_opts: &[
-            "-a", "-d", "-E", "-e", "-I", "-L", "-l", "-n", "-P", "-s", "--arg-file",
-            "--delimiter", "--max-args", "--max-procs", "--max-chars", "--max-lines",
-            "--replace", "--eof", "--process-slot-var",
+            "-a",
+            "-d",
+            "-E",
+            "-e",
+            "-I",
+            "-L",
+            "-l",
+            "-n",
+            "-P",
+            "-s",
+            "--arg-file",
+            "--delimiter",
+            "--max-args",
+            "--max-procs",
+            "--max-chars",
+            "--max-lines",
+            "--replace",
+            "--eof",
+            "--process-slot-var",
         ],
         leading: 0,
     },
@@ -158,15 +239,62 @@ const WRAPPERS: &[Wrapper] = &[
         value_opts: &["-s", "-k", "--signal", "--kill-after"],
         leading: 1,
     },
-    Wrapper { name: "gosu", value_opts: &[], leading: 1 },
-    Wrapper { name: "su-exec", value_opts: &[], leading: 1 },
-    Wrapper { name: "chpst", value_opts: &["-u", "-U", "-e", "-n", "-l", "-L"], leading: 0 },
+    Wrapper {
+        name: "gosu",
+        value_opts: &[],
+        leading: 1,
+    },
+    Wrapper {
+        name: "su-exec",
+        value_opts: &[],
+        leading: 1,
+    },
+    Wrapper {
+        name: "chpst",
+        value_opts: &["-u", "-U", "-e", "-n", "-l", "-L"],
+        leading: 0,
+    },
     Wrapper {
         name: "runuser",
         value_opts: &["-u", "-g", "-G", "--user", "--group", "--supp-group"],
         leading: 0,
     },
-    Wrapper { name: "retry", value_opts: &["-t", "--times", "-d", "--delay"], leading: 0 },
+    Wrapper {
+        name: "tini",
+        value_opts: &["-p", "-e"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "dumb-init",
+        value_opts: &["-r", "--rewrite"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "retry",
+        value_opts: &["-t", "--times", "-d", "--delay"],
+        leading: 0,
+    },
+    // package runners: `npx pnpm install`, `corepack pnpm install`
+    Wrapper {
+        name: "npx",
+        value_opts: &["-p", "--package", "-c", "--call"],
+        leading: 0,
+    },
+    Wrapper {
+        name: "pnpx",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "bunx",
+        value_opts: &[],
+        leading: 0,
+    },
+    Wrapper {
+        name: "corepack",
+        value_opts: &[],
+        leading: 0,
+    },
 ];
 
 /// POSIX-ish shells: `sh -c '...'` runs a script, `sh ./gradlew build` runs a script file.
@@ -214,7 +342,9 @@ fn shell_operand(rest: &[ShellWord]) -> (Option<usize>, bool) {
 pub fn argv(cmd: &Command) -> &[ShellWord] {
     let mut words = &cmd.words[..];
     for _ in 0..8 {
-        let Some((first, rest)) = words.split_first() else { break };
+        let Some((first, rest)) = words.split_first() else {
+            break;
+        };
         let name = basename(&first.value);
         if let Some(w) = WRAPPERS.iter().find(|w| w.name == name) {
             let mut k = 0;
@@ -241,7 +371,9 @@ pub fn argv(cmd: &Command) -> &[ShellWord] {
         }
         // `python3 -m pip ...`, `/venv/bin/python -u -m poetry install`
         if is_versioned(name, "python") || name == "py" {
-            let m = rest.iter().position(|a| !a.value.starts_with('-') || a.value == "-m");
+            let m = rest
+                .iter()
+                .position(|a| !a.value.starts_with('-') || a.value == "-m");
             if let Some(m) = m.filter(|&m| rest[m].value == "-m" && m + 1 < rest.len()) {
                 words = &rest[m + 1..];
                 continue;
@@ -275,7 +407,14 @@ pub fn argv(cmd: &Command) -> &[ShellWord] {
 /// The effective program's base name (`/usr/bin/pip3` -> `pip3`), see [`argv`].
 #[must_use]
 pub fn program(cmd: &Command) -> Option<&str> {
-    argv(cmd).first().map(|w| basename(&w.value))
+    argv(cmd).first().map(|w| {
+        let name = basename(&w.value);
+        // `pnpm@9` run through `npx`
+        match name.split_once('@') {
+            Some((base, _)) if !base.is_empty() => base,
+            _ => name,
+        }
+    })
 }
 
 /// The effective program's arguments, see [`argv`].
@@ -298,7 +437,9 @@ pub fn nested_script(cmd: &Command) -> Option<&ShellWord> {
         };
     }
     if name == "su" {
-        let c = rest.iter().position(|w| w.value == "-c" || w.value == "--command")?;
+        let c = rest
+            .iter()
+            .position(|w| w.value == "-c" || w.value == "--command")?;
         return rest.get(c + 1);
     }
     None
@@ -310,6 +451,22 @@ pub fn nested_script(cmd: &Command) -> Option<&ShellWord> {
 #[must_use]
 pub fn run_commands(instr: &Instruction) -> Vec<Cow<'_, Command>> {
     let mut out = Vec::new();
+    // `RUN ["pip", "install", "-r", "requirements.txt"]`: one command, no shell
+    if instr.keyword == Keyword::Run {
+        if let Some(Form::Exec { words, span }) = instr.form() {
+            let cmd = Command {
+                assignments: Vec::new(),
+                words: words.clone(),
+                span: *span,
+                joiner: Joiner::Start,
+            };
+            let script = nested_script(&cmd).cloned();
+            out.push(Cow::Owned(cmd));
+            if let Some(script) = script {
+                nested(&script, 0, &mut out);
+            }
+        }
+    }
     for cmd in instr.commands() {
         out.push(Cow::Borrowed(cmd));
         if let Some(script) = nested_script(cmd) {
@@ -356,7 +513,11 @@ pub fn mount_targets(instr: &Instruction, types: &[&str]) -> Vec<String> {
                     "type" => kind = v,
                     "target" | "dst" | "destination" => {
                         let t = v.trim_end_matches('/');
-                        target = Some(if t.is_empty() { v.to_string() } else { t.to_string() });
+                        target = Some(if t.is_empty() {
+                            v.to_string()
+                        } else {
+                            t.to_string()
+                        });
                     }
                     _ => {}
                 }
@@ -375,8 +536,12 @@ pub fn mount_targets(instr: &Instruction, types: &[&str]) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 
 fn has(args: &[ShellWord], flag: &str) -> bool {
-    args.iter()
-        .any(|a| a.value == flag || a.value.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
+    args.iter().any(|a| {
+        a.value == flag
+            || a.value
+                .strip_prefix(flag)
+                .is_some_and(|r| r.starts_with('='))
+    })
 }
 
 /// Values of an option that takes a file (`-r FILE`, `-rFILE`, `--requirement=FILE`).
@@ -446,79 +611,296 @@ fn is_versioned(prog: &str, name: &str) -> bool {
 }
 
 const PIP_VALUE_OPTS: &[&str] = &[
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
-    "--platform", "--python-version", "--implementation", "--abi", "--only-binary",
-    "--no-binary", "--trusted-host", "--progress-bar", "--cache-dir", "--src",
-    "--upgrade-strategy", "--log", "--timeout", "--retries", "--proxy", "--report", "-C",
-    "--config-settings", "--cert", "--client-cert", "--exists-action", "--python",
-    "--global-option", "--root-user-action",
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--only-binary",
+    "--no-binary",
+    "--trusted-host",
+    "--progress-bar",
+    "--cache-dir",
+    "--src",
+    "--upgrade-strategy",
+    "--log",
+    "--timeout",
+    "--retries",
+    "--proxy",
+    "--report",
+    "-C",
+    "--config-settings",
+    "--cert",
+    "--client-cert",
+    "--exists-action",
+    "--python",
+    "--global-option",
+    "--root-user-action",
 ];
 const NPM_VALUE_OPTS: &[&str] = &[
-    "--prefix", "--cache", "--registry", "--loglevel", "-w", "--workspace", "--userconfig",
-    "--omit", "--include", "--install-strategy", "--fetch-timeout", "--fetch-retries",
+    "--prefix",
+    "--cache",
+    "--registry",
+    "--loglevel",
+    "-w",
+    "--workspace",
+    "--userconfig",
+    "--omit",
+    "--include",
+    "--install-strategy",
+    "--fetch-timeout",
+    "--fetch-retries",
 ];
 const YARN_VALUE_OPTS: &[&str] = &[
-    "--cwd", "--modules-folder", "--cache-folder", "--network-timeout", "--mutex", "--registry",
-    "--network-concurrency", "--child-concurrency", "--global-folder", "--link-folder",
+    "--cwd",
+    "--modules-folder",
+    "--cache-folder",
+    "--network-timeout",
+    "--mutex",
+    "--registry",
+    "--network-concurrency",
+    "--child-concurrency",
+    "--global-folder",
+    "--link-folder",
 ];
 const PNPM_VALUE_OPTS: &[&str] = &[
-    "-C", "--dir", "--filter", "-F", "--store-dir", "--reporter", "--virtual-store-dir",
-    "--network-concurrency", "--child-concurrency", "--modules-dir",
+    "-C",
+    "--dir",
+    "--filter",
+    "-F",
+    "--store-dir",
+    "--reporter",
+    "--virtual-store-dir",
+    "--network-concurrency",
+    "--child-concurrency",
+    "--modules-dir",
 ];
 const BUN_VALUE_OPTS: &[&str] = &["--cwd", "--registry", "--cache-dir", "--backend"];
 const GO_VALUE_OPTS: &[&str] = &[
-    "-C", "-o", "-tags", "-ldflags", "-gcflags", "-asmflags", "-mod", "-p", "-pkgdir",
-    "-buildmode", "-compiler", "-installsuffix", "-modfile", "-overlay", "-pgo", "-exec",
-    "-toolexec", "-gccgoflags", "-buildvcs", "-covermode", "-coverpkg",
+    "-C",
+    "-o",
+    "-tags",
+    "-ldflags",
+    "-gcflags",
+    "-asmflags",
+    "-mod",
+    "-p",
+    "-pkgdir",
+    "-buildmode",
+    "-compiler",
+    "-installsuffix",
+    "-modfile",
+    "-overlay",
+    "-pgo",
+    "-exec",
+    "-toolexec",
+    "-gccgoflags",
+    "-buildvcs",
+    "-covermode",
+    "-coverpkg",
 ];
 const CARGO_VALUE_OPTS: &[&str] = &[
-    "-p", "--package", "--bin", "--example", "--test", "--bench", "--features", "-F",
-    "--target", "--target-dir", "--manifest-path", "-j", "--jobs", "--profile",
-    "--message-format", "--color", "-Z", "--config", "--root", "--path", "--version", "--git",
-    "--branch", "--tag", "--rev", "--registry", "--index", "--exclude", "--lockfile-path",
+    "-p",
+    "--package",
+    "--bin",
+    "--example",
+    "--test",
+    "--bench",
+    "--features",
+    "-F",
+    "--target",
+    "--target-dir",
+    "--manifest-path",
+    "-j",
+    "--jobs",
+    "--profile",
+    "--message-format",
+    "--color",
+    "-Z",
+    "--config",
+    "--root",
+    "--path",
+    "--version",
+    "--git",
+    "--branch",
+    "--tag",
+    "--rev",
+    "--registry",
+    "--index",
+    "--exclude",
+    "--lockfile-path",
 ];
 const MAVEN_VALUE_OPTS: &[&str] = &[
-    "-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-P",
-    "--activate-profiles", "-pl", "--projects", "-T", "--threads", "-l", "--log-file", "-rf",
-    "--resume-from", "-t", "--toolchains", "-b", "--builder", "-D", "--define",
+    "-f",
+    "--file",
+    "-s",
+    "--settings",
+    "-gs",
+    "--global-settings",
+    "-P",
+    "--activate-profiles",
+    "-pl",
+    "--projects",
+    "-T",
+    "--threads",
+    "-l",
+    "--log-file",
+    "-rf",
+    "--resume-from",
+    "-t",
+    "--toolchains",
+    "-b",
+    "--builder",
+    "-D",
+    "--define",
 ];
 const GRADLE_VALUE_OPTS: &[&str] = &[
-    "-x", "--exclude-task", "-p", "--project-dir", "-b", "--build-file", "-c",
-    "--settings-file", "-g", "--gradle-user-home", "-I", "--init-script", "--console",
-    "--warning-mode", "--max-workers", "-D", "--system-prop", "-P", "--project-prop",
-    "--priority", "--include-build", "-M", "--write-verification-metadata",
+    "-x",
+    "--exclude-task",
+    "-p",
+    "--project-dir",
+    "-b",
+    "--build-file",
+    "-c",
+    "--settings-file",
+    "-g",
+    "--gradle-user-home",
+    "-I",
+    "--init-script",
+    "--console",
+    "--warning-mode",
+    "--max-workers",
+    "-D",
+    "--system-prop",
+    "-P",
+    "--project-prop",
+    "--priority",
+    "--include-build",
+    "-M",
+    "--write-verification-metadata",
 ];
 const BUNDLE_VALUE_OPTS: &[&str] = &[
-    "--jobs", "-j", "--retry", "--path", "--without", "--with", "--gemfile", "--binstubs",
-    "--shebang", "--trust-policy",
+    "--jobs",
+    "-j",
+    "--retry",
+    "--path",
+    "--without",
+    "--with",
+    "--gemfile",
+    "--binstubs",
+    "--shebang",
+    "--trust-policy",
 ];
 const COMPOSER_VALUE_OPTS: &[&str] = &["-d", "--working-dir"];
 const DOTNET_VALUE_OPTS: &[&str] = &[
-    "-c", "--configuration", "-o", "--output", "-r", "--runtime", "-f", "--framework", "-a",
-    "--arch", "--os", "-s", "--source", "--packages", "-v", "--verbosity", "--version-suffix",
-    "--configfile", "-p", "--property", "--lockfile-path", "-e", "--environment", "-bl",
+    "-c",
+    "--configuration",
+    "-o",
+    "--output",
+    "-r",
+    "--runtime",
+    "-f",
+    "--framework",
+    "-a",
+    "--arch",
+    "--os",
+    "-s",
+    "--source",
+    "--packages",
+    "-v",
+    "--verbosity",
+    "--version-suffix",
+    "--configfile",
+    "-p",
+    "--property",
+    "--lockfile-path",
+    "-e",
+    "--environment",
+    "-bl",
     "--artifacts-path",
 ];
 const UV_VALUE_OPTS: &[&str] = &[
-    "--directory", "--project", "--python", "-p", "--cache-dir", "--index-url", "-i",
-    "--extra-index-url", "--find-links", "-f", "--config-file", "--group", "--extra",
-    "--package", "--no-install-package", "--only-group", "--no-group", "--index",
-    "--default-index", "-C", "--config-setting", "--constraint", "-c", "--override",
-    "--target", "--prefix", "--python-platform", "--python-version", "--link-mode",
-    "--resolution", "--prerelease", "--exclude-newer", "--keyring-provider", "--color",
+    "--directory",
+    "--project",
+    "--python",
+    "-p",
+    "--cache-dir",
+    "--index-url",
+    "-i",
+    "--extra-index-url",
+    "--find-links",
+    "-f",
+    "--config-file",
+    "--group",
+    "--extra",
+    "--package",
+    "--no-install-package",
+    "--only-group",
+    "--no-group",
+    "--index",
+    "--default-index",
+    "-C",
+    "--config-setting",
+    "--constraint",
+    "-c",
+    "--override",
+    "--target",
+    "--prefix",
+    "--python-platform",
+    "--python-version",
+    "--link-mode",
+    "--resolution",
+    "--prerelease",
+    "--exclude-newer",
+    "--keyring-provider",
+    "--color",
 ];
 const POETRY_VALUE_OPTS: &[&str] = &[
-    "-C", "--directory", "-P", "--project", "--with", "--without", "--only", "-E", "--extras",
+    "-C",
+    "--directory",
+    "-P",
+    "--project",
+    "--with",
+    "--without",
+    "--only",
+    "-E",
+    "--extras",
 ];
 const CONDA_VALUE_OPTS: &[&str] = &[
-    "-n", "--name", "-p", "--prefix", "-c", "--channel", "-f", "--file", "--override-channels",
-    "--platform", "--subdir", "-r", "--root-prefix",
+    "-n",
+    "--name",
+    "-p",
+    "--prefix",
+    "-c",
+    "--channel",
+    "-f",
+    "--file",
+    "--override-channels",
+    "--platform",
+    "--subdir",
+    "-r",
+    "--root-prefix",
 ];
 
 /// An MSBuild switch passed through `dotnet` (`/p:UseAppHost=false`, `/t:Publish`, `/m`).
 fn is_msbuild_switch(arg: &str) -> bool {
-    let Some(rest) = arg.strip_prefix('/') else { return false };
+    let Some(rest) = arg.strip_prefix('/') else {
+        return false;
+    };
     let name_end = rest.find(':').unwrap_or(rest.len());
     let name = &rest[..name_end];
     !name.is_empty()
@@ -560,10 +942,17 @@ pub fn install_step(cmd: &Command) -> Option<InstallStep> {
         }
         // `pipenv install <pkg>` adds a package: it still resolves the Pipfile
         "pipenv" => matches!(positionals(args, &[]).first(), Some(&("install" | "sync")))
-            .then_some(InstallStep { ecosystem: Ecosystem::Pipenv, files: vec![] }),
+            .then_some(InstallStep {
+                ecosystem: Ecosystem::Pipenv,
+                files: vec![],
+            }),
         "uv" => uv_step(args),
-        "pdm" => matches!(positionals(args, &[]).first(), Some(&("install" | "sync")))
-            .then_some(InstallStep { ecosystem: Ecosystem::Pdm, files: vec![] }),
+        "pdm" => matches!(positionals(args, &[]).first(), Some(&("install" | "sync"))).then_some(
+            InstallStep {
+                ecosystem: Ecosystem::Pdm,
+                files: vec![],
+            },
+        ),
         "conda" | "mamba" | "micromamba" => conda_step(args),
         "npm" => {
             let p = positionals(args, NPM_VALUE_OPTS);
@@ -620,16 +1009,26 @@ pub fn install_step(cmd: &Command) -> Option<InstallStep> {
         }
         "mvn" | "mvnw" | "mvnw.cmd" | "mvn.cmd" => {
             let builds = [
-                "package", "verify", "install", "compile", "test", "deploy", "test-compile",
+                "package",
+                "verify",
+                "install",
+                "compile",
+                "test",
+                "deploy",
+                "test-compile",
             ];
             let p = positionals(args, MAVEN_VALUE_OPTS);
             let resolves = p.iter().any(|g| {
                 builds.contains(g)
-                    || g.strip_prefix("dependency:").is_some_and(|goal| goal != "purge-local-repository")
+                    || g.strip_prefix("dependency:")
+                        .is_some_and(|goal| goal != "purge-local-repository")
                     || g.ends_with(":go-offline")
                     || g.ends_with(":resolve-dependencies")
             });
-            resolves.then_some(InstallStep { ecosystem: Ecosystem::Maven, files: vec![] })
+            resolves.then_some(InstallStep {
+                ecosystem: Ecosystem::Maven,
+                files: vec![],
+            })
         }
         "gradle" | "gradlew" | "gradlew.bat" => {
             let p: Vec<&str> = positionals(args, GRADLE_VALUE_OPTS)
@@ -637,7 +1036,10 @@ pub fn install_step(cmd: &Command) -> Option<InstallStep> {
                 .filter(|t| !t.contains('='))
                 .collect();
             let idle = |t: &str| {
-                matches!(t, "help" | "tasks" | "wrapper" | "clean" | "properties" | "projects")
+                matches!(
+                    t,
+                    "help" | "tasks" | "wrapper" | "clean" | "properties" | "projects"
+                )
             };
             if p.iter().all(|t| idle(t)) {
                 return None;
@@ -672,7 +1074,10 @@ pub fn install_step(cmd: &Command) -> Option<InstallStep> {
         "mix" => positionals(args, &[])
             .iter()
             .any(|t| t.trim_end_matches(',') == "deps.get")
-            .then_some(InstallStep { ecosystem: Ecosystem::Mix, files: vec![] }),
+            .then_some(InstallStep {
+                ecosystem: Ecosystem::Mix,
+                files: vec![],
+            }),
         "conan" if positionals(args, &[]).first() == Some(&"install") => {
             step(Ecosystem::Conan, vec![])
         }
@@ -683,10 +1088,16 @@ pub fn install_step(cmd: &Command) -> Option<InstallStep> {
 fn uv_step(args: &[ShellWord]) -> Option<InstallStep> {
     let p = positionals(args, UV_VALUE_OPTS);
     match p.as_slice() {
-        ["sync", ..] => Some(InstallStep { ecosystem: Ecosystem::Uv, files: vec![] }),
+        ["sync", ..] => Some(InstallStep {
+            ecosystem: Ecosystem::Uv,
+            files: vec![],
+        }),
         ["pip", "install", ..] => {
             let files = option_values(args, "-r", "--requirement");
-            (!files.is_empty()).then_some(InstallStep { ecosystem: Ecosystem::UvPip, files })
+            (!files.is_empty()).then_some(InstallStep {
+                ecosystem: Ecosystem::UvPip,
+                files,
+            })
         }
         ["pip", "sync", files @ ..] if !files.is_empty() => Some(InstallStep {
             ecosystem: Ecosystem::UvPip,
@@ -707,13 +1118,20 @@ fn conda_step(args: &[ShellWord]) -> Option<InstallStep> {
     if files.is_empty() {
         return None;
     }
-    (env_cmd || matches!(p.first(), Some(&("install" | "create" | "update"))))
-        .then_some(InstallStep { ecosystem: Ecosystem::Conda, files })
+    (env_cmd || matches!(p.first(), Some(&("install" | "create" | "update")))).then_some(
+        InstallStep {
+            ecosystem: Ecosystem::Conda,
+            files,
+        },
+    )
 }
 
 fn go_step(cmd: &Command, args: &[ShellWord]) -> Option<InstallStep> {
     let p = positionals(args, GO_VALUE_OPTS);
-    let step = Some(InstallStep { ecosystem: Ecosystem::Go, files: vec![] });
+    let step = Some(InstallStep {
+        ecosystem: Ecosystem::Go,
+        files: vec![],
+    });
     match p.as_slice() {
         ["mod", "download", ..] => step,
         ["build" | "install", targets @ ..] => {
@@ -732,7 +1150,9 @@ fn go_step(cmd: &Command, args: &[ShellWord]) -> Option<InstallStep> {
 
 /// `-mod=vendor`, `-mod vendor`, or `GOFLAGS=-mod=vendor` on the command.
 fn go_vendored(cmd: &Command, args: &[ShellWord]) -> bool {
-    let flag = args.windows(2).any(|w| w[0].value == "-mod" && w[1].value == "vendor")
+    let flag = args
+        .windows(2)
+        .any(|w| w[0].value == "-mod" && w[1].value == "vendor")
         || args.iter().any(|a| a.value == "-mod=vendor");
     let env = cmd.assignments.iter().chain(&cmd.words).any(|a| {
         a.value
@@ -782,21 +1202,53 @@ pub struct PkgCommand<'c> {
     pub auto_remove: bool,
     /// `dnf groupinstall "Development Tools"`, `dnf group install ...`: the packages are groups.
     pub group: bool,
+    /// `apt-get build-dep`, `dnf builddep`: installs the packages' build dependencies.
+    pub build_dep: bool,
     pub args: &'c [ShellWord],
 }
 
 /// apt options that take a value.
 const APT_VALUE_OPTS: &[&str] = &[
-    "-o", "-c", "-t", "--target-release", "--default-release", "--option", "--config-file",
+    "-o",
+    "-c",
+    "-t",
+    "--target-release",
+    "--default-release",
+    "--option",
+    "--config-file",
 ];
 const APK_VALUE_OPTS: &[&str] = &[
-    "--virtual", "-t", "--repository", "-X", "--root", "-p", "--repositories-file",
-    "--cache-dir", "--arch", "--keys-dir",
+    "--virtual",
+    "-t",
+    "--repository",
+    "-X",
+    "--root",
+    "-p",
+    "--repositories-file",
+    "--cache-dir",
+    "--arch",
+    "--keys-dir",
 ];
 const DNF_VALUE_OPTS: &[&str] = &[
-    "--setopt", "--enablerepo", "--disablerepo", "--releasever", "--installroot", "-x",
-    "--exclude", "--repo", "--repoid", "--nodocs-x", "-c", "--config", "--forcearch",
-    "--downloaddir", "--destdir", "-d", "--debuglevel", "-e", "--errorlevel",
+    "--setopt",
+    "--enablerepo",
+    "--disablerepo",
+    "--releasever",
+    "--installroot",
+    "-x",
+    "--exclude",
+    "--repo",
+    "--repoid",
+    "--nodocs-x",
+    "-c",
+    "--config",
+    "--forcearch",
+    "--downloaddir",
+    "--destdir",
+    "-d",
+    "--debuglevel",
+    "-e",
+    "--errorlevel",
 ];
 
 impl PkgCommand<'_> {
@@ -849,7 +1301,12 @@ pub fn pkg_command(cmd: &Command) -> Option<PkgCommand<'_>> {
     }
     let (sub, mut packages) = words.split_first()?;
     let mut group = false;
+    let build_dep = matches!(
+        (manager, sub.value.as_str()),
+        (PkgManager::Apt, "build-dep") | (PkgManager::Dnf, "builddep" | "build-dep")
+    );
     let action = match (manager, sub.value.as_str()) {
+        _ if build_dep => PkgAction::Install,
         (PkgManager::Apt, "install" | "reinstall")
         | (PkgManager::Apk, "add")
         | (PkgManager::Dnf, "install" | "in" | "reinstall") => PkgAction::Install,
@@ -857,13 +1314,17 @@ pub fn pkg_command(cmd: &Command) -> Option<PkgCommand<'_>> {
             group = true;
             PkgAction::Install
         }
-        (PkgManager::Dnf, "group" | "groups") if packages.first().is_some_and(|w| w.value == "install") => {
+        (PkgManager::Dnf, "group" | "groups")
+            if packages.first().is_some_and(|w| w.value == "install") =>
+        {
             group = true;
             packages = &packages[1..];
             PkgAction::Install
         }
         (PkgManager::Dnf, "group" | "groups")
-            if packages.first().is_some_and(|w| matches!(w.value.as_str(), "remove" | "erase")) =>
+            if packages
+                .first()
+                .is_some_and(|w| matches!(w.value.as_str(), "remove" | "erase")) =>
         {
             group = true;
             packages = &packages[1..];
@@ -892,6 +1353,7 @@ pub fn pkg_command(cmd: &Command) -> Option<PkgCommand<'_>> {
         virtual_name,
         auto_remove,
         group,
+        build_dep,
         args,
     })
 }
@@ -903,7 +1365,11 @@ pub fn package_name(word: &str) -> &str {
     let end = word.find(['=', '>', '<', '~']).unwrap_or(word.len());
     let name = &word[..end];
     match name.rsplit_once(':') {
-        Some((base, arch)) if !base.is_empty() && arch.bytes().all(|b| b.is_ascii_alphanumeric()) => base,
+        Some((base, arch))
+            if !base.is_empty() && arch.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            base
+        }
         _ => name,
     }
 }
@@ -924,14 +1390,28 @@ mod tests {
         install_step(&script.commands[0]).map(|s| (s.ecosystem, s.files))
     }
 
+    type Case<'a> = (&'a str, Option<(Ecosystem, &'a [&'a str])>);
+
     #[test]
     fn install_steps() {
         use Ecosystem::*;
-        let cases: &[(&str, Option<(Ecosystem, &[&str])>)] = &[
-            ("pip install -r requirements.txt", Some((Pip, &["requirements.txt"]))),
-            ("python3 -m pip install --no-cache-dir -rreq.txt", Some((Pip, &["req.txt"]))),
-            ("/venv/bin/python -m pip install -r r.txt", Some((Pip, &["r.txt"]))),
-            ("pip --cache-dir /c install -r r.txt", Some((Pip, &["r.txt"]))),
+        let cases: &[Case] = &[
+            (
+                "pip install -r requirements.txt",
+                Some((Pip, &["requirements.txt"])),
+            ),
+            (
+                "python3 -m pip install --no-cache-dir -rreq.txt",
+                Some((Pip, &["req.txt"])),
+            ),
+            (
+                "/venv/bin/python -m pip install -r r.txt",
+                Some((Pip, &["r.txt"])),
+            ),
+            (
+                "pip --cache-dir /c install -r r.txt",
+                Some((Pip, &["r.txt"])),
+            ),
             ("pip install .", None),
             ("pip install poetry==1.7", None),
             ("pip download -r r.txt", None),
@@ -939,14 +1419,20 @@ mod tests {
             ("poetry -C app install", Some((Poetry, &[]))),
             ("uv sync --frozen --no-install-project", Some((Uv, &[]))),
             ("uv sync --frozen", Some((Uv, &[]))),
-            ("uv pip install --system -r requirements.txt", Some((UvPip, &["requirements.txt"]))),
+            (
+                "uv pip install --system -r requirements.txt",
+                Some((UvPip, &["requirements.txt"])),
+            ),
             ("uv pip install --system .", None),
             ("npm ci", Some((Npm, &[]))),
             ("npm --prefix /app ci", Some((Npm, &[]))),
             ("npm install -g nodemon", None),
             ("npm run build", None),
             ("yarn", Some((Yarn, &[]))),
-            ("yarn --frozen-lockfile --network-timeout 100000", Some((Yarn, &[]))),
+            (
+                "yarn --frozen-lockfile --network-timeout 100000",
+                Some((Yarn, &[])),
+            ),
             ("yarn --cwd web install", Some((Yarn, &[]))),
             ("yarn build", None),
             ("yarn global add serve", None),
@@ -980,12 +1466,24 @@ mod tests {
                 Some((Dotnet, &["./Api.csproj"])),
             ),
             ("mix deps.get --only prod", Some((Mix, &[]))),
-            ("conda env create -f environment.yml", Some((Conda, &["environment.yml"]))),
-            ("conda env create -n app", Some((Conda, &["environment.yml"]))),
+            (
+                "conda env create -f environment.yml",
+                Some((Conda, &["environment.yml"])),
+            ),
+            (
+                "conda env create -n app",
+                Some((Conda, &["environment.yml"])),
+            ),
             ("conda install -c conda-forge numpy", None),
             ("sudo -u app npm ci", Some((Npm, &[]))),
             ("timeout 600 npm ci", Some((Npm, &[]))),
             ("gosu app bundle install", Some((Bundler, &[]))),
+            (
+                "npx --yes pnpm@9 install --frozen-lockfile",
+                Some((Pnpm, &[])),
+            ),
+            ("corepack pnpm install", Some((Pnpm, &[]))),
+            ("npx prisma generate", None),
         ];
         for (text, expected) in cases {
             let expected =
@@ -1015,7 +1513,13 @@ mod tests {
         let p = pkg_command(&script.commands[0]).unwrap();
         assert_eq!(p.action, PkgAction::Install);
         assert_eq!(p.virtual_name, Some(".build-deps"));
-        assert_eq!(p.packages.iter().map(|w| w.value.as_str()).collect::<Vec<_>>(), ["gcc", "musl-dev"]);
+        assert_eq!(
+            p.packages
+                .iter()
+                .map(|w| w.value.as_str())
+                .collect::<Vec<_>>(),
+            ["gcc", "musl-dev"]
+        );
         let script = lex("apk add --virtual=.deps gcc");
         let p = pkg_command(&script.commands[0]).unwrap();
         assert_eq!(p.virtual_name, Some(".deps"));
@@ -1027,6 +1531,9 @@ mod tests {
         let p = pkg_command(&script.commands[0]).unwrap();
         assert!(p.group && p.action == PkgAction::Install);
         let script = lex("sudo -u root apt-get install -y make");
-        assert_eq!(pkg_command(&script.commands[0]).map(|p| p.action), Some(PkgAction::Install));
+        assert_eq!(
+            pkg_command(&script.commands[0]).map(|p| p.action),
+            Some(PkgAction::Install)
+        );
     }
 }

@@ -27,6 +27,8 @@ pub trait BuildContext: Send + Sync {
     fn dockerignore(&self) -> Option<&DockerIgnore>;
     /// Whether a file exists at `rel` (relative to the context root); `None` when unknown.
     fn exists(&self, rel: &str) -> Option<bool>;
+    /// The text of a (small) file of the context, when known and readable.
+    fn read(&self, rel: &str) -> Option<String>;
     /// Entries that should not be sent (`.git`, `node_modules`, `.venv`...), when known.
     fn notable_entries(&self) -> Vec<NotableEntry>;
     /// The context root, when on disk.
@@ -45,6 +47,9 @@ impl BuildContext for NoContext {
         None
     }
     fn exists(&self, _rel: &str) -> Option<bool> {
+        None
+    }
+    fn read(&self, _rel: &str) -> Option<String> {
         None
     }
     fn notable_entries(&self) -> Vec<NotableEntry> {
@@ -135,6 +140,15 @@ impl BuildContext for FsContext {
         }
         let rel = rel.trim_start_matches("./").trim_start_matches('/');
         Some(self.root.join(rel).exists())
+    }
+    fn read(&self, rel: &str) -> Option<String> {
+        let rel = rel.trim_start_matches("./").trim_start_matches('/');
+        let path = self.root.join(rel);
+        // manifests are small; refuse anything large rather than stall the editor
+        if std::fs::metadata(&path).ok()?.len() > 1 << 20 {
+            return None;
+        }
+        std::fs::read_to_string(path).ok()
     }
     fn notable_entries(&self) -> Vec<NotableEntry> {
         NOTABLE

@@ -4,7 +4,8 @@ use crate::syntax::instruction::{Args, Instruction, Keyword};
 declare_rule! {
     /// ## What it does
     /// Finds `ADD` instructions whose sources are all local files or folders and none is a tar
-    /// archive. `ADD` of a URL, a git repository or a local archive (which it extracts) is fine.
+    /// archive, after substituting known `ARG`/`ENV` values (`ADD ${JAR_FILE} app.jar`). `ADD`
+    /// of a URL, a git repository or a local archive (which it extracts) is fine.
     ///
     /// ## Why is this bad?
     /// `ADD` has surprising extra behaviour (auto-extraction, remote fetches); `COPY` says what
@@ -55,7 +56,10 @@ fn is_local_plain(source: &str) -> bool {
         || ARCHIVES.iter().any(|ext| lower.ends_with(ext)))
 }
 
-fn local_add(instr: &Instruction) -> bool {
+/// An `ADD` whose sources (after substituting known variables) are all plain local files.
+/// Variables are expanded as instruction `at` sees them; `None` (an ONBUILD trigger, whose
+/// variables are the child build's) leaves them unknown.
+fn local_add(cx: &Analysis<'_>, instr: &Instruction, at: Option<usize>) -> bool {
     if instr.keyword != Keyword::Add
         || instr.flag("checksum").is_some()
         || instr.flag("keep-git-dir").is_some()
@@ -65,22 +69,29 @@ fn local_add(instr: &Instruction) -> bool {
     let Args::Copy { sources, .. } = &instr.args else {
         return false;
     };
-    sources.iter().all(|s| is_local_plain(&s.value))
+    sources.iter().all(|s| {
+        if s.value.contains('$') {
+            at.and_then(|i| cx.model.expand_at(cx.tree, i, &s.value))
+                .is_some_and(|v| is_local_plain(&v))
+        } else {
+            is_local_plain(&s.value)
+        }
+    })
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for located in &cx.tree.instructions {
-        let inner = match &located.args {
-            Args::Onbuild(inner) => inner.as_ref(),
-            _ => &located.parsed,
+    for (i, located) in cx.tree.instructions.iter().enumerate() {
+        let (inner, at) = match &located.args {
+            Args::Onbuild(inner) => (inner.as_ref(), None),
+            _ => (&*located.parsed, Some(i)),
         };
-        if !local_add(inner) {
+        if !local_add(cx, inner, at) {
             continue;
         }
         out.push(Diagnostic::new(
             &META,
             located.abs(inner.keyword_span),
-            "ADD of local files behaves like COPY plus hidden extraction and URL fetching; use COPY so the instruction does only what it says",
+            "ADD of local files does what COPY does plus implicit archive extraction and URL fetching; use COPY so the instruction does only what it says",
         ));
     }
 }

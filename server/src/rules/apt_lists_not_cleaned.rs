@@ -2,15 +2,17 @@ use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::commands::{
     args, mount_targets, pkg_command, program, run_commands, PkgAction, PkgManager,
 };
-use crate::syntax::shell::Command;
 use crate::syntax::instruction::Keyword;
+use crate::syntax::shell::Command;
 
 declare_rule! {
     /// ## What it does
     /// Finds a `RUN` in a shipped stage that runs `apt-get update` (or `apt update`) but does not
     /// delete `/var/lib/apt/lists/*` in the same `RUN`. `apt-get clean` is not enough: it
-    /// deletes downloaded `.deb` files, not the package lists. Not a finding when `/var/lib/apt`
-    /// is a cache mount of that `RUN`.
+    /// deletes downloaded `.deb` files, not the package lists. The deletion must come after the
+    /// last update (`rm -rf /var/lib/apt/lists/*`, `rm -rf /var/lib/apt`, `apt-get distclean`).
+    /// Not a finding when `/var/lib/apt` or its `lists` folder is a cache or tmpfs mount of that
+    /// `RUN`.
     ///
     /// ## Why is this bad?
     /// The package index (tens of MB) stays in the layer forever. Deleting it in a later `RUN`
@@ -45,16 +47,23 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let commands = run_commands(located);
-            let update = commands.iter().find_map(|cmd| {
-                let pkg = pkg_command(cmd)?;
-                (pkg.manager == PkgManager::Apt && pkg.action == PkgAction::Update)
-                    .then(|| pkg.head_span(cmd))
-            });
-            let Some(update) = update else { continue };
+            let is_update = |cmd: &Command| {
+                pkg_command(cmd)
+                    .is_some_and(|p| p.manager == PkgManager::Apt && p.action == PkgAction::Update)
+            };
+            let Some(first) = commands.iter().position(|c| is_update(c)) else {
+                continue;
+            };
+            let Some(update) = pkg_command(&commands[first]).map(|p| p.head_span(&commands[first]))
+            else {
+                continue;
+            };
             let mounted = mount_targets(located, &["cache", "tmpfs"])
                 .iter()
                 .any(|t| t == "/var/lib/apt" || t == "/var/lib/apt/lists");
-            if mounted || commands.iter().any(|c| removes_lists(c)) {
+            // the lists must be deleted after the last update
+            let last = commands.iter().rposition(|c| is_update(c)).unwrap_or(first);
+            if mounted || commands[last..].iter().any(|c| removes_lists(c)) {
                 continue;
             }
             out.push(Diagnostic::new(
@@ -77,9 +86,13 @@ fn removes_lists(cmd: &Command) -> bool {
         Some("rm") => args(cmd).iter().any(|a| covers(&a.value)),
         Some("find") => {
             args(cmd).first().is_some_and(|a| covers(&a.value))
-                && args(cmd).iter().any(|a| a.value == "-delete" || a.value == "rm")
+                && args(cmd)
+                    .iter()
+                    .any(|a| a.value == "-delete" || a.value == "rm")
         }
-        Some("apt-get" | "apt") => args(cmd).iter().any(|a| matches!(a.value.as_str(), "distclean" | "dist-clean")),
+        Some("apt-get" | "apt") => args(cmd)
+            .iter()
+            .any(|a| matches!(a.value.as_str(), "distclean" | "dist-clean")),
         _ => false,
     }
 }

@@ -56,6 +56,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 let pkg = pkg_command(cmd)?;
                 let apt = matches!(program(cmd), Some("apt-get" | "apt"));
                 (apt && pkg.action == PkgAction::Install
+                    && !pkg.build_dep
                     && !args(cmd).iter().any(|a| disables_recommends(&a.value)))
                 .then(|| pkg.head_span(cmd))
             });

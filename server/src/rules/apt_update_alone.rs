@@ -6,7 +6,8 @@ use crate::syntax::Located;
 declare_rule! {
     /// ## What it does
     /// Finds a `RUN` that only updates the package index (`apt-get update`, `apk update`) while
-    /// a later `RUN` in the same stage installs packages.
+    /// a later `RUN` in the same stage installs packages from that index (`apk add --no-cache`
+    /// and `apk add --update` fetch a fresh index, so they do not count).
     ///
     /// ## Why is this bad?
     /// The update layer is cached on its own: when the install line changes months later, it
@@ -38,6 +39,24 @@ fn actions(located: &Located, manager: PkgManager, action: PkgAction) -> bool {
         .any(|c| pkg_command(c).is_some_and(|p| p.manager == manager && p.action == action))
 }
 
+/// An install that reads the cached index: every `apt-get install`, an `apk add` without
+/// `--no-cache` or `--update` (which fetch a fresh index).
+fn reads_cached_index(located: &Located, manager: PkgManager) -> bool {
+    run_commands(located).iter().any(|c| {
+        pkg_command(c).is_some_and(|p| {
+            p.manager == manager
+                && p.action == PkgAction::Install
+                && !(manager == PkgManager::Apk
+                    && p.args.iter().any(|a| {
+                        matches!(
+                            a.value.as_str(),
+                            "--no-cache" | "--update" | "-U" | "--update-cache"
+                        )
+                    }))
+        })
+    })
+}
+
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.model.stages {
         for i in stage.body.clone() {
@@ -46,7 +65,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let commands = run_commands(located);
-            for manager in [PkgManager::Apt, PkgManager::Apk, PkgManager::Dnf] {
+            for manager in [PkgManager::Apt, PkgManager::Apk] {
                 let update = commands.iter().find_map(|c| {
                     let pkg = pkg_command(c)?;
                     (pkg.manager == manager && pkg.action == PkgAction::Update)
@@ -58,7 +77,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 }
                 let later = (i + 1..stage.body.end).find(|&j| {
                     let l = cx.instr(j);
-                    l.keyword == Keyword::Run && actions(l, manager, PkgAction::Install)
+                    l.keyword == Keyword::Run && reads_cached_index(l, manager)
                 });
                 let Some(j) = later else { continue };
                 out.push(

@@ -1,5 +1,7 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::commands::{install_step, Ecosystem, InstallStep};
+use crate::model::commands::{
+    args, install_step, is_vendor_goflags, run_commands, Ecosystem, InstallStep,
+};
 use crate::model::{is_broad_copy, join_path};
 use crate::syntax::instruction::{Args, Instruction};
 use crate::syntax::shell::Command;
@@ -34,8 +36,13 @@ declare_rule! {
     /// COPY . .
     /// ```
     ///
+    /// Installs are recognised wherever the shell runs them: after `&&`, inside `if` blocks and
+    /// heredoc scripts, behind `sudo -u app`, `timeout 600` or `env`, in `bash -c "..."`, in an
+    /// exec-form `RUN`, and through `python -m pip`, `sh ./gradlew` or `php composer.phar`.
+    ///
     /// Not findings: an install that needs the whole tree and has no manifest-only form
-    /// (`pip install .`), vendored Go modules (`-mod=vendor`), and a project build after its
+    /// (`pip install .`), vendored Go modules (`-mod=vendor`, `GOFLAGS=-mod=vendor` in the
+    /// environment, or a `vendor/modules.txt` in the context), and a project build after its
     /// dependencies were installed from the manifests earlier in the stage (`uv sync` after
     /// `uv sync --no-install-project`, `go build` after `go mod download`, `cargo build` after
     /// `cargo chef cook`, `dotnet publish --no-restore` after `dotnet restore`). `ONBUILD`
@@ -81,12 +88,14 @@ fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Ve
     let mut installed: Vec<Installed> = Vec::new();
     for (pos, &(i, instr)) in seq.iter().enumerate() {
         if is_broad_copy(instr) {
-            if let Some((j, cmd, step)) = first_uncovered_install(cx, &seq[pos + 1..], &installed) {
-                out.push(report(cx, i, instr, j, cmd, &step));
+            if let Some((j, span, text, step)) =
+                first_uncovered_install(cx, &seq[pos + 1..], &installed)
+            {
+                out.push(report(cx, i, instr, (j, span, &text), &step));
             }
         }
-        for cmd in instr.commands() {
-            if let Some(step) = install_step(cmd) {
+        for cmd in run_commands(instr) {
+            if let Some(step) = step_at(cx, i, &cmd) {
                 installed.push(Installed {
                     ecosystem: step.ecosystem,
                     files: absolute_files(cx, i, &step),
@@ -102,14 +111,14 @@ fn absolute_files(cx: &Analysis<'_>, i: usize, step: &InstallStep) -> Vec<String
 }
 
 /// The first install after the copy whose dependencies were not installed before it.
-fn first_uncovered_install<'i>(
+fn first_uncovered_install(
     cx: &Analysis<'_>,
-    after: &[(usize, &'i Instruction)],
+    after: &[(usize, &Instruction)],
     installed: &[Installed],
-) -> Option<(usize, &'i Command, InstallStep)> {
+) -> Option<(usize, Span, String, InstallStep)> {
     for &(j, instr) in after {
-        for cmd in instr.commands() {
-            let Some(step) = install_step(cmd) else {
+        for cmd in run_commands(instr) {
+            let Some(step) = step_at(cx, j, &cmd) else {
                 continue;
             };
             let files = absolute_files(cx, j, &step);
@@ -117,11 +126,51 @@ fn first_uncovered_install<'i>(
                 done.ecosystem == step.ecosystem && files.iter().all(|f| done.files.contains(f))
             });
             if !covered {
-                return Some((j, cmd, step));
+                return Some((j, cmd.span, command_text(cx, j, &cmd), step));
             }
         }
     }
     None
+}
+
+/// The command as written; for a command of an exec-form RUN or of a nested `sh -c` script
+/// (whose words have no position of their own), its words joined.
+fn command_text(cx: &Analysis<'_>, j: usize, cmd: &Command) -> String {
+    let source = cx.instr(j).abs(cmd.span).of(cx.text);
+    let nested = cmd.words.first().is_some_and(|w| w.span == cmd.span) && cmd.words.len() > 1;
+    if nested || source.starts_with('[') || source.is_empty() {
+        let words: Vec<&str> = cmd
+            .assignments
+            .iter()
+            .chain(&cmd.words)
+            .map(|w| w.value.as_str())
+            .collect();
+        words.join(" ")
+    } else {
+        source.to_string()
+    }
+}
+
+/// The install step `cmd` is when instruction `i` runs it: `go build` downloads nothing when
+/// the modules are vendored (`ENV GOFLAGS=-mod=vendor`, or a `vendor/modules.txt` in the
+/// context, which Go uses by default).
+fn step_at(cx: &Analysis<'_>, i: usize, cmd: &Command) -> Option<InstallStep> {
+    let step = install_step(cmd)?;
+    if step.ecosystem == Ecosystem::Go
+        && args(cmd)
+            .first()
+            .is_some_and(|a| matches!(a.value.as_str(), "build" | "install"))
+    {
+        let env_vendor = cx
+            .model
+            .var_at(cx.tree, i, "GOFLAGS")
+            .is_some_and(|v| is_vendor_goflags(&v));
+        let vendor_dir = cx.context.exists("vendor/modules.txt") == Some(true);
+        if env_vendor || vendor_dir {
+            return None;
+        }
+    }
+    Some(step)
 }
 
 /// The manifest files to copy first, by name, looked up in the build context when known.
@@ -155,8 +204,7 @@ fn report(
     cx: &Analysis<'_>,
     i: usize,
     copy: &Instruction,
-    j: usize,
-    cmd: &Command,
+    (j, cmd_span, cmd_text): (usize, Span, &str),
     step: &InstallStep,
 ) -> Diagnostic {
     let located = cx.instr(i);
@@ -166,8 +214,8 @@ fn report(
         located.abs(copy.args_span).end,
     );
     let span = cx.range_on(i, span);
-    let install = cx.instr(j).abs(cmd.span);
-    let install_text = one_line(install.of(cx.text));
+    let install = cx.instr(j).abs(cmd_span);
+    let install_text = one_line(cmd_text);
     let line = cx.line_of(install.start) + 1;
     let names = manifest_names(cx, step);
     let list = names

@@ -72,7 +72,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     &META,
-                    cx.range_on(i, cx.head_span(i)),
+                    cur.keyword_span(),
                     format!("this RUN directly follows the RUN on line {prev_line}; each RUN adds a layer, so join them with `&&`"),
                 )
                 .related(prev.keyword_span(), "the previous RUN"),

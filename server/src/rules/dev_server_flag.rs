@@ -1,14 +1,17 @@
 use super::{declare_rule, Analysis, Diagnostic};
+use crate::model::commands::{argv, nested_script};
 use crate::syntax::instruction::{Form, Keyword};
-use crate::syntax::shell::basename;
+use crate::syntax::shell::{basename, lex, Command, Joiner, ShellWord};
 use crate::syntax::Span;
 
 declare_rule! {
     /// ## What it does
     /// Finds a development server or auto-reloader in the command the final image runs (its
-    /// effective `CMD`/`ENTRYPOINT`): `--reload`, `--debug`, `flask run`,
-    /// `manage.py runserver`, `nodemon`, `npm run dev` / `next dev` / `vite`,
-    /// `php artisan serve`.
+    /// effective `CMD`/`ENTRYPOINT`): `--reload`, `--debug`, `flask run`, `fastapi dev`,
+    /// `manage.py runserver`, `nodemon`, `node --watch`, `npm run dev` / `next dev` / `vite`,
+    /// `ng serve`, `react-scripts start`, `php artisan serve`, `php -S`, `dotnet watch`. The
+    /// command is looked at through `sh -c "..."`, init wrappers (`tini --`, `dumb-init`) and
+    /// package runners (`npx`, `yarn exec`).
     ///
     /// ## Why is this bad?
     /// Dev servers watch the file system (burning CPU in production), expose debuggers that
@@ -33,108 +36,226 @@ declare_rule! {
 }
 
 /// A word of the final command, with the instruction it belongs to.
-struct W<'a> {
+struct W {
     instr: usize,
     span: Span,
-    value: &'a str,
+    value: String,
 }
 
-fn words<'a>(cx: &Analysis<'a>, i: usize) -> Vec<Vec<W<'a>>> {
+/// The words of instruction `i`: the exec-form array, or one list per shell command.
+fn words(cx: &Analysis<'_>, i: usize) -> Vec<Vec<W>> {
     let located = cx.instr(i);
+    let w = |v: &ShellWord| W {
+        instr: i,
+        span: located.abs(v.span),
+        value: v.value.clone(),
+    };
     match located.form() {
-        Some(Form::Exec { words, .. }) => {
-            vec![words
-                .iter()
-                .map(|w| W {
-                    instr: i,
-                    span: located.abs(w.span),
-                    value: &w.value,
-                })
-                .collect()]
-        }
+        Some(Form::Exec { words, .. }) => vec![words.iter().map(w).collect()],
         Some(Form::Shell(s)) => s
             .script
             .commands
             .iter()
-            .map(|c| {
-                c.argv()
-                    .iter()
-                    .map(|w| W {
-                        instr: i,
-                        span: located.abs(w.span),
-                        value: &w.value,
-                    })
-                    .collect()
-            })
+            .map(|c| c.words.iter().map(w).collect())
             .collect(),
         None => Vec::new(),
     }
 }
 
+/// The command lines a process runs: wrappers looked through (`tini --`, `gosu app`,
+/// `python -m`), and `sh -c 'SCRIPT'` expanded into the script's commands, which carry the
+/// span of the script word.
+fn lines(words: Vec<W>) -> Vec<Vec<W>> {
+    // run the shared command logic on stand-in words whose span is their index
+    let fake = Command {
+        assignments: Vec::new(),
+        words: words
+            .iter()
+            .enumerate()
+            .map(|(k, w)| ShellWord {
+                span: Span::new(k, k + 1),
+                value: w.value.clone(),
+            })
+            .collect(),
+        span: Span::default(),
+        joiner: Joiner::Start,
+    };
+    if let Some(script) = nested_script(&fake) {
+        let at = &words[script.span.start];
+        return lex(&script.value)
+            .commands
+            .iter()
+            .map(|inner| {
+                argv(inner)
+                    .iter()
+                    .map(|v| W {
+                        instr: at.instr,
+                        span: at.span,
+                        value: v.value.clone(),
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    let start = argv(&fake).first().map_or(0, |w| w.span.start);
+    let mut words = words;
+    words.drain(..start);
+    vec![words]
+}
+
+/// Package runners that run the tool named after them: `npx nodemon`, `yarn exec vite`.
+fn skip_runner(argv: &[W]) -> &[W] {
+    let Some(first) = argv.first() else {
+        return argv;
+    };
+    let prog = basename(&first.value);
+    let skip = match prog {
+        "npx" | "pnpx" | "bunx" => 1,
+        "npm" | "yarn" | "pnpm" | "bun"
+            if argv
+                .get(1)
+                .is_some_and(|w| matches!(&*w.value, "exec" | "dlx" | "x")) =>
+        {
+            2
+        }
+        _ => return argv,
+    };
+    let rest = &argv[skip.min(argv.len())..];
+    let opts = rest.iter().take_while(|w| w.value.starts_with('-')).count();
+    &rest[opts..]
+}
+
+/// Scripts of `npm run NAME` that start a dev server or watcher.
+fn is_dev_script(name: &str) -> bool {
+    matches!(
+        name,
+        "dev" | "develop" | "watch" | "serve:dev" | "start:dev"
+    ) || name.starts_with("dev:")
+        || name.ends_with(":dev")
+        || name.ends_with(":watch")
+}
+
 /// The offending word of a command line and what it is.
-fn dev_trigger<'w, 'a>(argv: &'w [W<'a>]) -> Option<(&'w W<'a>, String)> {
-    let prog = argv.first().map(|w| basename(w.value))?;
-    let arg = |k: usize| argv.get(k).map(|w| w.value);
-    if let Some(w) = argv
-        .iter()
-        .find(|w| matches!(w.value, "--reload" | "--debug") || w.value.starts_with("--reload="))
-    {
+fn dev_trigger(argv: &[W]) -> Option<(&W, String)> {
+    let argv = skip_runner(argv);
+    let prog = argv.first().map(|w| basename(&w.value).to_string())?;
+    let prog = prog.as_str();
+    let arg = |k: usize| argv.get(k).map(|w| &*w.value);
+    // `echo --reload` prints the flag; it starts nothing
+    let prints = matches!(
+        prog,
+        "echo" | "printf" | "cat" | "test" | "[" | "true" | "false"
+    );
+    if let Some(w) = argv.iter().filter(|_| !prints).find(|w| {
+        matches!(&*w.value, "--reload" | "--debug" | "--autoreload")
+            || w.value.starts_with("--reload=")
+            || w.value.starts_with("--reload-dir")
+    }) {
         return Some((w, format!("`{}`", w.value)));
     }
     let pos = |name: &str| argv.iter().position(|w| w.value == name);
     match prog {
-        "nodemon" | "ts-node-dev" => return Some((&argv[0], format!("`{prog}`"))),
+        "nodemon" | "ts-node-dev" | "tsnd" | "air" | "watchexec" | "webpack-dev-server" => {
+            return Some((&argv[0], format!("`{prog}`")))
+        }
         "flask" => {
             if let Some(k) = pos("run") {
                 return Some((&argv[k], "`flask run`".into()));
             }
         }
+        "fastapi" if arg(1) == Some("dev") => return Some((&argv[1], "`fastapi dev`".into())),
         "npm" | "yarn" | "pnpm" | "bun" => {
-            if let Some(k) = pos("dev") {
-                return Some((&argv[k], format!("`{prog} run dev`")));
+            let script = match arg(1) {
+                Some("run" | "run-script") => argv.get(2),
+                _ => argv.get(1),
+            };
+            if let Some(w) = script.filter(|w| is_dev_script(&w.value)) {
+                return Some((w, format!("`{prog} run {}`", w.value)));
+            }
+            if prog == "bun" {
+                if let Some(w) = argv
+                    .iter()
+                    .find(|w| w.value.starts_with("--watch") || w.value == "--hot")
+                {
+                    return Some((w, format!("`bun {}`", w.value)));
+                }
             }
         }
-        "next" | "nuxt" | "nuxi" if arg(1) == Some("dev") => {
+        "next" | "nuxt" | "nuxi" | "astro" | "remix" | "svelte-kit" | "vinxi" | "wrangler"
+            if arg(1) == Some("dev") =>
+        {
             return Some((&argv[1], format!("`{prog} dev`")))
         }
-        "vite" if matches!(arg(1), None | Some("dev" | "serve")) => {
+        "vite"
+            if matches!(arg(1), None | Some("dev" | "serve"))
+                || arg(1).is_some_and(|a| a.starts_with('-')) =>
+        {
             return Some((&argv[0], "`vite` (dev server)".into()))
         }
-        "node" if arg(1) == Some("--watch") => return Some((&argv[1], "`node --watch`".into())),
+        "ng" | "vue-cli-service" | "webpack" if matches!(arg(1), Some("serve")) => {
+            return Some((&argv[1], format!("`{prog} serve`")))
+        }
+        "react-scripts" if arg(1) == Some("start") => {
+            return Some((&argv[1], "`react-scripts start` (dev server)".into()))
+        }
+        "gatsby" if arg(1) == Some("develop") => {
+            return Some((&argv[1], "`gatsby develop`".into()))
+        }
+        "hugo" if matches!(arg(1), Some("server" | "serve")) => {
+            return Some((&argv[1], "`hugo server`".into()))
+        }
+        "jekyll" if arg(1) == Some("serve") => return Some((&argv[1], "`jekyll serve`".into())),
+        "tsx" if arg(1) == Some("watch") => return Some((&argv[1], "`tsx watch`".into())),
+        "dotnet" if arg(1) == Some("watch") => return Some((&argv[1], "`dotnet watch`".into())),
+        "cargo" if arg(1) == Some("watch") => return Some((&argv[1], "`cargo watch`".into())),
+        "symfony" if matches!(arg(1), Some("serve" | "server:start")) => {
+            return Some((&argv[1], "`symfony serve`".into()))
+        }
+        "node" | "deno" => {
+            if let Some(w) = argv
+                .iter()
+                .find(|w| w.value.starts_with("--watch") || w.value == "--hot")
+            {
+                return Some((w, format!("`{prog} {}`", w.value)));
+            }
+        }
+        "php" => {
+            if let Some(w) = argv.iter().find(|w| w.value == "-S") {
+                return Some((w, "`php -S` (built-in dev server)".into()));
+            }
+        }
         _ => {}
     }
-    if let Some(k) = argv.iter().position(|w| w.value.ends_with("manage.py")) {
-        if let Some(w) = argv.get(k + 1).filter(|w| w.value == "runserver") {
-            return Some((w, "`manage.py runserver`".into()));
-        }
-    }
-    if let Some(k) = argv.iter().position(|w| w.value.ends_with("artisan")) {
-        if let Some(w) = argv.get(k + 1).filter(|w| w.value == "serve") {
-            return Some((w, "`artisan serve`".into()));
+    for (script, sub, what) in [
+        ("manage.py", "runserver", "`manage.py runserver`"),
+        ("django-admin", "runserver", "`django-admin runserver`"),
+        ("artisan", "serve", "`artisan serve`"),
+    ] {
+        if let Some(k) = argv.iter().position(|w| basename(&w.value) == script) {
+            if let Some(w) = argv.get(k + 1).filter(|w| w.value == sub) {
+                return Some((w, what.into()));
+            }
         }
     }
     None
 }
 
-fn check<'a>(cx: &Analysis<'a>, out: &mut Vec<Diagnostic>) {
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     let entrypoint = cx.model.effective(cx.tree, Keyword::Entrypoint);
     let cmd = cx.model.effective(cx.tree, Keyword::Cmd);
-    // exec-form ENTRYPOINT + CMD form one command line; a shell-form ENTRYPOINT ignores CMD
-    let mut lines: Vec<Vec<W<'a>>> = Vec::new();
-    match (entrypoint, cmd) {
-        (Some(e), Some(c)) if matches!(cx.instr(e).form(), Some(Form::Exec { .. })) => {
-            let mut line: Vec<W<'a>> = words(cx, e).into_iter().flatten().collect();
-            let cmd_lines = words(cx, c);
-            if let Some(first) = cmd_lines.into_iter().next() {
-                line.extend(first);
-            }
-            lines.push(line);
+    let is_exec = |i: usize| matches!(cx.instr(i).form(), Some(Form::Exec { .. }));
+    // an exec-form ENTRYPOINT and the CMD form one command line; a shell-form ENTRYPOINT
+    // ignores CMD; a shell form runs each of its commands
+    let process: Vec<Vec<W>> = match (entrypoint, cmd) {
+        (Some(e), Some(c)) if is_exec(e) => {
+            let mut line: Vec<W> = words(cx, e).into_iter().flatten().collect();
+            line.extend(words(cx, c).into_iter().flatten());
+            lines(line)
         }
-        (Some(e), _) => lines.extend(words(cx, e)),
-        (None, Some(c)) => lines.extend(words(cx, c)),
+        (Some(i), _) | (None, Some(i)) => words(cx, i).into_iter().flat_map(lines).collect(),
         (None, None) => return,
-    }
-    for line in &lines {
+    };
+    for line in &process {
         let Some((w, what)) = dev_trigger(line) else {
             continue;
         };
@@ -142,7 +263,7 @@ fn check<'a>(cx: &Analysis<'a>, out: &mut Vec<Diagnostic>) {
             &META,
             cx.range_on(w.instr, w.span),
             format!(
-                "the final image starts a development server ({what}): it watches files, exposes debug tooling and is not built for production traffic; run the production server without it"
+                "the final image starts a development server ({what}), which is made for local work (reloading, debug tooling, one process) and not for production traffic; start the production server instead"
             ),
         ));
         return;

@@ -29,13 +29,13 @@ declare_rule! {
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for located in &cx.tree.instructions {
+    for (i, located) in cx.tree.instructions.iter().enumerate() {
         let Some(problem) = &located.broken_json else {
             continue;
         };
         out.push(Diagnostic::new(
             &META,
-            located.abs(problem.span),
+            cx.range_on(i, located.abs(problem.span)),
             format!(
                 "{}: Docker will run this as a plain string, not as the command you listed; write a JSON array with double quotes, e.g. [\"node\", \"app.js\"]",
                 problem.message

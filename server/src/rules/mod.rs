@@ -14,6 +14,7 @@ pub mod config;
 mod consecutive_run;
 mod dev_server_flag;
 pub mod docs;
+pub mod fixes;
 mod invalid_exec_form;
 mod missing_dockerignore;
 mod pip_no_cache_dir;
@@ -174,12 +175,20 @@ pub enum Safety {
     Unsafe,
 }
 
-/// A fix for a finding: edits to this file.
+/// A file a fix creates (e.g. a `.dockerignore`), next to the Dockerfile or in its context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    pub path: std::path::PathBuf,
+    pub text: String,
+}
+
+/// A fix for a finding: edits to this file, and files to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
     pub title: String,
     pub safety: Safety,
     pub edits: Vec<Edit>,
+    pub creates: Vec<NewFile>,
 }
 
 impl Fix {
@@ -189,6 +198,7 @@ impl Fix {
             title: title.into(),
             safety: Safety::Safe,
             edits,
+            creates: Vec::new(),
         }
     }
     #[must_use]
@@ -197,6 +207,7 @@ impl Fix {
             title: title.into(),
             safety: Safety::Unsafe,
             edits,
+            creates: Vec::new(),
         }
     }
 }

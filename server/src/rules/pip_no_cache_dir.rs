@@ -2,18 +2,19 @@ use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::commands::{
     args, is_pip_install, mount_targets, pip_args, program, run_commands,
 };
+use crate::syntax::instruction::Keyword;
 use crate::syntax::shell::Command;
 use crate::syntax::Span;
-use crate::syntax::instruction::Keyword;
 
 declare_rule! {
     /// ## What it does
     /// Finds `pip install` (`pip`, `pip3`, `python -m pip`) without `--no-cache-dir` in the
     /// stages that ship in the final image. Not a finding when `PIP_NO_CACHE_DIR` is set to a
     /// true value (`1`, `true`, `on`, `yes`) for that `RUN` (ENV or ARG in the stage or its
-    /// ancestors, or a `PIP_NO_CACHE_DIR=1 pip ...` prefix), when the `RUN` has a cache mount on
-    /// `/root/.cache/pip` or `/root/.cache`, or when it deletes pip's cache itself. `uv`,
-    /// `pipenv` and `poetry` are not pip.
+    /// ancestors, or a `PIP_NO_CACHE_DIR=1 pip ...` prefix), when the `RUN` has a cache (or
+    /// tmpfs) mount on pip's cache (`/root/.cache/pip`, `/root/.cache`, another user's
+    /// `~/.cache/pip`, or `$PIP_CACHE_DIR`), or when it deletes the cache itself
+    /// (`rm -rf /root/.cache/pip`, `pip cache purge`). `uv`, `pipenv` and `poetry` are not pip.
     ///
     /// ## Why is this bad?
     /// pip keeps every downloaded wheel in `/root/.cache/pip`, which is then shipped in the
@@ -56,9 +57,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             let commands = run_commands(located);
             let offending = commands.iter().find(|cmd| {
                 is_pip_install(cmd)
-                    && !args(cmd).iter().any(|a| {
-                        a.value == "--no-cache-dir" || a.value.starts_with("--no-cache-dir=")
-                    })
+                    && !args(cmd).iter().any(|a| disables_cache(&a.value))
                     && !cmd.assignments.iter().chain(&cmd.words).any(|a| {
                         a.value
                             .strip_prefix("PIP_NO_CACHE_DIR=")
@@ -77,7 +76,9 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             let mounted = mount_targets(located, &["cache", "tmpfs"]).iter().any(|t| {
                 t.ends_with("/.cache/pip")
                     || t.ends_with("/.cache")
-                    || cache_dir.as_deref().is_some_and(|d| d.trim_end_matches('/') == t)
+                    || cache_dir
+                        .as_deref()
+                        .is_some_and(|d| d.trim_end_matches('/') == t)
             });
             if mounted || commands.iter().any(|c| cleans_cache(c)) {
                 continue;
@@ -89,6 +90,12 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+}
+
+/// `--no-cache-dir`, also as the abbreviation pip accepts (`--no-cache`).
+fn disables_cache(arg: &str) -> bool {
+    let name = arg.split('=').next().unwrap_or(arg);
+    name.len() >= "--no-cache".len() && "--no-cache-dir".starts_with(name)
 }
 
 /// From the command's first word to its `install` word.
@@ -111,6 +118,9 @@ fn cleans_cache(cmd: &Command) -> bool {
     program(cmd) == Some("rm")
         && args(cmd).iter().any(|a| {
             let v = a.value.trim_end_matches(['*', '/']);
-            v.ends_with("/.cache/pip") || v.ends_with("/.cache") || v == "~/.cache/pip" || v == "~/.cache"
+            v.ends_with("/.cache/pip")
+                || v.ends_with("/.cache")
+                || v == "~/.cache/pip"
+                || v == "~/.cache"
         })
 }

@@ -1,5 +1,5 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::is_windows_absolute;
+use crate::model::{is_windows_absolute, join_path};
 use crate::syntax::instruction::{Args, Keyword};
 
 declare_rule! {
@@ -45,13 +45,26 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         if value.starts_with('/') || is_windows_absolute(&value) || value.starts_with('\\') {
             continue;
         }
-        let absolute = crate::model::join_path(&cx.model.workdir[i], &value);
+        let base = &cx.model.workdir[i];
+        let message = if value.starts_with('~') {
+            format!(
+                "Docker does not expand `~`, so `WORKDIR {value}` creates a directory literally named `~` under the current working directory; write the absolute path, such as `/home/<user>{}`",
+                value.trim_start_matches('~')
+            )
+        } else if base.contains(['$', '~']) {
+            format!(
+                "`WORKDIR {value}` is relative, so where it points depends on the working directory the base image or an earlier WORKDIR left; write the absolute path"
+            )
+        } else {
+            let absolute = join_path(base, &value);
+            format!(
+                "`WORKDIR {value}` is relative, so where it points depends on the working directory the base image or an earlier WORKDIR left; write the absolute path `{absolute}`"
+            )
+        };
         out.push(Diagnostic::new(
             &META,
-            located.abs(path.span),
-            format!(
-                "`WORKDIR {value}` is relative, so it depends on the base image's working directory; write the absolute path (`WORKDIR {absolute}`)"
-            ),
+            cx.range_on(i, located.abs(path.span)),
+            message,
         ));
     }
 }

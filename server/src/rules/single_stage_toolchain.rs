@@ -1,29 +1,36 @@
-use super::{declare_rule, Analysis, Diagnostic};
 use std::borrow::Cow;
 
+use super::{declare_rule, Analysis, Diagnostic};
+
 use crate::model::commands::{
-    args, is_apt_mark_auto, package_name, pkg_command, program, run_commands, PkgAction,
-    PkgManager,
+    args, is_apt_mark_auto, nested_script, package_name, pkg_command, program, run_commands,
+    PkgAction, PkgManager,
 };
-use crate::syntax::shell::Command;
-use crate::model::Stage;
-use crate::syntax::instruction::{Form, Keyword};
-use crate::syntax::shell::basename;
+use crate::model::{is_broad_copy, ImageRef, Stage};
+use crate::syntax::instruction::{Args, Form, Keyword};
+use crate::syntax::shell::{lex, Command};
 use crate::syntax::Span;
 
 declare_rule! {
     /// ## What it does
     /// Finds build-only toolchains in the stages that ship in the final image:
     /// - a `RUN` that installs compilers, build tools, `-dev` headers, `git` or a language
-    ///   toolchain (`apt-get install`, `apk add`, `dnf install`, a `curl | sh` rustup install)
-    ///   and does not remove them in the same `RUN`;
+    ///   toolchain (`apt-get install`, `apt-get build-dep`, `apk add`, `dnf install`,
+    ///   `dnf groupinstall "Development Tools"`, a `curl | sh` rustup install) and does not
+    ///   remove them in the same `RUN`;
     /// - a shipped stage whose base image is an SDK (`golang`, `rust`, `maven`, `gradle`, `gcc`,
     ///   `mcr.microsoft.com/dotnet/sdk`), reported on its `FROM`.
     ///
-    /// `nodejs`/`npm` count only when the image does not run Node. Runtime libraries (`libpq5`,
-    /// `libssl3`), the language runtime itself, and images whose purpose is the toolchain (dev
-    /// containers) are not findings. Removing the packages in a later `RUN` does not help: the
-    /// files stay in the earlier layer.
+    /// Removal in the same `RUN` is `apt-get purge`/`remove` of the packages, `apk del` of the
+    /// packages or of their `--virtual` name, `dnf remove`, or the official images' idiom
+    /// (`apt-mark auto '.*'` then `apt-get purge --auto-remove`). Package lists in a shell
+    /// variable (`buildDeps='gcc make'`, or an `ENV`/`ARG`) are expanded. Removing the packages
+    /// in a later `RUN` does not help: the files stay in the earlier layer.
+    ///
+    /// Not findings: `nodejs`/`npm` when the image runs Node, a JDK when it runs `java`, runtime
+    /// libraries (`libpq5`, `libssl3`), the language runtime itself, and images whose purpose is
+    /// the toolchain: dev containers, and images that copy no project files and run only a
+    /// shell or the tool itself (a CI build environment, `ENTRYPOINT ["git"]`).
     ///
     /// ## Why is this bad?
     /// Compilers and headers are hundreds of megabytes the application never uses at run time,
@@ -64,11 +71,13 @@ declare_rule! {
 const SDK_IMAGES: &[(&str, &str)] = &[
     ("golang", "a `gcr.io/distroless/static` or `debian:*-slim` runtime stage that gets only the binary"),
     ("rust", "a `debian:*-slim` runtime stage that gets only `target/release/<bin>`"),
+    ("rustlang/rust", "a `debian:*-slim` runtime stage that gets only `target/release/<bin>`"),
     ("maven", "a JRE runtime stage (`eclipse-temurin:*-jre`) that gets only the jar"),
     ("gradle", "a JRE runtime stage (`eclipse-temurin:*-jre`) that gets only the jar"),
     ("gcc", "a slim runtime stage that gets only the built binary"),
     ("dotnet/sdk", "an `mcr.microsoft.com/dotnet/aspnet` or `runtime` stage that gets only the published output"),
     ("dotnet/core/sdk", "an `mcr.microsoft.com/dotnet/aspnet` or `runtime` stage that gets only the published output"),
+    ("dotnet/nightly/sdk", "an `mcr.microsoft.com/dotnet/aspnet` or `runtime` stage that gets only the published output"),
 ];
 
 const TOOLCHAIN: &[&str] = &[
@@ -80,12 +89,19 @@ const TOOLCHAIN: &[&str] = &[
     "cpp",
     "clang",
     "llvm",
+    "lld",
     "build-essential",
     "build-base",
+    "alpine-sdk",
+    "base-devel",
     "make",
     "cmake",
     "ninja-build",
     "ninja",
+    "meson",
+    "scons",
+    "bazel",
+    "ccache",
     "autoconf",
     "automake",
     "libtool",
@@ -94,24 +110,29 @@ const TOOLCHAIN: &[&str] = &[
     "pkgconfig",
     "musl-dev",
     "linux-headers",
+    "kernel-headers",
     "git",
+    "git-core",
     "golang",
     "golang-go",
     "go",
+    "rust",
     "rustc",
     "cargo",
     "rustup",
     "maven",
     "gradle",
+    "ant",
+    "sbt",
     "gfortran",
     "bison",
     "flex",
     "nasm",
     "yasm",
+    "swig",
+    "binutils",
     "$PHPIZE_DEPS",
     "${PHPIZE_DEPS}",
-    "binutils",
-    "ant",
 ];
 
 /// Programs that mean the image runs Node.
@@ -156,19 +177,38 @@ fn is_toolchain(name: &str, runtime: &Runtime) -> bool {
             .and_then(|r| r.strip_prefix('-').or(Some(r)))
             .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
     };
-    if ["gcc", "g++", "clang", "llvm", "cpp"]
-        .iter()
-        .any(|b| versioned(b))
+    if [
+        "gcc", "g++", "clang", "llvm", "cpp", "golang", "go", "rustc", "cmake",
+    ]
+    .iter()
+    .any(|b| versioned(b))
     {
         return true;
     }
-    if name.ends_with("-dev") || name.ends_with("-devel") || name.starts_with("linux-headers") {
+    // `gcc-c++`, `gcc-12-multilib`, `golang-1.22-go`, `clang-format-16`; not `gcc-12-base` or
+    // `llvm-libs` (runtime libraries)
+    let runtime_lib = name.ends_with("-base") || name.ends_with("-libs") || name.contains("-libs-");
+    if ["gcc-", "g++-", "clang-", "llvm-", "golang-"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        && !runtime_lib
+    {
+        return true;
+    }
+    if name.ends_with("-dev")
+        || name.ends_with("-devel")
+        || name.ends_with("-headers")
+        || name.starts_with("linux-headers")
+    {
         return true;
     }
     if is_jdk(name) {
         return !runtime.java;
     }
-    if matches!(name, "nodejs" | "npm" | "yarn" | "nodejs-npm") {
+    if matches!(
+        name,
+        "nodejs" | "npm" | "yarn" | "nodejs-npm" | "nodejs-current"
+    ) {
         return !runtime.node;
     }
     false
@@ -180,14 +220,14 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     }
     let runtime = runtime(cx);
     for stage in cx.model.stages.iter().filter(|s| s.shipped) {
-        check_base_image(stage, out);
+        check_base_image(cx, stage, out);
         for i in stage.body.clone() {
             check_run(cx, i, &runtime, out);
         }
     }
 }
 
-fn check_base_image(stage: &Stage, out: &mut Vec<Diagnostic>) {
+fn check_base_image(cx: &Analysis<'_>, stage: &Stage, out: &mut Vec<Diagnostic>) {
     if stage.parent.is_some() {
         return;
     }
@@ -199,7 +239,7 @@ fn check_base_image(stage: &Stage, out: &mut Vec<Diagnostic>) {
     let shown = image.resolved.as_deref().unwrap_or(&image.raw);
     out.push(Diagnostic::new(
         &META,
-        image.span,
+        cx.range_on(stage.from, image.span),
         format!(
             "`{shown}` is a build SDK and it is the base of the shipped image, so its compilers ship too; build in this stage (`AS builder`) and add {instead}"
         ),
@@ -209,6 +249,8 @@ fn check_base_image(stage: &Stage, out: &mut Vec<Diagnostic>) {
 /// A toolchain package installed by a RUN.
 struct Installed {
     name: String,
+    /// `apt-get build-dep NAME`: the build dependencies of the package.
+    build_dep: bool,
     /// The package word (or the download command).
     span: Span,
     /// Start of the command that installs it.
@@ -232,12 +274,16 @@ fn check_run(cx: &Analysis<'_>, i: usize, runtime: &Runtime, out: &mut Vec<Diagn
     let mut apt_auto_remove = false;
     for cmd in &commands {
         apt_mark_auto |= is_apt_mark_auto(cmd);
-        let Some(pkg) = pkg_command(cmd) else { continue };
+        let Some(pkg) = pkg_command(cmd) else {
+            continue;
+        };
         match pkg.action {
             PkgAction::Install => {
                 for word in &pkg.packages {
                     for name in package_names(cx, i, shell_text, &word.value) {
-                        let toolchain = if pkg.group {
+                        let toolchain = if pkg.build_dep {
+                            true
+                        } else if pkg.group {
                             is_toolchain_group(&name)
                         } else {
                             is_toolchain(&name, runtime)
@@ -245,6 +291,7 @@ fn check_run(cx: &Analysis<'_>, i: usize, runtime: &Runtime, out: &mut Vec<Diagn
                         if toolchain {
                             installed.push(Installed {
                                 name,
+                                build_dep: pkg.build_dep,
                                 span: located.abs(word.span),
                                 command_start: located.abs(cmd.span).start,
                                 virtual_name: pkg.virtual_name.map(str::to_string),
@@ -269,6 +316,7 @@ fn check_run(cx: &Analysis<'_>, i: usize, runtime: &Runtime, out: &mut Vec<Diagn
             let span = located.abs(span);
             installed.push(Installed {
                 name: what.to_string(),
+                build_dep: false,
                 span,
                 command_start: span.start,
                 virtual_name: None,
@@ -282,26 +330,35 @@ fn check_run(cx: &Analysis<'_>, i: usize, runtime: &Runtime, out: &mut Vec<Diagn
     }
     installed.retain(|p| {
         !removed.contains(&p.name)
-            && !(p.word.contains('$') && removed.contains(&p.word))
+            && (!p.word.contains('$') || !removed.contains(&p.word))
             && !p.virtual_name.as_ref().is_some_and(|v| removed.contains(v))
     });
     let Some(first) = installed.iter().map(|p| p.command_start).min() else {
         return;
     };
     let last = installed.iter().map(|p| p.span.end).max().unwrap_or(first);
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for p in &installed {
-        if !names.contains(&p.name.as_str()) {
-            names.push(&p.name);
+        let label = if p.build_dep {
+            format!("the build dependencies of `{}`", p.name)
+        } else {
+            format!("`{}`", p.name)
+        };
+        if !names.contains(&label) {
+            names.push(label);
         }
     }
-    let shown: Vec<String> = names.iter().take(6).map(|n| format!("`{n}`")).collect();
+    let shown: Vec<&str> = names.iter().take(6).map(String::as_str).collect();
     let more = if names.len() > 6 {
         format!(" and {} more", names.len() - 6)
     } else {
         String::new()
     };
-    let (verb, pronoun) = if names.len() == 1 { ("stays", "it") } else { ("stay", "them") };
+    let (verb, pronoun) = if names.len() == 1 && !installed.iter().any(|p| p.build_dep) {
+        ("stays", "it")
+    } else {
+        ("stay", "them")
+    };
     let mut d = Diagnostic::new(
         &META,
         cx.range_on(i, Span::new(first, last.max(first))),
@@ -311,7 +368,12 @@ fn check_run(cx: &Analysis<'_>, i: usize, runtime: &Runtime, out: &mut Vec<Diagn
         ),
     );
     for p in &installed {
-        d = d.related(p.span, format!("`{}` is only needed to build", p.name));
+        let what = if p.build_dep {
+            format!("the build dependencies of `{}` are", p.name)
+        } else {
+            format!("`{}` is", p.name)
+        };
+        d = d.related(p.span, format!("{what} only needed to build"));
     }
     out.push(d);
 }
@@ -320,8 +382,12 @@ fn check_run(cx: &Analysis<'_>, i: usize, runtime: &Runtime, out: &mut Vec<Diagn
 /// words of a variable it expands (`$buildDeps` from an assignment in the RUN, an ENV or ARG).
 fn package_names(cx: &Analysis<'_>, i: usize, shell_text: &str, word: &str) -> Vec<String> {
     if word.contains('$') && !matches!(word, "$PHPIZE_DEPS" | "${PHPIZE_DEPS}") {
-        let name = word.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
-        let value = shell_assignment(shell_text, name).or_else(|| cx.model.var_at(cx.tree, i, name));
+        let name = word
+            .trim_start_matches('$')
+            .trim_start_matches('{')
+            .trim_end_matches('}');
+        let value =
+            shell_assignment(shell_text, name).or_else(|| cx.model.var_at(cx.tree, i, name));
         if let Some(value) = value {
             return value
                 .split_whitespace()
@@ -350,7 +416,10 @@ fn shell_assignment(text: &str, name: &str) -> Option<String> {
         let rest = &text[from..];
         let value = match rest.chars().next() {
             Some(q @ ('"' | '\'')) => rest[1..].find(q).map(|end| &rest[1..=end])?,
-            _ => rest.split(|c: char| c.is_whitespace() || c == ';').next().unwrap_or(""),
+            _ => rest
+                .split(|c: char| c.is_whitespace() || c == ';')
+                .next()
+                .unwrap_or(""),
         };
         // a value spread over continuation lines keeps its `\` separators
         return Some(value.replace("\\\n", " ").replace("\\\r\n", " "));
@@ -371,8 +440,12 @@ fn curl_pipe_toolchain(commands: &[Cow<'_, Command>]) -> Option<(Span, &'static 
     let uninstalled = |what: &str| {
         commands.iter().any(|c| match (what, program(c)) {
             ("rustup", Some("rustup")) => args(c).iter().any(|a| a.value == "uninstall"),
-            ("rustup", Some("rm")) => args(c).iter().any(|a| a.value.trim_end_matches('/').ends_with(".rustup")),
-            ("go", Some("rm")) => args(c).iter().any(|a| a.value.trim_end_matches('/') == "/usr/local/go"),
+            ("rustup", Some("rm")) => args(c)
+                .iter()
+                .any(|a| a.value.trim_end_matches('/').ends_with(".rustup")),
+            ("go", Some("rm")) => args(c)
+                .iter()
+                .any(|a| a.value.trim_end_matches('/') == "/usr/local/go"),
             _ => false,
         })
     };
@@ -380,197 +453,26 @@ fn curl_pipe_toolchain(commands: &[Cow<'_, Command>]) -> Option<(Span, &'static 
         if !matches!(program(cmd), Some("curl" | "wget")) {
             continue;
         }
-        let Some(url) = args(cmd).iter().find(|a| a.value.contains("://")) else { continue };
+        let Some(url) = args(cmd).iter().find(|a| a.value.contains("://")) else {
+            continue;
+        };
         let url = url.value.as_str();
         if url.contains("rustup") {
             return Some((cmd.span, "rustup", uninstalled("rustup")));
         }
-        if url.contains("go.dev/dl/go") || url.contains("golang.org/dl/go") || url.contains("dl.google.com/go/go") {
+        if url.contains("go.dev/dl/go")
+            || url.contains("golang.org/dl/go")
+            || url.contains("dl.google.com/go/go")
+        {
             return Some((cmd.span, "go", uninstalled("go")));
         }
     }
     None
 }
 
-/// What the final image runs, for the packages that are toolchain only when unused at run time.
-struct Runtime {
-    node: bool,
-    java: bool,
-}
-
-fn is_jdk(name: &str) -> bool {
-    (name.starts_with("openjdk") && !name.contains("jre"))
-        || name == "default-jdk"
-        || name == "default-jdk-headless"
-        || (name.contains("openjdk") && name.ends_with("-devel"))
-        || name.ends_with("-jdk")
-        || name.ends_with("-jdk-headless")
-}
-
-/// Whether a package (version pin removed) is a build-only toolchain.
-fn is_toolchain(name: &str, runtime: &Runtime) -> bool {
-    if TOOLCHAIN.contains(&name) {
-        return true;
-    }
-    let versioned = |base: &str| {
-        name.strip_prefix(base)
-            .and_then(|r| r.strip_prefix('-').or(Some(r)))
-            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-    };
-    if ["gcc", "g++", "clang", "llvm", "cpp"]
-        .iter()
-        .any(|b| versioned(b))
-    {
-        return true;
-    }
-    if name.ends_with("-dev") || name.ends_with("-devel") || name.starts_with("linux-headers") {
-        return true;
-    }
-    if is_jdk(name) {
-        return !runtime.java;
-    }
-    if matches!(name, "nodejs" | "npm" | "yarn" | "nodejs-npm") {
-        return !runtime.node;
-    }
-    false
-}
-
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    if is_toolchain_image(cx) {
-        return;
-    }
-    let runtime = runtime(cx);
-    for stage in cx.model.stages.iter().filter(|s| s.shipped) {
-        check_base_image(stage, out);
-        for i in stage.body.clone() {
-            check_run(cx, i, &runtime, out);
-        }
-    }
-}
-
-fn check_base_image(stage: &Stage, out: &mut Vec<Diagnostic>) {
-    if stage.parent.is_some() {
-        return;
-    }
-    let Some(image) = &stage.image else { return };
-    let Some(path) = image.path() else { return };
-    let Some((_, instead)) = SDK_IMAGES.iter().find(|(sdk, _)| *sdk == path) else {
-        return;
-    };
-    let shown = image.resolved.as_deref().unwrap_or(&image.raw);
-    out.push(Diagnostic::new(
-        &META,
-        image.span,
-        format!(
-            "`{shown}` is a build SDK and it is the base of the shipped image, so its compilers ship too; build in this stage (`AS builder`) and add {instead}"
-        ),
-    ));
-}
-
-fn check_run(cx: &Analysis<'_>, i: usize, runtime: &Runtime, out: &mut Vec<Diagnostic>) {
-    let located = cx.instr(i);
-    if located.keyword != Keyword::Run {
-        return;
-    }
-    let mut installed: Vec<(String, Span, Option<String>)> = Vec::new();
-    let mut removed: Vec<String> = Vec::new();
-    let mut first_install: Option<Span> = None;
-    for cmd in located.commands() {
-        if let Some(pkg) = pkg_command(cmd) {
-            match pkg.action {
-                PkgAction::Install => {
-                    for word in &pkg.packages {
-                        let name = package_name(&word.value);
-                        if is_toolchain(name, runtime) {
-                            first_install.get_or_insert(located.abs(cmd.span));
-                            installed.push((
-                                name.to_string(),
-                                located.abs(word.span),
-                                pkg.virtual_name.map(str::to_string),
-                            ));
-                        }
-                    }
-                }
-                PkgAction::Remove => removed.extend(
-                    pkg.packages
-                        .iter()
-                        .map(|w| package_name(&w.value).to_string()),
-                ),
-                PkgAction::Update => {}
-            }
-        }
-    }
-    if let Some((span, what)) = curl_pipe_toolchain(cx, i) {
-        first_install.get_or_insert(span);
-        installed.push((what.to_string(), span, None));
-    }
-    installed.retain(|(name, _, virt)| {
-        !removed.contains(name) && !virt.as_ref().is_some_and(|v| removed.contains(v))
-    });
-    let (Some(first), Some(last)) = (first_install, installed.last()) else {
-        return;
-    };
-    let mut names: Vec<&str> = Vec::new();
-    for (name, _, _) in &installed {
-        if !names.contains(&name.as_str()) {
-            names.push(name);
-        }
-    }
-    let shown: Vec<String> = names.iter().take(6).map(|n| format!("`{n}`")).collect();
-    let more = if names.len() > 6 {
-        format!(" and {} more", names.len() - 6)
-    } else {
-        String::new()
-    };
-    let subject = Span::new(first.start, last.1.end.max(first.start));
-    let mut d = Diagnostic::new(
-        &META,
-        cx.range_on(i, subject),
-        if names.len() == 1 {
-            format!(
-                "{} stays in the shipped image because this RUN never removes it; install and use it in a builder stage and copy only the build output with `COPY --from=builder`",
-                shown.join(", ")
-            )
-        } else {
-            format!(
-                "{}{more} stay in the shipped image because this RUN never removes them; install and use them in a builder stage and copy only the build output with `COPY --from=builder`",
-                shown.join(", ")
-            )
-        },
-    );
-    for (name, span, _) in &installed {
-        d = d.related(*span, format!("`{name}` is only needed to build"));
-    }
-    out.push(d);
-}
-
-/// `curl ... rustup ... | sh`, or a Go toolchain tarball download.
-fn curl_pipe_toolchain(cx: &Analysis<'_>, i: usize) -> Option<(Span, &'static str)> {
-    let located = cx.instr(i);
-    let cmds: Vec<_> = located.commands().collect();
-    for (k, cmd) in cmds.iter().enumerate() {
-        let Some(prog) = cmd.program() else { continue };
-        if !matches!(prog, "curl" | "wget") {
-            continue;
-        }
-        let url = cmd.args().iter().find(|a| a.value.contains("://"))?;
-        let piped_to_shell = cmds.get(k + 1).is_some_and(|next| {
-            next.joiner == crate::syntax::shell::Joiner::Pipe
-                && next.program().is_some_and(|p| matches!(p, "sh" | "bash"))
-        });
-        if url.value.contains("rustup") && piped_to_shell {
-            return Some((located.abs(cmd.span), "rustup"));
-        }
-        if url.value.contains("go.dev/dl/go") || url.value.contains("golang.org/dl/go") {
-            return Some((located.abs(cmd.span), "go"));
-        }
-    }
-    None
-}
-
-/// What the final image runs: Node? Java? Unknown (no CMD/ENTRYPOINT) counts as both, so
-/// nothing that might be the runtime is reported.
-fn runtime(cx: &Analysis<'_>) -> Runtime {
+/// The programs the final image's process runs (its effective ENTRYPOINT and CMD), looking
+/// through wrappers (`tini --`, `gosu app`) and `sh -c` scripts.
+fn process_programs(cx: &Analysis<'_>) -> Vec<String> {
     let mut programs: Vec<String> = Vec::new();
     for keyword in [Keyword::Entrypoint, Keyword::Cmd] {
         let Some(i) = cx.model.effective(cx.tree, keyword) else {
@@ -578,30 +480,53 @@ fn runtime(cx: &Analysis<'_>) -> Runtime {
         };
         match cx.instr(i).form() {
             Some(Form::Exec { words, .. }) => {
-                programs.extend(words.first().map(|w| basename(&w.value).to_string()));
+                let cmd = Command {
+                    assignments: Vec::new(),
+                    words: words.clone(),
+                    span: Span::default(),
+                    joiner: crate::syntax::shell::Joiner::Start,
+                };
+                match nested_script(&cmd) {
+                    Some(script) => programs.extend(
+                        lex(&script.value)
+                            .commands
+                            .iter()
+                            .filter_map(|c| program(c).map(str::to_string)),
+                    ),
+                    None => programs.extend(program(&cmd).map(str::to_string)),
+                }
             }
             Some(Form::Shell(s)) => programs.extend(
                 s.script
                     .commands
                     .iter()
-                    .filter_map(|c| c.program().map(str::to_string)),
+                    .filter_map(|c| program(c).map(str::to_string)),
             ),
             None => {}
         }
     }
+    programs
+}
+
+/// What the final image runs: Node? Java? Unknown (no CMD/ENTRYPOINT, or a script) counts as
+/// both, so nothing that might be the runtime is reported.
+fn runtime(cx: &Analysis<'_>) -> Runtime {
+    let programs = process_programs(cx);
     let node_base = cx.model.stages.last().is_some_and(|last| {
         cx.model.lineage(last.index).any(|s| {
             s.image
                 .as_ref()
-                .and_then(crate::model::ImageRef::path)
-                .is_some_and(|p| p == "node")
+                .and_then(ImageRef::path)
+                .is_some_and(|p| p == "node" || p.ends_with("/node"))
         })
     });
     // no process, or one started through a script: what it runs is unknown
     let unknown = programs.is_empty()
-        || programs
-            .iter()
-            .any(|p| p.ends_with(".sh") || matches!(p.as_str(), "sh" | "bash" | "exec"));
+        || programs.iter().any(|p| {
+            p.ends_with(".sh")
+                || p.contains("entrypoint")
+                || matches!(p.as_str(), "sh" | "bash" | "exec")
+        });
     if unknown {
         return Runtime {
             node: true,
@@ -610,18 +535,21 @@ fn runtime(cx: &Analysis<'_>) -> Runtime {
     }
     Runtime {
         node: node_base || programs.iter().any(|p| NODE_PROGRAMS.contains(&p.as_str())),
-        java: programs.iter().any(|p| p == "java"),
+        java: programs
+            .iter()
+            .any(|p| p == "java" || p == "mvn" || p == "gradle" || p == "jshell"),
     }
 }
 
-/// Images whose purpose is the toolchain: dev containers.
+/// Images whose purpose is the toolchain: dev containers, and build or CI environments that
+/// only install tools (no process of their own, or an interactive shell, and nothing of the
+/// project copied in).
 fn is_toolchain_image(cx: &Analysis<'_>) -> bool {
     let devcontainer_base = cx.model.stages.iter().any(|s| {
         s.shipped
-            && s.image
-                .as_ref()
-                .and_then(crate::model::ImageRef::path)
-                .is_some_and(|p| p.contains("devcontainers"))
+            && s.image.as_ref().and_then(ImageRef::path).is_some_and(|p| {
+                p.contains("devcontainers") || p.starts_with("vscode/devcontainers")
+            })
     });
     let in_devcontainer_dir = cx
         .path
@@ -629,5 +557,97 @@ fn is_toolchain_image(cx: &Analysis<'_>) -> bool {
     let has_devcontainer_json = cx.context.exists("devcontainer.json") == Some(true)
         || cx.context.exists(".devcontainer/devcontainer.json") == Some(true)
             && in_devcontainer_dir;
-    devcontainer_base || in_devcontainer_dir || has_devcontainer_json
+    if devcontainer_base || in_devcontainer_dir || has_devcontainer_json {
+        return true;
+    }
+    // a process of its own that is not the toolchain itself (`ENTRYPOINT ["git"]`,
+    // `CMD ["make"]`) or an interactive shell means an application image
+    let programs = process_programs(cx);
+    let everything = Runtime {
+        node: true,
+        java: true,
+    };
+    let tool_only = if programs.is_empty() {
+        // the base image's process: a shell for OS and SDK images, an application (a web
+        // server, a language runtime) for the others
+        shell_base(cx)
+    } else {
+        programs.iter().all(|p| {
+            is_toolchain(p, &everything)
+                || matches!(p.as_str(), "sh" | "bash" | "zsh" | "ash" | "fish" | "sleep")
+        })
+    };
+    tool_only && !copies_project(cx)
+}
+
+/// OS images whose default process is a shell.
+const OS_IMAGES: &[&str] = &[
+    "ubuntu",
+    "debian",
+    "alpine",
+    "fedora",
+    "centos",
+    "rockylinux",
+    "almalinux",
+    "amazonlinux",
+    "archlinux",
+    "busybox",
+    "oraclelinux",
+    "photon",
+    "clearlinux",
+    "buildpack-deps",
+    "ubi",
+    "ubi-minimal",
+    "ubi8",
+    "ubi9",
+    "ubi10",
+    "ubi8-minimal",
+    "ubi9-minimal",
+    "leap",
+    "tumbleweed",
+    "mariner",
+    "azurelinux",
+    "wolfi-base",
+    "servercore",
+    "nanoserver",
+];
+
+/// The final image starts from an OS or SDK image (its default process is a shell).
+fn shell_base(cx: &Analysis<'_>) -> bool {
+    let Some(last) = cx.model.stages.last() else {
+        return false;
+    };
+    let Some(root) = cx.model.lineage(last.index).last() else {
+        return false;
+    };
+    let Some(image) = &root.image else {
+        return false;
+    };
+    let (Some(path), Some(short)) = (image.path(), image.short_name()) else {
+        return false;
+    };
+    OS_IMAGES.contains(&short.as_str()) || SDK_IMAGES.iter().any(|(sdk, _)| *sdk == path)
+}
+
+/// A shipped stage copies files of the build context (not `--from` another stage, not a URL).
+fn copies_project(cx: &Analysis<'_>) -> bool {
+    cx.model.stages.iter().filter(|s| s.shipped).any(|stage| {
+        stage.body.clone().any(|i| {
+            let instr = cx.instr(i);
+            if is_broad_copy(instr) {
+                return true;
+            }
+            if !matches!(instr.keyword, Keyword::Copy | Keyword::Add)
+                || instr.flag("from").is_some()
+            {
+                return false;
+            }
+            let Args::Copy { sources, .. } = &instr.args else {
+                return false;
+            };
+            sources
+                .iter()
+                .any(|s| !s.value.contains("://") && !s.value.starts_with("<<"))
+        })
+    })
 }

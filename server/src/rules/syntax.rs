@@ -35,7 +35,14 @@ declare_rule! {
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for error in cx.tree.errors() {
-        out.push(Diagnostic::new(&META, error.span, error.message));
+        // on the instruction's first line, like every finding
+        let owner = cx
+            .tree
+            .instructions
+            .iter()
+            .position(|l| l.span().contains(error.span.start));
+        let span = owner.map_or(error.span, |i| cx.range_on(i, error.span));
+        out.push(Diagnostic::new(&META, span, error.message));
     }
     let instrs = &cx.tree.instructions;
     let first_from = instrs.iter().position(|i| i.keyword == Keyword::From);

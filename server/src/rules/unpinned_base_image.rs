@@ -54,6 +54,10 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             ),
             Some(_) => continue,
         };
-        out.push(Diagnostic::new(&META, image.span, message));
+        out.push(Diagnostic::new(
+            &META,
+            cx.range_on(stage.from, image.span),
+            message,
+        ));
     }
 }

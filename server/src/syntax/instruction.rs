@@ -12,7 +12,7 @@
 //! `ENV key value`). Problems become [`SyntaxError`]s; parsing goes on.
 
 use super::shell::{self, Script, ShellWord};
-use super::split::{heredoc_words, RawInstruction};
+use super::split::{heredoc_words, is_keyword_blank, RawInstruction};
 use super::words::{plain_words, quoted_words, unquote};
 use super::{Span, SyntaxError};
 
@@ -93,7 +93,10 @@ impl Keyword {
 
     #[must_use]
     pub fn from_word(word: &str) -> Self {
-        Self::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(word)).unwrap_or(Self::Unknown)
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(word))
+            .unwrap_or(Self::Unknown)
     }
 
     /// The flags BuildKit accepts on this instruction.
@@ -103,8 +106,23 @@ impl Keyword {
             Self::From => &["platform"],
             Self::Run => &["mount", "network", "security", "device"],
             Self::Copy => &["from", "chown", "chmod", "link", "parents", "exclude"],
-            Self::Add => &["chown", "chmod", "link", "keep-git-dir", "checksum", "exclude", "parents", "unpack"],
-            Self::Healthcheck => &["interval", "timeout", "start-period", "start-interval", "retries"],
+            Self::Add => &[
+                "chown",
+                "chmod",
+                "link",
+                "keep-git-dir",
+                "checksum",
+                "exclude",
+                "parents",
+                "unpack",
+            ],
+            Self::Healthcheck => &[
+                "interval",
+                "timeout",
+                "start-period",
+                "start-interval",
+                "retries",
+            ],
             _ => &[],
         }
     }
@@ -173,11 +191,18 @@ pub struct KeyValue {
 pub enum Args {
     /// Nothing usable (missing or unparseable arguments; an error says why).
     None,
-    From { image: Word, alias: Option<Word> },
+    From {
+        image: Word,
+        alias: Option<Word>,
+    },
     /// RUN, CMD, ENTRYPOINT, SHELL.
     Command(Form),
     /// COPY, ADD: sources then destination.
-    Copy { sources: Vec<Word>, dest: Word, json: bool },
+    Copy {
+        sources: Vec<Word>,
+        dest: Word,
+        json: bool,
+    },
     /// ENV, LABEL, ARG.
     KeyValues(Vec<KeyValue>),
     /// EXPOSE, VOLUME.
@@ -222,10 +247,12 @@ impl Instruction {
             Args::Command(Form::Shell(s)) => Some(s.script.commands.iter()),
             _ => None,
         };
-        inline
-            .into_iter()
-            .flatten()
-            .chain(self.heredocs.iter().filter_map(|h| h.script.as_ref()).flat_map(|s| s.commands.iter()))
+        inline.into_iter().flatten().chain(
+            self.heredocs
+                .iter()
+                .filter_map(|h| h.script.as_ref())
+                .flat_map(|s| s.commands.iter()),
+        )
     }
 
     /// The form of RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK CMD.
@@ -258,33 +285,31 @@ impl Logical {
     }
 
     fn at(&self, logical: usize) -> usize {
-        let idx = self.pieces.partition_point(|&(l, _)| l <= logical).saturating_sub(1);
+        let idx = self
+            .pieces
+            .partition_point(|&(l, _)| l <= logical)
+            .saturating_sub(1);
         let (l, s) = self.pieces.get(idx).copied().unwrap_or((0, 0));
         s + (logical - l.min(logical))
     }
 
+    /// The source span of a logical span whose ends are char boundaries. The last byte is mapped
+    /// (not the end), so that a span ending at a segment's end does not jump to the next one.
     fn span(&self, l: Span) -> Span {
         let start = self.at(l.start);
-        let end = if l.end > l.start { self.at(l.end - 1) + 1 } else { start };
-        // a multi-byte char at the end: extend to its end
-        let end = end.max(start);
-        Span::new(start, end + self.char_tail(l.end))
-    }
-
-    /// Bytes of the char ending at logical `end` beyond its first byte (0 for ASCII).
-    fn char_tail(&self, end: usize) -> usize {
-        if end == 0 {
-            return 0;
-        }
-        let mut s = end - 1;
-        while s > 0 && !self.text.is_char_boundary(s) {
-            s -= 1;
-        }
-        (end - 1) - s
+        let end = if l.end > l.start {
+            self.at(l.end - 1) + 1
+        } else {
+            start
+        };
+        Span::new(start, end.max(start))
     }
 
     fn word(&self, span: Span, value: String) -> Word {
-        Word { span: self.span(span), value }
+        Word {
+            span: self.span(span),
+            value,
+        }
     }
 }
 
@@ -292,19 +317,21 @@ impl Logical {
 #[must_use]
 pub fn parse(source: &str, raw: &RawInstruction, escape: char) -> Instruction {
     let logical = Logical::new(source, raw);
-    let mut instr = parse_logical(&logical, 0, escape);
+    let mut instr = parse_logical(&logical, 0, escape, false);
     instr.span = Span::new(0, raw.span.len());
     attach_heredocs(source, raw, &logical, &mut instr);
     instr
 }
 
-/// Parse the logical text starting at logical offset `from` (ONBUILD parses its inner
-/// instruction from the middle of the line).
-fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
+/// Parse the logical text starting at logical offset `from`. ONBUILD parses its trigger from the
+/// middle of the line (`trigger`); a trigger that is itself an ONBUILD is not parsed further.
+fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) -> Instruction {
     let text = &logical.text[from..];
-    let lead = text.len() - text.trim_start().len();
-    let kw_start = from + lead;
-    let kw_len = logical.text[kw_start..].find(char::is_whitespace).unwrap_or(logical.text.len() - kw_start);
+    let kw_start = from + (text.len() - text.trim_start().len());
+    // BuildKit splits the keyword off at `[\t\v\f\r ]+`, not at any Unicode blank.
+    let kw_len = logical.text[kw_start..]
+        .find(is_keyword_blank)
+        .unwrap_or(logical.text.len() - kw_start);
     let kw_end = kw_start + kw_len;
     let keyword_text = logical.text[kw_start..kw_end].to_string();
     let keyword = Keyword::from_word(&keyword_text);
@@ -321,40 +348,61 @@ fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
         errors: Vec::new(),
         broken_json: None,
     };
-    let mut p = Parser { logical, escape, errors: Vec::new(), broken_json: None };
+    let mut p = Parser {
+        logical,
+        escape,
+        keyword: Span::new(kw_start, kw_end),
+        errors: Vec::new(),
+        broken_json: None,
+    };
 
     if keyword == Keyword::Unknown {
-        p.error(Span::new(kw_start, kw_end), unknown_keyword_message(&instr.keyword_text));
+        p.error(
+            Span::new(kw_start, kw_end),
+            unknown_keyword_message(&instr.keyword_text),
+        );
         instr.errors = p.errors;
         return instr;
     }
 
-    let mut args_start = kw_end;
-    if !keyword.flags().is_empty() {
-        let (flags, after) = p.extract_flags(kw_end, keyword);
-        instr.flags = flags;
-        args_start = after;
-    }
+    // BuildKit extracts `--flags` from every instruction, then each instruction checks them.
+    let (flags, args_start) = p.extract_flags(kw_end);
+    instr.flags = flags.iter().map(|f| f.flag.clone()).collect();
     let rest = &logical.text[args_start..];
     let trimmed = rest.trim();
     let a_start = args_start + (rest.len() - rest.trim_start().len());
-    let a_end = a_start + trimmed.len();
-    let args = Span::new(a_start, a_end);
+    let args = Span::new(a_start, a_start + trimmed.len());
     instr.args_span = logical.span(args);
 
+    // `HEALTHCHECK NONE` is the one case where BuildKit never looks at the flags.
+    let healthcheck_none = keyword == Keyword::Healthcheck
+        && trimmed
+            .split(char::is_whitespace)
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("none"));
+    if !healthcheck_none {
+        p.check_flags(keyword, &flags);
+    }
+
     if trimmed.is_empty() && !matches!(keyword, Keyword::Run | Keyword::Cmd | Keyword::Entrypoint) {
-        let at = Span::new(kw_start, kw_end);
         let message = match keyword {
             Keyword::Copy | Keyword::Add => format!(
                 "{} needs at least one source and a destination, e.g. `{} requirements.txt /app/`",
                 keyword.name(),
                 keyword.name()
             ),
-            Keyword::From => "FROM needs a base image, e.g. `FROM debian:bookworm-slim`".to_string(),
+            Keyword::From => {
+                "FROM needs a base image, e.g. `FROM debian:bookworm-slim`".to_string()
+            }
             Keyword::Healthcheck => "HEALTHCHECK needs `CMD <command>` or `NONE`".to_string(),
             _ => format!("{} needs an argument", keyword.name()),
         };
-        p.error(at, message);
+        p.error(Span::new(kw_start, kw_end), message);
+        instr.errors = p.errors;
+        return instr;
+    }
+    if trigger && keyword == Keyword::Onbuild {
+        // `ONBUILD ONBUILD ...`: the outer ONBUILD reports it; going deeper would only recurse.
         instr.errors = p.errors;
         return instr;
     }
@@ -364,7 +412,10 @@ fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
         Keyword::Run | Keyword::Cmd | Keyword::Entrypoint | Keyword::Shell => {
             let form = p.form(args, keyword);
             if keyword == Keyword::Shell && matches!(form, Form::Shell(_)) {
-                p.error(args, "SHELL needs a JSON array, e.g. `SHELL [\"/bin/bash\", \"-c\"]`".to_string());
+                p.error(
+                    args,
+                    "SHELL needs a JSON array, e.g. `SHELL [\"/bin/bash\", \"-c\"]`".to_string(),
+                );
             }
             Args::Command(form)
         }
@@ -372,15 +423,12 @@ fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
         Keyword::Env | Keyword::Label => p.key_values(args, keyword),
         Keyword::Arg => p.arg(args),
         Keyword::Expose => p.expose(args),
-        Keyword::Volume => match p.json_array(args) {
-            Some(Ok(words)) => Args::Words(words),
-            _ => Args::Words(p.plain(args)),
-        },
+        Keyword::Volume => p.volume(args),
         Keyword::Workdir | Keyword::User | Keyword::Stopsignal | Keyword::Maintainer => {
             Args::Text(logical.word(args, unquote(trimmed, escape)))
         }
         Keyword::Onbuild => p.onbuild(args),
-        Keyword::Healthcheck => p.healthcheck(args, &instr.flags),
+        Keyword::Healthcheck => p.healthcheck(args),
         Keyword::Unknown => Args::None,
     };
     instr.errors = p.errors;
@@ -389,13 +437,26 @@ fn parse_logical(logical: &Logical, from: usize, escape: char) -> Instruction {
 }
 
 fn unknown_keyword_message(word: &str) -> String {
+    if word.is_empty() {
+        return "empty instruction: the escape character at the end of the line above continues into nothing"
+            .to_string();
+    }
     let upper = word.to_ascii_uppercase();
-    let suggestion = Keyword::ALL.into_iter().map(Keyword::name).min_by_key(|k| edit_distance(k, &upper));
+    let suggestion = (word.len() <= 16)
+        .then(|| {
+            Keyword::ALL
+                .into_iter()
+                .map(Keyword::name)
+                .min_by_key(|k| edit_distance(k, &upper))
+        })
+        .flatten();
     match suggestion {
         Some(s) if edit_distance(s, &upper) <= 2 => {
             format!("unknown instruction `{word}`; did you mean `{s}`?")
         }
-        _ => format!("unknown instruction `{word}`; expected an instruction such as FROM, RUN, COPY or CMD"),
+        _ => format!(
+            "unknown instruction `{word}`; expected an instruction such as FROM, RUN, COPY or CMD"
+        ),
     }
 }
 
@@ -413,16 +474,65 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// How BuildKit reads a flag's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlagKind {
+    /// `--link`, `--link=true|false`.
+    Bool,
+    /// `--from=x`, once.
+    String,
+    /// `--mount=x`, repeatable.
+    Strings,
+}
+
+fn flag_kind(keyword: Keyword, name: &str) -> Option<FlagKind> {
+    if !keyword.flags().contains(&name) {
+        return None;
+    }
+    Some(match name {
+        "link" | "parents" | "keep-git-dir" | "unpack" => FlagKind::Bool,
+        "mount" | "exclude" | "device" => FlagKind::Strings,
+        _ => FlagKind::String,
+    })
+}
+
+/// A flag with its logical spans.
+struct RawFlag {
+    flag: Flag,
+    span: Span,
+    /// After the `=`, when there is one.
+    value_span: Option<Span>,
+}
+
+/// The message for a JSON array with an element that is not a string.
+const NON_STRING_MESSAGE: &str =
+    "exec form JSON array must contain only strings: quote this element";
+
+/// A JSON array in the arguments.
+enum Json {
+    /// Valid, all strings.
+    Strings(Vec<Word>),
+    /// Valid JSON, but this element (logical span) is not a string: BuildKit rejects it.
+    NonString(Vec<Word>, Span),
+    /// Meant as an exec form but not valid JSON (logical offset): BuildKit runs it as shell.
+    Broken(usize, String),
+}
+
 struct Parser<'a> {
     logical: &'a Logical,
     escape: char,
+    /// The keyword's logical span.
+    keyword: Span,
     errors: Vec<SyntaxError>,
     broken_json: Option<SyntaxError>,
 }
 
 impl<'a> Parser<'a> {
     fn error(&mut self, logical_span: Span, message: String) {
-        self.errors.push(SyntaxError { span: self.logical.span(logical_span), message });
+        self.errors.push(SyntaxError {
+            span: self.logical.span(logical_span),
+            message,
+        });
     }
 
     fn text(&self, span: Span) -> &'a str {
@@ -430,129 +540,245 @@ impl<'a> Parser<'a> {
         &logical.text[span.start..span.end]
     }
 
-    /// BuildKit's `extractBuilderFlags`: `--name[=value]` words at the start.
-    fn extract_flags(&mut self, from: usize, keyword: Keyword) -> (Vec<Flag>, usize) {
+    /// BuildKit's `extractBuilderFlags`: `--name[=value]` words at the start, quotes and `\`
+    /// honoured; a lone `--` ends them.
+    fn extract_flags(&self, from: usize) -> (Vec<RawFlag>, usize) {
         let text = &self.logical.text;
-        let bytes = text.as_bytes();
         let mut flags = Vec::new();
         let mut pos = from;
         loop {
-            while pos < bytes.len() && (bytes[pos] as char).is_ascii_whitespace() {
-                pos += 1;
-            }
-            if !text[pos..].starts_with("--") {
+            let rest = &text[pos..];
+            let trimmed = rest.trim_start();
+            pos += rest.len() - trimmed.len();
+            if !trimmed.starts_with("--") {
                 return (flags, pos);
             }
-            // read the flag word, honouring quotes in its value
             let start = pos;
+            let mut end = text.len();
             let mut word = String::new();
-            let mut quote: Option<u8> = None;
-            while pos < bytes.len() {
-                let b = bytes[pos];
+            let mut eq: Option<usize> = None;
+            let mut quote: Option<char> = None;
+            let mut chars = trimmed.char_indices();
+            while let Some((i, c)) = chars.next() {
                 match quote {
-                    Some(q) if b == q => quote = None,
-                    Some(_) => word.push(b as char),
-                    None if b.is_ascii_whitespace() => break,
-                    None if b == b'"' || b == b'\'' => quote = Some(b),
-                    None => word.push(b as char),
+                    None if c.is_whitespace() => {
+                        end = start + i;
+                        break;
+                    }
+                    None if c == '"' || c == '\'' => quote = Some(c),
+                    Some(q) if c == q => quote = None,
+                    _ if c == '\\' => {
+                        if let Some((_, next)) = chars.next() {
+                            word.push(next);
+                        }
+                    }
+                    _ => {
+                        if c == '=' && eq.is_none() {
+                            eq = Some(start + i);
+                        }
+                        word.push(c);
+                    }
                 }
-                pos += 1;
             }
-            // rebuild the word from the source to keep non-ASCII intact
-            let raw = &text[start..pos];
-            let word = if word.is_ascii() { word } else { unquote(raw, '\\') };
+            pos = end;
             if word == "--" {
                 return (flags, pos);
             }
-            let body = &word[2..];
+            let body = word.strip_prefix("--").unwrap_or(&word);
             let (name, value) = match body.split_once('=') {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
                 None => (body.to_string(), None),
             };
-            let span = Span::new(start, pos);
-            if !keyword.flags().contains(&name.as_str()) {
-                let known = keyword.flags().iter().map(|f| format!("--{f}")).collect::<Vec<_>>().join(", ");
-                self.error(span, format!("unknown flag `--{name}` for {}; it accepts {known}", keyword.name()));
-            } else if value.is_none() && !matches!(name.as_str(), "link" | "parents" | "keep-git-dir" | "unpack") {
-                self.error(span, format!("flag `--{name}` needs a value: `--{name}=...`"));
-            } else if value.as_deref() == Some("") && name != "network" {
-                self.error(span, format!("flag `--{name}` has an empty value"));
-            }
-            flags.push(Flag { name, value, span: self.logical.span(span) });
+            let span = Span::new(start, end);
+            let value_span = eq.map(|e| Span::new((e + 1).min(end), end));
+            flags.push(RawFlag {
+                flag: Flag {
+                    name,
+                    value,
+                    span: self.logical.span(span),
+                },
+                span,
+                value_span,
+            });
         }
     }
 
-    fn plain(&self, args: Span) -> Vec<Word> {
+    /// BuildKit's `BFlags.Parse` for this instruction, plus HEALTHCHECK's value checks.
+    fn check_flags(&mut self, keyword: Keyword, flags: &[RawFlag]) {
+        let mut seen: Vec<&str> = Vec::new();
+        for raw in flags {
+            let name = raw.flag.name.as_str();
+            let Some(kind) = flag_kind(keyword, name) else {
+                let known = keyword
+                    .flags()
+                    .iter()
+                    .map(|f| format!("`--{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let message = if known.is_empty() {
+                    format!("unknown flag `--{name}`: {} takes no flags", keyword.name())
+                } else {
+                    format!(
+                        "unknown flag `--{name}` for {}; it accepts {known}",
+                        keyword.name()
+                    )
+                };
+                self.error(raw.span, message);
+                continue;
+            };
+            if seen.contains(&name) && kind != FlagKind::Strings {
+                self.error(raw.span, format!("duplicate flag `--{name}`: give it once"));
+                continue;
+            }
+            seen.push(name);
+            let value_span = raw.value_span.unwrap_or(raw.span);
+            match (kind, raw.flag.value.as_deref()) {
+                (FlagKind::Bool, Some("")) => {
+                    self.error(
+                        raw.span,
+                        format!(
+                            "flag `--{name}=` needs a value: write `--{name}` or `--{name}=false`"
+                        ),
+                    );
+                }
+                (FlagKind::Bool, Some(v))
+                    if !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") =>
+                {
+                    self.error(
+                        value_span,
+                        format!("`--{name}` takes `true` or `false`, not `{v}`"),
+                    );
+                }
+                (FlagKind::String | FlagKind::Strings, None) => {
+                    self.error(
+                        raw.span,
+                        format!("flag `--{name}` needs a value: `--{name}=...`"),
+                    );
+                }
+                (_, Some(v))
+                    if keyword == Keyword::Healthcheck && !v.is_empty() && !v.contains('$') =>
+                {
+                    if let Some(problem) = healthcheck_value_problem(name, v) {
+                        self.error(value_span, problem);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Blank-separated words of `args` (BuildKit's `[\t\v\f\r ]+` split), logical spans.
+    fn plain_spans(&self, args: Span) -> Vec<(Span, &'a str)> {
         plain_words(self.text(args))
             .into_iter()
-            .map(|(s, w)| self.logical.word(s.shift(args.start), unquote(w, self.escape)))
+            .map(|(s, w)| (s.shift(args.start), w))
+            .collect()
+    }
+
+    fn plain(&self, args: Span) -> Vec<Word> {
+        self.plain_spans(args)
+            .into_iter()
+            .map(|(s, w)| self.logical.word(s, unquote(w, self.escape)))
             .collect()
     }
 
     fn from(&mut self, args: Span) -> Args {
+        let spans = self.plain_spans(args);
         let words = self.plain(args);
-        match words.as_slice() {
-            [image] => Args::From { image: image.clone(), alias: None },
-            [image, as_kw, name] if as_kw.value.eq_ignore_ascii_case("as") => {
-                let valid = name.value.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && name.value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-                if !valid && !name.value.contains('$') {
-                    let at = self.logical_of(name.span, args);
+        let is_as = |i: usize| {
+            spans
+                .get(i)
+                .is_some_and(|(_, w)| w.eq_ignore_ascii_case("as"))
+        };
+        match words.len() {
+            0 => return Args::None,
+            1 => {}
+            3 if is_as(1) => {
+                let (name_span, name) = spans[2];
+                let lower = name.to_ascii_lowercase();
+                let valid = lower.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && lower.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
+                    });
+                if !valid {
                     self.error(
-                        at,
-                        format!("invalid stage name `{}`: use letters, digits, `-`, `_` and `.`, starting with a letter", name.value),
+                        name_span,
+                        format!("invalid stage name `{name}`: use letters, digits, `-`, `_` and `.`, starting with a letter (variables are not expanded here)"),
                     );
                 }
-                Args::From { image: image.clone(), alias: Some(name.clone()) }
+                return Args::From {
+                    image: words[0].clone(),
+                    alias: Some(words[2].clone()),
+                };
             }
-            [image, as_kw] if as_kw.value.eq_ignore_ascii_case("as") => {
-                self.error(args, "FROM ... AS needs a stage name, e.g. `FROM golang:1.22 AS builder`".to_string());
-                Args::From { image: image.clone(), alias: None }
-            }
-            [image, ..] => {
+            2 if is_as(1) => {
                 self.error(
-                    args,
-                    "FROM takes an image and optionally `AS <name>`, e.g. `FROM node:20-slim AS build`".to_string(),
+                    spans[1].0,
+                    "FROM ... AS needs a stage name, e.g. `FROM golang:1.22 AS builder`"
+                        .to_string(),
                 );
-                Args::From { image: image.clone(), alias: None }
             }
-            [] => Args::None,
+            _ => {
+                let extra = if is_as(1) { spans.get(3) } else { spans.get(1) };
+                let at = extra.map_or(args, |(s, _)| *s);
+                self.error(at, "FROM takes an image and optionally `AS <name>`, e.g. `FROM node:20-slim AS build`".to_string());
+            }
+        }
+        Args::From {
+            image: words[0].clone(),
+            alias: None,
         }
     }
 
-    /// The logical span of a word whose source span we know (for error reporting on it).
-    fn logical_of(&self, _source: Span, fallback: Span) -> Span {
-        fallback
-    }
-
-    /// `Some(Ok)` for a valid JSON array of strings, `Some(Err)` for text that is clearly meant as
-    /// one but is not valid, `None` for shell text.
-    fn json_array(&self, args: Span) -> Option<Result<Vec<Word>, (usize, String)>> {
+    /// A JSON array at the start of the arguments (BuildKit's `parseJSON`); `None` for text that
+    /// is not meant as one.
+    fn json_array(&self, args: Span) -> Option<Json> {
         let text = self.text(args);
         if !text.starts_with('[') {
             return None;
         }
-        match parse_json_strings(text) {
-            JsonArray::Ok(items) => Some(Ok(items
+        let words = |items: Vec<(Span, String)>| -> Vec<Word> {
+            items
                 .into_iter()
                 .map(|(s, v)| self.logical.word(s.shift(args.start), v))
-                .collect())),
-            JsonArray::Broken(at, msg) => Some(Err((args.start + at, msg))),
+                .collect()
+        };
+        match parse_json_strings(text) {
+            JsonArray::Ok(items) => Some(Json::Strings(words(items))),
+            JsonArray::NonString(items, at) => {
+                Some(Json::NonString(words(items), at.shift(args.start)))
+            }
+            JsonArray::Broken(at, msg) => Some(Json::Broken(args.start + at, msg)),
             JsonArray::NotJson => None,
         }
     }
 
+    fn broken(&mut self, at: usize, args: Span, message: String) {
+        self.broken_json = Some(SyntaxError {
+            span: self.logical.span(Span::new(at.min(args.end), args.end)),
+            message,
+        });
+    }
+
     fn form(&mut self, args: Span, keyword: Keyword) -> Form {
         match self.json_array(args) {
-            Some(Ok(words)) => {
+            Some(Json::Strings(words)) => {
                 if words.is_empty() && keyword != Keyword::Cmd && keyword != Keyword::Entrypoint {
                     self.error(args, format!("{} needs a command", keyword.name()));
                 }
-                return Form::Exec { words, span: self.logical.span(args) };
+                return Form::Exec {
+                    words,
+                    span: self.logical.span(args),
+                };
             }
-            Some(Err((at, msg))) => {
-                self.broken_json = Some(SyntaxError { span: self.logical.span(Span::new(at.min(args.end), args.end)), message: msg });
+            Some(Json::NonString(words, at)) => {
+                self.error(at, NON_STRING_MESSAGE.to_string());
+                return Form::Exec {
+                    words,
+                    span: self.logical.span(args),
+                };
             }
+            Some(Json::Broken(at, msg)) => self.broken(at, args, msg),
             None => {}
         }
         Form::Shell(self.shell(args))
@@ -567,55 +793,111 @@ impl<'a> Parser<'a> {
                 w.span = self.logical.span(w.span.shift(args.start));
             }
         }
-        ShellText { text, span: self.logical.span(args), script }
+        ShellText {
+            text,
+            span: self.logical.span(args),
+            script,
+        }
     }
 
     fn copy(&mut self, args: Span, keyword: Keyword) -> Args {
         let (words, json) = match self.json_array(args) {
-            Some(Ok(words)) => (words, true),
-            Some(Err((at, msg))) => {
-                self.broken_json = Some(SyntaxError { span: self.logical.span(Span::new(at.min(args.end), args.end)), message: msg });
+            Some(Json::Strings(words)) => (words, true),
+            Some(Json::NonString(_, at)) => {
+                self.error(at, NON_STRING_MESSAGE.to_string());
+                return Args::None;
+            }
+            Some(Json::Broken(at, msg)) => {
+                self.broken(at, args, msg);
                 (self.plain(args), false)
             }
             None => (self.plain(args), false),
         };
-        match words.split_last() {
-            Some((dest, sources)) if !sources.is_empty() => {
-                Args::Copy { sources: sources.to_vec(), dest: dest.clone(), json }
-            }
-            _ => {
-                self.error(
-                    args,
-                    format!(
-                        "{} needs at least one source and a destination, e.g. `{} requirements.txt /app/`",
-                        keyword.name(),
-                        keyword.name()
-                    ),
-                );
-                Args::None
-            }
+        let Some((dest, sources)) = words
+            .split_last()
+            .filter(|(_, sources)| !sources.is_empty())
+        else {
+            self.error(
+                self.keyword,
+                format!(
+                    "{} needs at least one source and a destination, e.g. `{} requirements.txt /app/`",
+                    keyword.name(),
+                    keyword.name()
+                ),
+            );
+            return Args::None;
+        };
+        let last = if json {
+            None
+        } else {
+            self.plain_spans(args).last().copied()
+        };
+        if let Some((span, _)) = last.filter(|(_, raw)| is_heredoc_word(raw)) {
+            self.error(
+                span,
+                format!(
+                    "{} cannot take a heredoc as its destination",
+                    keyword.name()
+                ),
+            );
+        }
+        Args::Copy {
+            sources: sources.to_vec(),
+            dest: dest.clone(),
+            json,
         }
     }
 
+    fn volume(&mut self, args: Span) -> Args {
+        match self.json_array(args) {
+            Some(Json::Strings(words)) => {
+                for w in &words {
+                    if w.value.trim().is_empty() {
+                        self.errors.push(SyntaxError {
+                            span: w.span,
+                            message: "VOLUME path is empty".to_string(),
+                        });
+                    }
+                }
+                Args::Words(words)
+            }
+            Some(Json::NonString(words, at)) => {
+                self.error(at, NON_STRING_MESSAGE.to_string());
+                Args::Words(words)
+            }
+            Some(Json::Broken(..)) | None => Args::Words(self.plain(args)),
+        }
+    }
+
+    /// ENV and LABEL: `key=value ...`, or the legacy `KEY value` when the first word has no `=`.
     fn key_values(&mut self, args: Span, keyword: Keyword) -> Args {
         let text = self.text(args);
         let words = quoted_words(text, self.escape);
-        let first_has_eq = words.first().is_some_and(|(_, w)| w.contains('='));
-        if keyword == Keyword::Env && !first_has_eq {
-            // legacy `ENV key value with spaces`
-            let Some(&(key_span, key)) = words.first() else { return Args::None };
-            let key_span = key_span.shift(args.start);
-            let value_start = words.get(1).map(|(s, _)| s.start + args.start);
-            let Some(value_start) = value_start else {
-                self.error(args, format!("ENV `{key}` has no value: write `ENV {key}=value`"));
+        let Some(&(_, first)) = words.first() else {
+            return Args::None;
+        };
+        if !first.contains('=') {
+            // BuildKit splits the legacy form once at `[\t\v\f\r ]+`.
+            let key_len = text.find(is_keyword_blank).unwrap_or(text.len());
+            let key = &text[..key_len];
+            let after = &text[key_len..];
+            let value_at =
+                key_len + (after.len() - after.trim_start_matches(is_keyword_blank).len());
+            if value_at >= text.len() {
+                self.error(
+                    args,
+                    format!(
+                        "{kw} `{key}` has no value: write `{kw} {key}=value`",
+                        kw = keyword.name()
+                    ),
+                );
                 return Args::None;
-            };
-            let value_span = Span::new(value_start, args.end);
-            let value = unquote(self.text(value_span), self.escape);
+            }
+            let value_span = Span::new(args.start + value_at, args.end);
             return Args::KeyValues(vec![KeyValue {
                 key: key.to_string(),
-                value: Some(value),
-                span: self.logical.span(Span::new(key_span.start, args.end)),
+                value: Some(unquote(self.text(value_span), self.escape)),
+                span: self.logical.span(args),
                 value_span: Some(self.logical.span(value_span)),
             }]);
         }
@@ -623,7 +905,13 @@ impl<'a> Parser<'a> {
         for (span, word) in words {
             let span = span.shift(args.start);
             let Some(eq) = word.find('=') else {
-                self.error(span, format!("`{word}` has no `=`: write `{} {word}=value`", keyword.name()));
+                self.error(
+                    span,
+                    format!(
+                        "`{word}` has no `=`: write `{} {word}=value`",
+                        keyword.name()
+                    ),
+                );
                 continue;
             };
             let key = unquote(&word[..eq], self.escape);
@@ -659,37 +947,40 @@ impl<'a> Parser<'a> {
                 self.error(span, "ARG name is empty".to_string());
                 continue;
             }
-            out.push(KeyValue { key, value, span: self.logical.span(span), value_span });
+            out.push(KeyValue {
+                key,
+                value,
+                span: self.logical.span(span),
+                value_span,
+            });
         }
         Args::KeyValues(out)
     }
 
     fn expose(&mut self, args: Span) -> Args {
         let words = self.plain(args);
-        for (span, w) in plain_words(self.text(args)) {
+        for (span, w) in self.plain_spans(args) {
             if !valid_port(w) {
-                self.error(
-                    span.shift(args.start),
-                    format!("invalid port `{w}`: expected a number, a range or `port/protocol`, e.g. `8080/tcp`"),
-                );
+                self.error(span, format!("invalid port `{w}`: expected a number, a range or `port/protocol`, e.g. `8080/tcp`"));
             }
         }
         Args::Words(words)
     }
 
     fn onbuild(&mut self, args: Span) -> Args {
-        // Check the inner keyword before parsing it: `ONBUILD ONBUILD ...` must not recurse
-        // (a long chain would overflow the stack).
-        let word = self.text(args).split_whitespace().next().unwrap_or("");
-        let keyword = Keyword::from_word(word);
-        if matches!(keyword, Keyword::Onbuild | Keyword::From | Keyword::Maintainer) {
+        let inner = parse_logical(self.logical, args.start, self.escape, true);
+        if matches!(
+            inner.keyword,
+            Keyword::Onbuild | Keyword::From | Keyword::Maintainer
+        ) {
             self.error(
-                Span::new(args.start, args.start + word.len()),
-                format!("{} is not allowed inside ONBUILD", keyword.name()),
+                Span::new(args.start, args.start + inner.keyword_text.len()),
+                format!(
+                    "{} is not allowed as an ONBUILD trigger",
+                    inner.keyword.name()
+                ),
             );
-            return Args::None;
         }
-        let inner = parse_logical(self.logical, args.start, self.escape);
         self.errors.extend(inner.errors.iter().cloned());
         if self.broken_json.is_none() {
             self.broken_json.clone_from(&inner.broken_json);
@@ -697,39 +988,46 @@ impl<'a> Parser<'a> {
         Args::Onbuild(Box::new(inner))
     }
 
-    fn healthcheck(&mut self, args: Span, flags: &[Flag]) -> Args {
-        for flag in flags {
-            let Some(value) = &flag.value else { continue };
-            let ok = if flag.name == "retries" { value.parse::<u32>().is_ok() } else { valid_duration(value) };
-            if !ok {
-                self.errors.push(SyntaxError {
-                    span: flag.span,
-                    message: format!("`--{}={value}` is not a valid {}", flag.name, if flag.name == "retries" { "number" } else { "duration (e.g. 30s, 1m30s)" }),
-                });
-            }
-        }
+    /// `NONE`, or `CMD` and a command (BuildKit's `parseHealthConfig` and `parseHealthcheck`).
+    fn healthcheck(&mut self, args: Span) -> Args {
         let text = self.text(args);
-        let first = text.split_whitespace().next().unwrap_or("");
-        if first.eq_ignore_ascii_case("none") {
-            if text.trim().len() > first.len() {
-                self.error(args, "HEALTHCHECK NONE takes no arguments".to_string());
+        let type_len = text.find(char::is_whitespace).unwrap_or(text.len());
+        let kind = &text[..type_len];
+        let kind_span = Span::new(args.start, args.start + type_len);
+        let rest = &text[type_len..];
+        let command = Span::new(
+            args.start + type_len + (rest.len() - rest.trim_start().len()),
+            args.end,
+        );
+        if kind.eq_ignore_ascii_case("none") {
+            if !command.is_empty() {
+                self.error(command, "HEALTHCHECK NONE takes no arguments".to_string());
             }
             return Args::Healthcheck(None);
         }
-        if !first.eq_ignore_ascii_case("cmd") {
-            self.error(args, "HEALTHCHECK needs `CMD <command>` or `NONE`".to_string());
+        if !kind.eq_ignore_ascii_case("cmd") {
+            self.error(
+                kind_span,
+                format!("unknown HEALTHCHECK type `{kind}`: use `CMD <command>` or `NONE`"),
+            );
             return Args::None;
         }
-        let rest_start = args.start + first.len();
-        let rest = &self.logical.text[rest_start..args.end];
-        let lead = rest.len() - rest.trim_start().len();
-        let cmd_args = Span::new(rest_start + lead, args.end);
-        if cmd_args.is_empty() {
-            self.error(args, "HEALTHCHECK CMD needs a command".to_string());
+        if command.is_empty() {
+            self.error(kind_span, "HEALTHCHECK CMD needs a command".to_string());
             return Args::None;
         }
-        Args::Healthcheck(Some(self.form(cmd_args, Keyword::Healthcheck)))
+        Args::Healthcheck(Some(self.form(command, Keyword::Healthcheck)))
     }
+}
+
+/// A word BuildKit would take for a heredoc opener (`^\d*<<-?[^<]+$`).
+fn is_heredoc_word(word: &str) -> bool {
+    let rest = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    let Some(rest) = rest.strip_prefix("<<") else {
+        return false;
+    };
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    !rest.is_empty() && !rest.contains('<')
 }
 
 fn valid_port(w: &str) -> bool {
@@ -740,7 +1038,8 @@ fn valid_port(w: &str) -> bool {
         Some((p, proto)) => (p, Some(proto)),
         None => (w, None),
     };
-    let proto_ok = proto.is_none_or(|p| matches!(p.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp"));
+    let proto_ok =
+        proto.is_none_or(|p| matches!(p.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp"));
     let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let ports_ok = match ports.split_once('-') {
         Some((a, b)) => num(a) && num(b),
@@ -750,131 +1049,369 @@ fn valid_port(w: &str) -> bool {
     proto_ok && ports_ok
 }
 
-fn valid_duration(s: &str) -> bool {
-    if s.contains('$') {
-        return true;
-    }
-    // Go's time.ParseDuration: sequence of decimal numbers with units.
-    let units = ["ns", "us", "µs", "ms", "s", "m", "h"];
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    if rest == "0" {
-        return true;
-    }
-    while !rest.is_empty() {
-        let n = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
-        if n == 0 {
-            return false;
-        }
-        rest = &rest[n..];
-        let Some(unit) = units.iter().filter(|u| rest.starts_with(*u)).max_by_key(|u| u.len()) else {
-            return false;
+/// What BuildKit's HEALTHCHECK says about a flag value, if it rejects it.
+fn healthcheck_value_problem(name: &str, value: &str) -> Option<String> {
+    if name == "retries" {
+        return match value.parse::<i32>() {
+            Ok(n) if n < 0 => Some(format!("`--retries={value}` cannot be negative")),
+            Ok(_) => None,
+            Err(_) => Some(format!("`--retries={value}` is not a number")),
         };
-        rest = &rest[unit.len()..];
     }
-    true
+    match go_duration_nanos(value) {
+        None => Some(format!(
+            "`--{name}={value}` is not a valid duration (e.g. 30s, 1m30s)"
+        )),
+        Some(d) if d != 0.0 && d < 1e6 => Some(format!(
+            "`--{name}={value}` is shorter than the minimum, 1ms"
+        )),
+        Some(_) => None,
+    }
+}
+
+/// Go's `time.ParseDuration`, in nanoseconds: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or `0`.
+fn go_duration_nanos(s: &str) -> Option<f64> {
+    let (negative, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if rest == "0" {
+        return Some(0.0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (int_part, after) = rest.split_at(int_len);
+        let (frac_part, after) = match after.strip_prefix('.') {
+            Some(f) => {
+                let n = f.bytes().take_while(u8::is_ascii_digit).count();
+                (Some(&f[..n]), &f[n..])
+            }
+            None => (None, after),
+        };
+        if int_part.is_empty() && frac_part.is_none_or(str::is_empty) {
+            return None;
+        }
+        let unit_len = after
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let scale = match &after[..unit_len] {
+            "ns" => 1.0,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        let number: f64 = format!(
+            "{}.{}0",
+            if int_part.is_empty() { "0" } else { int_part },
+            frac_part.unwrap_or("")
+        )
+        .parse()
+        .ok()?;
+        total += number * scale;
+        rest = &after[unit_len..];
+    }
+    Some(if negative { -total } else { total })
 }
 
 enum JsonArray {
+    /// Valid JSON, all strings: elements with their spans and values.
     Ok(Vec<(Span, String)>),
+    /// Valid JSON with an element that is not a string (its span); the string elements.
+    NonString(Vec<(Span, String)>, Span),
+    /// Starts like an exec form but is not valid JSON: where and why.
     Broken(usize, String),
+    /// Not meant as JSON (`[ -f x ]`).
     NotJson,
 }
 
-/// Parse a JSON array of strings with element spans. Text that starts like an exec form (`["`,
-/// `['`, `[]`) but fails is `Broken`; anything else that fails (`[ -f x ]`) is `NotJson`.
+/// Go's `encoding/json` limit on nesting.
+const MAX_JSON_DEPTH: usize = 10_000;
+
+fn skip_json_ws(bytes: &[u8], i: &mut usize) {
+    while *i < bytes.len() && matches!(bytes[*i], b' ' | b'\t' | b'\r' | b'\n') {
+        *i += 1;
+    }
+}
+
+/// Parse a JSON array (the text starts with `[`) the way Go's `json.Unmarshal` into
+/// `[]interface{}` does, keeping the string elements with their spans. Text that starts like an
+/// exec form (`["`, `['`, a JSON value) but fails is `Broken`; anything else that fails
+/// (`[ -f x ]`) is `NotJson`.
 fn parse_json_strings(text: &str) -> JsonArray {
     let bytes = text.as_bytes();
     let mut i = 1;
-    let skip_ws = |i: &mut usize| {
-        while *i < bytes.len() && matches!(bytes[*i], b' ' | b'\t' | b'\r' | b'\n') {
-            *i += 1;
-        }
-    };
-    skip_ws(&mut i);
-    match bytes.get(i) {
-        Some(b']') => {
-            let mut j = i + 1;
-            skip_ws(&mut j);
-            return if j == bytes.len() { JsonArray::Ok(Vec::new()) } else { JsonArray::NotJson };
-        }
-        Some(b'"') => {}
-        Some(b'\'') => return JsonArray::Broken(i, "exec form needs double quotes, not single quotes".to_string()),
-        _ => return JsonArray::NotJson,
+    skip_json_ws(bytes, &mut i);
+    if bytes.get(i) == Some(&b']') {
+        i += 1;
+        skip_json_ws(bytes, &mut i);
+        return if i == bytes.len() {
+            JsonArray::Ok(Vec::new())
+        } else {
+            JsonArray::NotJson
+        };
     }
     let mut items = Vec::new();
+    let mut non_string: Option<Span> = None;
+    let mut first = true;
     loop {
-        skip_ws(&mut i);
-        if bytes.get(i) != Some(&b'"') {
-            if bytes.get(i) == Some(&b'\'') {
-                return JsonArray::Broken(i, "exec form needs double quotes, not single quotes".to_string());
+        skip_json_ws(bytes, &mut i);
+        match bytes.get(i) {
+            Some(b'"') => match json_string(text, i) {
+                Ok((end, value)) => {
+                    items.push((Span::new(i, end), value));
+                    i = end;
+                }
+                Err((at, message)) => return JsonArray::Broken(at, message.to_string()),
+            },
+            Some(b'\'') => {
+                return JsonArray::Broken(
+                    i,
+                    "exec form needs double quotes, not single quotes".to_string(),
+                );
             }
-            return JsonArray::Broken(i, "expected a double-quoted string in the JSON array".to_string());
+            _ => match skip_json_value(text, i) {
+                Some(end) => {
+                    non_string.get_or_insert(Span::new(i, end));
+                    i = end;
+                }
+                None if first => return JsonArray::NotJson,
+                None => {
+                    return JsonArray::Broken(
+                        i,
+                        "expected a double-quoted string in the JSON array".to_string(),
+                    );
+                }
+            },
         }
-        let start = i;
-        i += 1;
-        let mut value = String::new();
-        loop {
-            let Some(&b) = bytes.get(i) else {
-                return JsonArray::Broken(start, "unterminated string in JSON array".to_string());
-            };
-            match b {
-                b'"' => {
-                    i += 1;
-                    break;
-                }
-                b'\\' => {
-                    let Some(&e) = bytes.get(i + 1) else {
-                        return JsonArray::Broken(i, "unterminated string in JSON array".to_string());
-                    };
-                    i += 2;
-                    match e {
-                        b'"' => value.push('"'),
-                        b'\\' => value.push('\\'),
-                        b'/' => value.push('/'),
-                        b'b' => value.push('\u{8}'),
-                        b'f' => value.push('\u{c}'),
-                        b'n' => value.push('\n'),
-                        b'r' => value.push('\r'),
-                        b't' => value.push('\t'),
-                        b'u' => {
-                            let hex = text.get(i..i + 4).and_then(|h| u32::from_str_radix(h, 16).ok());
-                            let Some(code) = hex else {
-                                return JsonArray::Broken(i - 2, "invalid \\u escape in JSON string".to_string());
-                            };
-                            value.push(char::from_u32(code).unwrap_or('\u{fffd}'));
-                            i += 4;
-                        }
-                        _ => return JsonArray::Broken(i - 2, "invalid escape in JSON string".to_string()),
-                    }
-                }
-                _ => {
-                    let len = text[i..].chars().next().map_or(1, char::len_utf8);
-                    value.push_str(&text[i..i + len]);
-                    i += len;
-                }
-            }
-        }
-        items.push((Span::new(start, i), value));
-        skip_ws(&mut i);
+        first = false;
+        skip_json_ws(bytes, &mut i);
         match bytes.get(i) {
             Some(b',') => i += 1,
             Some(b']') => {
                 i += 1;
-                skip_ws(&mut i);
+                skip_json_ws(bytes, &mut i);
                 if i != bytes.len() {
                     // `["a"] && b` is odd but is shell text for Docker.
                     return JsonArray::NotJson;
                 }
-                return JsonArray::Ok(items);
+                return match non_string {
+                    Some(at) => JsonArray::NonString(items, at),
+                    None => JsonArray::Ok(items),
+                };
             }
-            Some(b'"') => return JsonArray::Broken(i, "missing `,` between JSON array elements".to_string()),
-            None => return JsonArray::Broken(text.len(), "unterminated JSON array: missing `]`".to_string()),
+            Some(b'"') => {
+                return JsonArray::Broken(i, "missing `,` between JSON array elements".to_string())
+            }
+            None => {
+                return JsonArray::Broken(
+                    text.len(),
+                    "unterminated JSON array: missing `]`".to_string(),
+                )
+            }
             Some(_) => return JsonArray::NotJson,
         }
     }
+}
+
+/// Read four hex digits at `i`.
+fn hex4(text: &str, i: usize) -> Option<u32> {
+    let hex = text.get(i..i + 4)?;
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// A JSON string starting at the `"` at `start`: the offset after its closing quote and its
+/// value, or where and why it is invalid.
+fn json_string(text: &str, start: usize) -> Result<(usize, String), (usize, &'static str)> {
+    let bytes = text.as_bytes();
+    let mut i = start + 1;
+    let mut value = String::new();
+    loop {
+        let Some(&b) = bytes.get(i) else {
+            return Err((start, "unterminated string in JSON array"));
+        };
+        match b {
+            b'"' => return Ok((i + 1, value)),
+            b'\\' => {
+                let Some(&e) = bytes.get(i + 1) else {
+                    return Err((start, "unterminated string in JSON array"));
+                };
+                match e {
+                    b'"' => value.push('"'),
+                    b'\\' => value.push('\\'),
+                    b'/' => value.push('/'),
+                    b'b' => value.push('\u{8}'),
+                    b'f' => value.push('\u{c}'),
+                    b'n' => value.push('\n'),
+                    b'r' => value.push('\r'),
+                    b't' => value.push('\t'),
+                    b'u' => {
+                        let Some(code) = hex4(text, i + 2) else {
+                            return Err((i, "invalid \\u escape in JSON string"));
+                        };
+                        i += 6;
+                        let c = if (0xD800..0xDC00).contains(&code) {
+                            // a surrogate pair, when the next escape is its low half
+                            let low = text
+                                .get(i..i + 2)
+                                .filter(|p| *p == "\\u")
+                                .and_then(|_| hex4(text, i + 2));
+                            match low.filter(|l| (0xDC00..0xE000).contains(l)) {
+                                Some(l) => {
+                                    i += 6;
+                                    char::from_u32(0x10000 + ((code - 0xD800) << 10) + (l - 0xDC00))
+                                }
+                                None => None,
+                            }
+                        } else {
+                            char::from_u32(code)
+                        };
+                        value.push(c.unwrap_or('\u{fffd}'));
+                        continue;
+                    }
+                    _ => return Err((i, "invalid escape in JSON string")),
+                }
+                i += 2;
+            }
+            0..=0x1f => {
+                return Err((
+                    i,
+                    "control character in JSON string: escape it (`\\t`, `\\n`)",
+                ))
+            }
+            _ => {
+                let len = text[i..].chars().next().map_or(1, char::len_utf8);
+                value.push_str(&text[i..i + len]);
+                i += len;
+            }
+        }
+    }
+}
+
+/// A JSON number at `i` (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`): its end.
+fn json_number(bytes: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < bytes.len() && bytes[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    if bytes.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match bytes.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return None,
+    }
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    Some(i)
+}
+
+/// Skip any JSON value at `start` (iteratively, so deep nesting cannot overflow the stack):
+/// its end, or `None` when it is not valid JSON.
+fn skip_json_value(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = start;
+    loop {
+        // A value at `i`.
+        skip_json_ws(bytes, &mut i);
+        match *bytes.get(i)? {
+            open @ (b'[' | b'{') => {
+                stack.push(open);
+                if stack.len() > MAX_JSON_DEPTH {
+                    return None;
+                }
+                i += 1;
+                skip_json_ws(bytes, &mut i);
+                let close = if open == b'[' { b']' } else { b'}' };
+                if bytes.get(i) == Some(&close) {
+                    i += 1;
+                    stack.pop();
+                } else if open == b'[' {
+                    continue;
+                } else {
+                    i = json_key(text, i)?;
+                    continue;
+                }
+            }
+            b'"' => i = json_string(text, i).ok()?.0,
+            b't' | b'f' | b'n' => {
+                let word: &[u8] = match bytes[i] {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                if !bytes[i..].starts_with(word) {
+                    return None;
+                }
+                i += word.len();
+            }
+            _ => i = json_number(bytes, i)?,
+        }
+        // After a value: close containers, or go on to the next element.
+        loop {
+            let Some(&top) = stack.last() else {
+                return Some(i);
+            };
+            skip_json_ws(bytes, &mut i);
+            match (top, *bytes.get(i)?) {
+                (b'[', b',') => {
+                    i += 1;
+                    break;
+                }
+                (b'{', b',') => {
+                    i = json_key(text, i + 1)?;
+                    break;
+                }
+                (b'[', b']') | (b'{', b'}') => {
+                    i += 1;
+                    stack.pop();
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// An object key and its colon at `i` (blanks allowed around): the offset after the colon.
+fn json_key(text: &str, mut i: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    skip_json_ws(bytes, &mut i);
+    if bytes.get(i) != Some(&b'"') {
+        return None;
+    }
+    i = json_string(text, i).ok()?.0;
+    skip_json_ws(bytes, &mut i);
+    (bytes.get(i) == Some(&b':')).then_some(i + 1)
 }
 
 /// Attach heredocs: spans, and for RUN the scripts the shell will run.
@@ -888,9 +1425,11 @@ fn attach_heredocs(source: &str, raw: &RawInstruction, logical: &Logical, instr:
         match &instr.args {
             Args::Command(Form::Shell(s)) => {
                 s.script.commands.is_empty()
-                    || s.script.commands.first().and_then(shell::Command::program).is_some_and(|p| {
-                        matches!(p, "sh" | "bash" | "ash" | "dash" | "zsh")
-                    })
+                    || s.script
+                        .commands
+                        .first()
+                        .and_then(shell::Command::program)
+                        .is_some_and(|p| matches!(p, "sh" | "bash" | "ash" | "dash" | "zsh"))
             }
             _ => false,
         }
@@ -913,7 +1452,10 @@ fn attach_heredocs(source: &str, raw: &RawInstruction, logical: &Logical, instr:
             quoted: word.quoted,
             opener: logical.span(word.span),
             body: body_rel,
-            terminator: Span::new(body.terminator.start.saturating_sub(base), body.terminator.end.saturating_sub(base)),
+            terminator: Span::new(
+                body.terminator.start.saturating_sub(base),
+                body.terminator.end.saturating_sub(base),
+            ),
             script,
         });
     }
@@ -934,7 +1476,9 @@ mod tests {
     fn from_with_platform_and_alias() {
         let (i, _) = one("FROM --platform=$BUILDPLATFORM golang:1.22 AS build");
         assert_eq!(i.flags[0].name, "platform");
-        let Args::From { image, alias } = &i.args else { panic!("{:?}", i.args) };
+        let Args::From { image, alias } = &i.args else {
+            panic!("{:?}", i.args)
+        };
         assert_eq!(image.value, "golang:1.22");
         assert_eq!(alias.as_ref().map(|a| a.value.as_str()), Some("build"));
         assert!(i.errors.is_empty());
@@ -966,9 +1510,17 @@ mod tests {
     #[test]
     fn copy_flags_and_errors() {
         let (i, _) = one("COPY --from=build --chown=a:b /x /y/");
-        let Args::Copy { sources, dest, .. } = &i.args else { panic!() };
-        assert_eq!((sources[0].value.as_str(), dest.value.as_str()), ("/x", "/y/"));
-        assert_eq!(i.flag("from").and_then(|f| f.value.as_deref()), Some("build"));
+        let Args::Copy { sources, dest, .. } = &i.args else {
+            panic!()
+        };
+        assert_eq!(
+            (sources[0].value.as_str(), dest.value.as_str()),
+            ("/x", "/y/")
+        );
+        assert_eq!(
+            i.flag("from").and_then(|f| f.value.as_deref()),
+            Some("build")
+        );
         assert_eq!(one("COPY --form=build a b").0.errors.len(), 1);
         assert_eq!(one("COPY a").0.errors.len(), 1);
         assert!(one("COPY --link --parents a b").0.errors.is_empty());
@@ -977,11 +1529,18 @@ mod tests {
     #[test]
     fn env_forms() {
         let (i, _) = one("ENV A=1 B=\"two words\" C=x\\ y");
-        let Args::KeyValues(kv) = &i.args else { panic!() };
-        let pairs: Vec<(&str, &str)> = kv.iter().map(|k| (k.key.as_str(), k.value.as_deref().unwrap_or(""))).collect();
+        let Args::KeyValues(kv) = &i.args else {
+            panic!()
+        };
+        let pairs: Vec<(&str, &str)> = kv
+            .iter()
+            .map(|k| (k.key.as_str(), k.value.as_deref().unwrap_or("")))
+            .collect();
         assert_eq!(pairs, [("A", "1"), ("B", "two words"), ("C", "x y")]);
         let (i, _) = one("ENV PATH /usr/local/bin:$PATH");
-        let Args::KeyValues(kv) = &i.args else { panic!() };
+        let Args::KeyValues(kv) = &i.args else {
+            panic!()
+        };
         assert_eq!(kv[0].value.as_deref(), Some("/usr/local/bin:$PATH"));
         assert_eq!(one("ENV ONLYKEY").0.errors.len(), 1);
     }
@@ -990,7 +1549,11 @@ mod tests {
     fn unknown_instruction_suggests() {
         let (i, _) = one("COP . /app");
         assert_eq!(i.keyword, Keyword::Unknown);
-        assert!(i.errors[0].message.contains("did you mean `COPY`"), "{}", i.errors[0].message);
+        assert!(
+            i.errors[0].message.contains("did you mean `COPY`"),
+            "{}",
+            i.errors[0].message
+        );
     }
 
     #[test]
@@ -1000,25 +1563,44 @@ mod tests {
         let run = &tree.instructions[1];
         let progs: Vec<&str> = run.commands().filter_map(shell::Command::program).collect();
         assert_eq!(progs, ["apt-get", "pip"]);
-        assert_eq!(run.abs(run.commands().nth(1).unwrap().span).of(text), "pip install -r r.txt");
-        assert_eq!(tree.instructions[2].commands().filter_map(shell::Command::program).collect::<Vec<_>>(), ["python3"]);
+        assert_eq!(
+            run.abs(run.commands().nth(1).unwrap().span).of(text),
+            "pip install -r r.txt"
+        );
+        assert_eq!(
+            tree.instructions[2]
+                .commands()
+                .filter_map(shell::Command::program)
+                .collect::<Vec<_>>(),
+            ["python3"]
+        );
     }
 
     #[test]
     fn onbuild_and_healthcheck() {
         let (i, _) = one("ONBUILD RUN pip install -r requirements.txt");
-        let Args::Onbuild(inner) = &i.args else { panic!() };
+        let Args::Onbuild(inner) = &i.args else {
+            panic!()
+        };
         assert_eq!(inner.keyword, Keyword::Run);
         assert_eq!(inner.commands().count(), 1);
         assert!(one("ONBUILD FROM x").0.errors.len() == 1);
-        assert!(one("HEALTHCHECK --interval=30s --retries=3 CMD curl -f http://localhost/ || exit 1").0.errors.is_empty());
+        assert!(one(
+            "HEALTHCHECK --interval=30s --retries=3 CMD curl -f http://localhost/ || exit 1"
+        )
+        .0
+        .errors
+        .is_empty());
         assert_eq!(one("HEALTHCHECK --interval=abc CMD true").0.errors.len(), 1);
         assert!(one("HEALTHCHECK NONE").0.errors.is_empty());
     }
 
     #[test]
     fn expose_ports() {
-        assert!(one("EXPOSE 80 443/tcp 5000-5010/udp ${PORT}").0.errors.is_empty());
+        assert!(one("EXPOSE 80 443/tcp 5000-5010/udp ${PORT}")
+            .0
+            .errors
+            .is_empty());
         assert_eq!(one("EXPOSE abc").0.errors.len(), 1);
     }
 }

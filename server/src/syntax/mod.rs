@@ -50,11 +50,17 @@ impl Span {
     /// This span moved right by `by` bytes (a relative span made absolute).
     #[must_use]
     pub const fn shift(self, by: usize) -> Self {
-        Self { start: self.start + by, end: self.end + by }
+        Self {
+            start: self.start + by,
+            end: self.end + by,
+        }
     }
     #[must_use]
     pub fn cover(self, other: Self) -> Self {
-        Self { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Self {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
     #[must_use]
     pub const fn contains(self, offset: usize) -> bool {
@@ -87,7 +93,8 @@ pub struct SyntaxTree {
 pub struct Located {
     /// Absolute offset of the instruction's first byte; every span inside `parsed` is relative to it.
     pub offset: usize,
-    /// 0-based line of the instruction's keyword.
+    /// 0-based line where the instruction starts: its keyword's line, except when it starts with
+    /// a line holding only the escape character (BuildKit's start line then).
     pub line: u32,
     pub parsed: Arc<Instruction>,
 }
@@ -118,7 +125,8 @@ impl std::ops::Deref for Located {
 }
 
 impl SyntaxTree {
-    /// Every syntax error in the file, absolute spans, in file order.
+    /// Every syntax error in the file, absolute spans: the splitter's (in file order), then each
+    /// instruction's.
     pub fn errors(&self) -> impl Iterator<Item = SyntaxError> + '_ {
         let split = self.split.errors.iter().cloned();
         let instr = self.instructions.iter().flat_map(|located| {
@@ -135,35 +143,62 @@ impl SyntaxTree {
 /// was seen in the previous run. Keep one per document; [`parse`] is the uncached shortcut.
 #[derive(Debug, Default)]
 pub struct SyntaxCache {
-    previous: HashMap<(char, Box<str>), Arc<Instruction>>,
+    /// The escape character the cached parses were made with.
+    escape: char,
+    previous: HashMap<Box<str>, Arc<Instruction>>,
 }
 
 impl SyntaxCache {
     /// Parse `text`, reusing cached instruction parses. Entries not used by this run are dropped.
     pub fn parse(&mut self, text: &str) -> SyntaxTree {
         let split = split::split(text);
+        if split.escape != self.escape {
+            self.previous.clear();
+            self.escape = split.escape;
+        }
         let mut next = HashMap::with_capacity(split.instructions.len());
         let instructions = split
             .instructions
             .iter()
             .map(|raw| {
                 let source = raw.span.of(text);
-                let key = (split.escape, Box::<str>::from(source));
-                let parsed = match self.previous.remove(&key) {
-                    Some(hit) => hit,
-                    None => Arc::new(instruction::parse(text, raw, split.escape)),
-                };
+                let (key, parsed) = self.previous.remove_entry(source).unwrap_or_else(|| {
+                    (
+                        Box::from(source),
+                        Arc::new(instruction::parse(text, raw, split.escape)),
+                    )
+                });
                 next.insert(key, Arc::clone(&parsed));
-                Located { offset: raw.span.start, line: raw.line, parsed }
+                Located {
+                    offset: raw.span.start,
+                    line: raw.line,
+                    parsed,
+                }
             })
             .collect();
         self.previous = next;
-        SyntaxTree { split, instructions }
+        SyntaxTree {
+            split,
+            instructions,
+        }
     }
 }
 
 /// Parse `text` from scratch.
 #[must_use]
 pub fn parse(text: &str) -> SyntaxTree {
-    SyntaxCache::default().parse(text)
+    let split = split::split(text);
+    let instructions = split
+        .instructions
+        .iter()
+        .map(|raw| Located {
+            offset: raw.span.start,
+            line: raw.line,
+            parsed: Arc::new(instruction::parse(text, raw, split.escape)),
+        })
+        .collect();
+    SyntaxTree {
+        split,
+        instructions,
+    }
 }

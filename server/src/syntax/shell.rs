@@ -47,7 +47,17 @@ pub struct Command {
 }
 
 /// Wrappers that run the command named after them.
-const WRAPPERS: &[&str] = &["sudo", "env", "exec", "command", "time", "nice", "nohup", "xargs", "eatmydata"];
+const WRAPPERS: &[&str] = &[
+    "sudo",
+    "env",
+    "exec",
+    "command",
+    "time",
+    "nice",
+    "nohup",
+    "xargs",
+    "eatmydata",
+];
 
 impl Command {
     /// The effective program and its arguments: wrappers such as `sudo`, `env A=b`, `exec` are
@@ -62,7 +72,9 @@ impl Command {
             }
             let skip = rest
                 .iter()
-                .take_while(|w| w.value.starts_with('-') || (name == "env" && w.value.contains('=')))
+                .take_while(|w| {
+                    w.value.starts_with('-') || (name == "env" && w.value.contains('='))
+                })
                 .count();
             words = &rest[skip..];
         }
@@ -95,7 +107,9 @@ pub struct Script {
 }
 
 /// Words that introduce a command without being one.
-const PREFIX_WORDS: &[&str] = &["if", "then", "elif", "else", "do", "while", "until", "!", "{", "time"];
+const PREFIX_WORDS: &[&str] = &[
+    "if", "then", "elif", "else", "do", "while", "until", "!", "{", "time",
+];
 /// Words that close a compound command.
 const CLOSE_WORDS: &[&str] = &["fi", "done", "esac", "}"];
 /// Words that start a clause whose words are not a command (`for x in ...`).
@@ -124,7 +138,11 @@ pub fn lex(text: &str) -> Script {
                     }
                 }
                 in_clause = false;
-                joiner = if commands.is_empty() { Joiner::Start } else { op };
+                joiner = if commands.is_empty() {
+                    Joiner::Start
+                } else {
+                    op
+                };
             }
             Token::Word(word) => {
                 if in_clause {
@@ -178,9 +196,13 @@ pub fn lex(text: &str) -> Script {
 }
 
 fn is_assignment(word: &str) -> bool {
-    let Some((name, _)) = word.split_once('=') else { return false };
+    let Some((name, _)) = word.split_once('=') else {
+        return false;
+    };
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -222,7 +244,11 @@ fn tokenize(text: &str) -> Vec<Token> {
             }
             b'|' => {
                 tokens.push(Token::Op(Joiner::Pipe));
-                i += if bytes.get(i + 1) == Some(&b'&') { 2 } else { 1 };
+                i += if bytes.get(i + 1) == Some(&b'&') {
+                    2
+                } else {
+                    1
+                };
             }
             b'&' if bytes.get(i + 1) == Some(&b'>') => {
                 i = skip_redirect(text, i + 2);
@@ -251,7 +277,10 @@ fn tokenize(text: &str) -> Vec<Token> {
                     i += 1; // defensive: never loop forever
                     continue;
                 }
-                tokens.push(Token::Word(ShellWord { span: Span::new(i, end), value }));
+                tokens.push(Token::Word(ShellWord {
+                    span: Span::new(i, end),
+                    value,
+                }));
                 i = end;
                 word_start_allowed_comment = false;
                 continue;
@@ -345,8 +374,32 @@ fn read_word(text: &str, start: usize) -> (usize, String) {
                 i = end;
             }
             _ => {
-                let ch_len = utf8_len(c);
-                let end = (i + ch_len).min(bytes.len());
+                // a run of ordinary characters at once (the stop bytes are ASCII, so the run
+                // ends on a char boundary)
+                let run = bytes[i + 1..]
+                    .iter()
+                    .position(|b| {
+                        matches!(
+                            b,
+                            b' ' | b'\t'
+                                | b'\r'
+                                | b'\n'
+                                | b';'
+                                | b'&'
+                                | b'|'
+                                | b'('
+                                | b')'
+                                | b'<'
+                                | b'>'
+                                | b'\''
+                                | b'"'
+                                | b'\\'
+                                | b'$'
+                                | b'`'
+                        )
+                    })
+                    .map_or(bytes.len(), |p| i + 1 + p);
+                let end = run.max((i + utf8_len(c)).min(bytes.len()));
                 value.push_str(text.get(i..end).unwrap_or(""));
                 i = end;
             }
@@ -358,7 +411,11 @@ fn read_word(text: &str, start: usize) -> (usize, String) {
 /// From an opening `(` or `{` at `open`, the position after its matching close (or the end).
 fn skip_balanced(text: &str, open: usize) -> usize {
     let bytes = text.as_bytes();
-    let (o, c) = if bytes[open] == b'(' { (b'(', b')') } else { (b'{', b'}') };
+    let (o, c) = if bytes[open] == b'(' {
+        (b'(', b')')
+    } else {
+        (b'{', b'}')
+    };
     let mut depth = 0usize;
     let mut i = open;
     while i < bytes.len() {
@@ -404,12 +461,18 @@ mod tests {
     use super::*;
 
     fn commands(text: &str) -> Vec<(Joiner, Vec<String>)> {
-        lex(text).commands.into_iter().map(|c| (c.joiner, c.words.into_iter().map(|w| w.value).collect())).collect()
+        lex(text)
+            .commands
+            .into_iter()
+            .map(|c| (c.joiner, c.words.into_iter().map(|w| w.value).collect()))
+            .collect()
     }
 
     fn check(text: &str, expected: &[(Joiner, &[&str])]) {
-        let expected: Vec<(Joiner, Vec<String>)> =
-            expected.iter().map(|(j, w)| (*j, w.iter().map(|s| (*s).to_string()).collect())).collect();
+        let expected: Vec<(Joiner, Vec<String>)> = expected
+            .iter()
+            .map(|(j, w)| (*j, w.iter().map(|s| (*s).to_string()).collect()))
+            .collect();
         assert_eq!(commands(text), expected, "{text}");
     }
 
@@ -461,7 +524,9 @@ mod tests {
 
     #[test]
     fn never_panics() {
-        for text in ["'", "\"", "$(", "${", "`", "\\", "a 2>", "é\"ü", ";;;", "((", "&>"] {
+        for text in [
+            "'", "\"", "$(", "${", "`", "\\", "a 2>", "é\"ü", ";;;", "((", "&>",
+        ] {
             let _ = lex(text);
         }
     }

@@ -150,8 +150,16 @@ impl Iterator for Lines<'_> {
             end -= 1;
         }
         self.pos = next;
-        let line = Line { start, end, number: self.number };
-        let prefix = if self.number == 0 { self.first_line_prefix } else { 0 };
+        let line = Line {
+            start,
+            end,
+            number: self.number,
+        };
+        let prefix = if self.number == 0 {
+            self.first_line_prefix
+        } else {
+            0
+        };
         if raw_len + prefix > MAX_LINE_BYTES + 1 {
             self.too_long.push(line);
         }
@@ -179,21 +187,37 @@ fn parse_directive(text: &str, line: Line) -> Option<Directive> {
     let name_part = after_hash.trim_start_matches(is_re2_space);
     let name_len = name_part
         .char_indices()
-        .take_while(|&(i, c)| if i == 0 { c.is_ascii_alphabetic() } else { c.is_ascii_alphanumeric() })
+        .take_while(|&(i, c)| {
+            if i == 0 {
+                c.is_ascii_alphabetic()
+            } else {
+                c.is_ascii_alphanumeric()
+            }
+        })
         .count();
     if name_len == 0 {
         return None;
     }
     let name_start = line.end - name_part.len();
     let name = &name_part[..name_len];
-    let value_part = name_part[name_len..].trim_start_matches(is_re2_space).strip_prefix('=')?;
-    let value_trimmed = value_part.trim_start_matches(is_re2_space).trim_end_matches(is_re2_space);
+    let value_part = name_part[name_len..]
+        .trim_start_matches(is_re2_space)
+        .strip_prefix('=')?;
+    let value_trimmed = value_part
+        .trim_start_matches(is_re2_space)
+        .trim_end_matches(is_re2_space);
     let (value_start, value) = if value_trimmed.is_empty() {
         // Only blanks after `=`: the lazy `(.+?)` still takes one of them, the last one.
         let last = value_part.chars().next_back()?;
-        (line.end - last.len_utf8(), &value_part[value_part.len() - last.len_utf8()..])
+        (
+            line.end - last.len_utf8(),
+            &value_part[value_part.len() - last.len_utf8()..],
+        )
     } else {
-        (line.end - value_part.trim_start_matches(is_re2_space).len(), value_trimmed)
+        (
+            line.end - value_part.trim_start_matches(is_re2_space).len(),
+            value_trimmed,
+        )
     };
     Some(Directive {
         name: name.to_ascii_lowercase(),
@@ -235,20 +259,27 @@ pub fn split(text: &str) -> SplitFile {
     let bom = text.starts_with('\u{feff}');
     file.bom = bom;
     let prefix = if bom { '\u{feff}'.len_utf8() } else { 0 };
-    let mut lines = Lines { text, pos: prefix, number: 0, first_line_prefix: prefix, too_long: Vec::new() };
+    let mut lines = Lines {
+        text,
+        pos: prefix,
+        number: 0,
+        first_line_prefix: prefix,
+        too_long: Vec::new(),
+    };
 
-    let pending = read_directives(text, &mut lines, &mut file);
+    let mut pending = read_directives(text, &mut lines, &mut file);
     let escape = file.escape;
-    let mut next_line = pending;
-    loop {
-        let Some(line) = next_line.take().or_else(|| lines.next()) else { break };
+    while let Some(line) = pending.take().or_else(|| lines.next()) {
         let content = &text[line.start..line.end];
         let start = line.end - content.trim_start().len();
         if start >= line.end {
             continue;
         }
         if text.as_bytes()[start] == b'#' {
-            file.comments.push(Comment { span: Span::new(start, line.end), line: line.number });
+            file.comments.push(Comment {
+                span: Span::new(start, line.end),
+                line: line.number,
+            });
             continue;
         }
 
@@ -273,7 +304,11 @@ pub fn split(text: &str) -> SplitFile {
         if allows_heredoc(&logical) {
             for doc in heredoc_words(&logical) {
                 let (heredoc, terminated) = read_heredoc(text, &mut lines, &doc);
-                last_end = if terminated { heredoc.terminator.end } else { text.len() };
+                last_end = if terminated {
+                    heredoc.terminator.end
+                } else {
+                    text.len()
+                };
                 heredocs.push(heredoc);
                 if !terminated {
                     let opener = Span::new(
@@ -301,7 +336,9 @@ pub fn split(text: &str) -> SplitFile {
     for line in std::mem::take(&mut lines.too_long) {
         file.errors.push(SyntaxError {
             span: Span::new(if line.number == 0 { prefix } else { line.start }, line.end),
-            message: format!("line too long: BuildKit accepts at most {MAX_LINE_BYTES} bytes per line"),
+            message: format!(
+                "line too long: BuildKit accepts at most {MAX_LINE_BYTES} bytes per line"
+            ),
         });
     }
     file.errors.sort_by_key(|e| e.span.start);
@@ -311,7 +348,9 @@ pub fn split(text: &str) -> SplitFile {
 /// Read the parser directives at the top; returns the first line that is not one.
 fn read_directives(text: &str, lines: &mut Lines<'_>, file: &mut SplitFile) -> Option<Line> {
     for line in lines.by_ref() {
-        let Some(directive) = parse_directive(text, line).filter(|d| DIRECTIVES.contains(&d.name.as_str())) else {
+        let Some(directive) =
+            parse_directive(text, line).filter(|d| DIRECTIVES.contains(&d.name.as_str()))
+        else {
             return Some(line);
         };
         if file.directive(&directive.name).is_some() {
@@ -330,7 +369,9 @@ fn read_directives(text: &str, lines: &mut Lines<'_>, file: &mut SplitFile) -> O
                 "`" => file.escape = '`',
                 other => file.errors.push(SyntaxError {
                     span: directive.value_span,
-                    message: format!("invalid escape character `{other}`; expected `\\` or `` ` ``"),
+                    message: format!(
+                        "invalid escape character `{other}`; expected `\\` or `` ` ``"
+                    ),
                 }),
             }
         }
@@ -350,11 +391,23 @@ fn read_heredoc(text: &str, lines: &mut Lines<'_>, doc: &HeredocWord) -> (RawHer
         }
         if candidate == doc.delimiter {
             let terminator = Span::new(body_line.start, body_line.end);
-            return (RawHeredoc { body: Span::new(body_start, body_line.start), terminator }, true);
+            return (
+                RawHeredoc {
+                    body: Span::new(body_start, body_line.start),
+                    terminator,
+                },
+                true,
+            );
         }
     }
     let end = text.len();
-    (RawHeredoc { body: Span::new(body_start.min(end), end), terminator: Span::empty(end) }, false)
+    (
+        RawHeredoc {
+            body: Span::new(body_start.min(end), end),
+            terminator: Span::empty(end),
+        },
+        false,
+    )
 }
 
 /// Blanks that separate an instruction's keyword from its arguments (BuildKit's
@@ -367,7 +420,10 @@ pub fn is_keyword_blank(c: char) -> bool {
 /// Heredocs are allowed on RUN, COPY and ADD, also as the trigger of an ONBUILD (after its
 /// flags, which BuildKit extracts from every instruction).
 fn allows_heredoc(logical: &str) -> bool {
-    let mut words = logical.trim_start().split(is_keyword_blank).filter(|w| !w.is_empty());
+    let mut words = logical
+        .trim_start()
+        .split(is_keyword_blank)
+        .filter(|w| !w.is_empty());
     let mut keyword = words.next().unwrap_or("");
     if keyword.eq_ignore_ascii_case("onbuild") {
         keyword = loop {
@@ -378,7 +434,9 @@ fn allows_heredoc(logical: &str) -> bool {
             }
         };
     }
-    ["run", "copy", "add"].iter().any(|k| keyword.eq_ignore_ascii_case(k))
+    ["run", "copy", "add"]
+        .iter()
+        .any(|k| keyword.eq_ignore_ascii_case(k))
 }
 
 /// A heredoc opener found in a logical line.
@@ -394,13 +452,19 @@ pub struct HeredocWord {
 }
 
 /// The heredoc openers of a logical line, in order: words (split on blanks, quotes kept) of the
-/// form `[n]<<[-]DELIM` with a non-empty delimiter, as BuildKit finds them.
+/// form `[n]<<[-]DELIM` with a non-empty delimiter, as BuildKit finds them. None when BuildKit's
+/// shell lexer fails on the line (an unclosed quote or `${`).
 #[must_use]
 pub fn heredoc_words(logical: &str) -> Vec<HeredocWord> {
     let mut out = Vec::new();
+    if !logical.contains("<<") || !super::words::lexes_cleanly(logical) {
+        return out;
+    }
     for (span, word) in super::words::raw_words(logical) {
         let digits = word.bytes().take_while(u8::is_ascii_digit).count();
-        let Some(rest) = word[digits..].strip_prefix("<<") else { continue };
+        let Some(rest) = word[digits..].strip_prefix("<<") else {
+            continue;
+        };
         let (strip_tabs, rest) = match rest.strip_prefix('-') {
             Some(r) => (true, r),
             None => (false, rest),
@@ -413,7 +477,12 @@ pub fn heredoc_words(logical: &str) -> Vec<HeredocWord> {
         if delimiter.is_empty() {
             continue;
         }
-        out.push(HeredocWord { delimiter, strip_tabs, quoted, span });
+        out.push(HeredocWord {
+            delimiter,
+            strip_tabs,
+            quoted,
+            span,
+        });
     }
     out
 }
@@ -475,10 +544,18 @@ mod tests {
         let text = "FROM a\nRUN <<EOF\napt-get update\nFROM x\nEOF\nCOPY <<-A <<\"B\" /x\n\tone\n\tA\ntwo\nB\nCMD z";
         assert_eq!(
             shape(text),
-            vec![(0, "FROM a".into(), 0), (1, "RUN <<EOF".into(), 1), (5, "COPY <<-A <<\"B\" /x".into(), 2), (10, "CMD z".into(), 0)]
+            vec![
+                (0, "FROM a".into(), 0),
+                (1, "RUN <<EOF".into(), 1),
+                (5, "COPY <<-A <<\"B\" /x".into(), 2),
+                (10, "CMD z".into(), 0)
+            ]
         );
         let f = split(text);
-        assert_eq!(f.instructions[1].heredocs[0].body.of(text), "apt-get update\nFROM x\n");
+        assert_eq!(
+            f.instructions[1].heredocs[0].body.of(text),
+            "apt-get update\nFROM x\n"
+        );
     }
 
     #[test]
@@ -491,12 +568,30 @@ mod tests {
     #[test]
     fn crlf_bom_and_eof_continuation() {
         let text = "\u{feff}FROM a\r\nRUN x \\\r\n  y\r\nRUN z \\";
-        assert_eq!(shape(text), vec![(0, "FROM a".into(), 0), (1, "RUN x   y".into(), 0), (3, "RUN z ".into(), 0)]);
+        assert_eq!(
+            shape(text),
+            vec![
+                (0, "FROM a".into(), 0),
+                (1, "RUN x   y".into(), 0),
+                (3, "RUN z ".into(), 0)
+            ]
+        );
     }
 
     #[test]
     fn never_panics_on_odd_input() {
-        for text in ["", "\\", "\u{feff}", "#", "# escape=", "RUN <<", "RUN <<-", "\r\r\n\n", "é\\\n", "COPY <<'' x\n"] {
+        for text in [
+            "",
+            "\\",
+            "\u{feff}",
+            "#",
+            "# escape=",
+            "RUN <<",
+            "RUN <<-",
+            "\r\r\n\n",
+            "é\\\n",
+            "COPY <<'' x\n",
+        ] {
             let _ = split(text);
         }
     }

@@ -14,8 +14,8 @@ pub fn raw_words(s: &str) -> Vec<(Span, &str)> {
     quoted_words(s, '\\')
 }
 
-/// Blank-separated words where quotes and the escape character protect blanks (BuildKit's
-/// `parseWords`, used by ENV, LABEL and ARG). Words keep their quotes; see [`unquote`].
+/// Words separated by (Unicode) blanks where quotes and the escape character protect blanks
+/// (BuildKit's `parseWords`, used by ENV, LABEL and ARG). Words keep their quotes; see [`unquote`].
 #[must_use]
 pub fn quoted_words(s: &str, escape: char) -> Vec<(Span, &str)> {
     let mut out = Vec::new();
@@ -31,7 +31,7 @@ pub fn quoted_words(s: &str, escape: char) -> Vec<(Span, &str)> {
             }
             continue;
         }
-        if is_blank(c) {
+        if c.is_whitespace() {
             if let Some(st) = start.take() {
                 out.push((Span::new(st, i), &s[st..i]));
             }
@@ -71,6 +71,73 @@ pub fn plain_words(s: &str) -> Vec<(Span, &str)> {
         out.push((Span::new(st, s.len()), &s[st..]));
     }
     out
+}
+
+/// Whether BuildKit's shell lexer (`shell.Lex`, escape `\\`) can split `line` into words:
+/// quotes and `${...}` substitutions are closed. BuildKit finds heredocs in a line by splitting it
+/// this way, and a line it cannot split has no heredocs. Iterative, so nesting cannot overflow.
+#[must_use]
+pub fn lexes_cleanly(line: &str) -> bool {
+    #[derive(PartialEq)]
+    enum Ctx {
+        Double,
+        /// The word of `${name:-word}` and the like, up to its `}`.
+        Brace,
+    }
+    let mut stack: Vec<Ctx> = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let in_double = stack.last() == Some(&Ctx::Double);
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '\'' if !in_double => loop {
+                match chars.next() {
+                    None => return false,
+                    Some('\'') => break,
+                    Some(_) => {}
+                }
+            },
+            '"' if in_double => {
+                stack.pop();
+            }
+            '"' => stack.push(Ctx::Double),
+            '}' if stack.last() == Some(&Ctx::Brace) => {
+                stack.pop();
+            }
+            '$' if chars.peek() == Some(&'{') => {
+                chars.next();
+                let Some(&first) = chars.peek() else {
+                    return false;
+                };
+                if matches!(first, '{' | '}' | ':') {
+                    return false;
+                }
+                if first.is_ascii_digit() {
+                    while chars.next_if(char::is_ascii_digit).is_some() {}
+                } else if matches!(first, '@' | '*' | '#' | '?' | '-' | '$' | '!') {
+                    chars.next();
+                } else {
+                    while chars
+                        .next_if(|c| c.is_alphanumeric() || *c == '_')
+                        .is_some()
+                    {}
+                }
+                match chars.next() {
+                    Some('}') => {}
+                    Some(':') => {
+                        chars.next();
+                        stack.push(Ctx::Brace);
+                    }
+                    Some('-' | '+' | '?' | '#' | '%' | '/') => stack.push(Ctx::Brace),
+                    _ => return false,
+                }
+            }
+            _ => {}
+        }
+    }
+    stack.is_empty()
 }
 
 /// Remove shell quotes and escapes from a word: `'..'` is literal, inside `".."` the escape
@@ -128,13 +195,48 @@ mod tests {
 
     #[test]
     fn words_and_unquoting() {
-        let words: Vec<&str> = quoted_words(r#"a="b c" d\ e 'f g'"#, '\\').into_iter().map(|w| w.1).collect();
+        let words: Vec<&str> = quoted_words(r#"a="b c" d\ e 'f g'"#, '\\')
+            .into_iter()
+            .map(|w| w.1)
+            .collect();
         assert_eq!(words, [r#"a="b c""#, r"d\ e", "'f g'"]);
         assert_eq!(unquote(r#"a="b c""#, '\\'), "a=b c");
         assert_eq!(unquote(r"d\ e", '\\'), "d e");
         assert_eq!(unquote(r"C:\src", '`'), r"C:\src");
         assert_eq!(unquote(r#""x\"y""#, '\\'), "x\"y");
-        let plain: Vec<&str> = plain_words("  COPY \"a b\"  c ").into_iter().map(|w| w.1).collect();
+        let plain: Vec<&str> = plain_words("  COPY \"a b\"  c ")
+            .into_iter()
+            .map(|w| w.1)
+            .collect();
         assert_eq!(plain, ["COPY", "\"a", "b\"", "c"]);
+    }
+
+    #[test]
+    fn lexing_fails_on_unclosed_quotes_and_substitutions() {
+        let good = [
+            "cat <<EOF",
+            "a 'b' \"c $d ${e} \\\" f\"",
+            "${x:-\"}\"}",
+            "${x:?err} ${#} ${1}",
+            "it\\'s",
+            "$",
+            "$(",
+        ];
+        for line in good {
+            assert!(lexes_cleanly(line), "{line}");
+        }
+        let bad = [
+            "cat <<EOF \"x",
+            "'a",
+            "${x",
+            "${'}",
+            "${x:-\"}",
+            "${}",
+            "${:x}",
+            "\"${x\"",
+        ];
+        for line in bad {
+            assert!(!lexes_cleanly(line), "{line}");
+        }
     }
 }

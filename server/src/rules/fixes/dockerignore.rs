@@ -1,0 +1,132 @@
+//! Fix for `missing-dockerignore`: create a `.dockerignore` in the build context.
+//!
+//! The entries come from what the context holds (`.git`, `node_modules`, `.venv`...) and from
+//! the ecosystems the Dockerfile builds (an `npm ci` in the image means the local
+//! `node_modules` is not needed; `cargo build` means `target/` is not). An entry that would
+//! exclude a file the Dockerfile copies by name is dropped. Unsafe: a build step may rely on a
+//! file that is now excluded (for example `git describe` needs `.git`).
+
+use super::eol;
+use crate::model::commands::{install_step, Ecosystem};
+use crate::model::dockerignore::DockerIgnore;
+use crate::rules::{Analysis, Fix, NewFile};
+use crate::syntax::instruction::{Args, Keyword};
+
+pub const TITLE: &str = "Create .dockerignore";
+
+/// Entries for everything, and per ecosystem.
+const ALWAYS: &[&str] = &[".git", ".env", ".idea", ".vscode", "*.log"];
+
+fn ecosystem_entries(e: Ecosystem) -> &'static [&'static str] {
+    match e {
+        Ecosystem::Pip
+        | Ecosystem::Poetry
+        | Ecosystem::Pipenv
+        | Ecosystem::Uv
+        | Ecosystem::UvPip
+        | Ecosystem::Pdm
+        | Ecosystem::Conda => &[
+            "__pycache__",
+            "*.pyc",
+            ".venv",
+            "venv",
+            ".pytest_cache",
+            ".mypy_cache",
+        ],
+        Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun => {
+            &["node_modules", "npm-debug.log*", ".next", "coverage"]
+        }
+        Ecosystem::Cargo | Ecosystem::Maven => &["target"],
+        Ecosystem::Gradle => &["build", ".gradle"],
+        Ecosystem::Dotnet => &["bin", "obj"],
+        Ecosystem::Mix => &["_build", "deps"],
+        Ecosystem::Bundler => &[".bundle", "vendor/bundle", "log", "tmp"],
+        Ecosystem::Composer => &["vendor"],
+        Ecosystem::Go | Ecosystem::Conan => &[],
+    }
+}
+
+/// Build the fix, or `None` when the context is unknown.
+#[must_use]
+pub fn build(cx: &Analysis<'_>) -> Option<Fix> {
+    let root = cx.context.root()?;
+    let mut entries: Vec<&str> = ALWAYS.to_vec();
+    let mut installs_in_image: Vec<Ecosystem> = Vec::new();
+    for located in &cx.tree.instructions {
+        for cmd in located.commands() {
+            if let Some(step) = install_step(cmd) {
+                installs_in_image.push(step.ecosystem);
+            }
+        }
+    }
+    for e in &installs_in_image {
+        entries.extend(ecosystem_entries(*e));
+    }
+    // heavy folders the context holds
+    for n in cx.context.notable_entries() {
+        let installed_here = match n.name {
+            "node_modules" => installs_in_image.iter().any(|e| {
+                matches!(
+                    e,
+                    Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun
+                )
+            }),
+            "target" => installs_in_image
+                .iter()
+                .any(|e| matches!(e, Ecosystem::Cargo | Ecosystem::Maven)),
+            "dist" | "build" | "vendor/bundle" => false,
+            _ => true,
+        };
+        if installed_here {
+            entries.push(n.name);
+        }
+    }
+    let mut seen = Vec::new();
+    entries.retain(|e| {
+        let new = !seen.contains(e);
+        seen.push(*e);
+        new
+    });
+    // never exclude what the Dockerfile copies by name
+    let copied = copied_paths(cx);
+    entries.retain(|entry| {
+        let single = DockerIgnore::parse(entry);
+        !copied.iter().any(|p| {
+            single.is_excluded(p) || p.starts_with(&format!("{}/", entry.trim_end_matches('/')))
+        })
+    });
+    let nl = eol(cx.text);
+    let mut text = format!("# Not sent to the builder (created by layerwise){nl}");
+    for e in entries {
+        text.push_str(e);
+        text.push_str(nl);
+    }
+    let mut fix = Fix::unsafe_edit(TITLE, Vec::new());
+    fix.creates.push(NewFile {
+        path: root.join(".dockerignore"),
+        text,
+    });
+    Some(fix)
+}
+
+/// Context paths that COPY/ADD name explicitly (not the root).
+fn copied_paths(cx: &Analysis<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for located in &cx.tree.instructions {
+        if !matches!(located.keyword, Keyword::Copy | Keyword::Add)
+            || located.flag("from").is_some()
+        {
+            continue;
+        }
+        let Args::Copy { sources, .. } = &located.args else {
+            continue;
+        };
+        for s in sources {
+            let v = s.value.trim_start_matches("./").trim_end_matches('/');
+            if !v.is_empty() && v != "." && !v.contains("://") && !v.starts_with("<<") {
+                out.push(v.to_string());
+            }
+        }
+    }
+    out
+}

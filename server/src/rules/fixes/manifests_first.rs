@@ -1,0 +1,481 @@
+//! Fix for `cache-busting-copy`: copy the dependency manifests first.
+//!
+//! ```text
+//! FROM python:3.12-slim            FROM python:3.12-slim
+//! COPY . /app                      WORKDIR /app
+//! WORKDIR /app               ->    COPY requirements.txt ./
+//! RUN pip install -r req...        RUN pip install -r req...
+//! CMD ["python", "app.py"]         COPY . /app
+//!                                  CMD ["python", "app.py"]
+//! ```
+//!
+//! The broad COPY moves to just after the last install it was invalidating; before each install
+//! a `COPY` of the manifests that install reads is inserted, resolved to where the install looks
+//! for them (its WORKDIR, or the path named on its command line). When the last install's RUN
+//! goes on to build from the source (`RUN npm ci && npm run build`), the RUN is split after the
+//! install and the broad COPY goes in between.
+//!
+//! Not offered (`Err` with the reason) when the move cannot be proven safe: an instruction in
+//! between may read or write the copied tree (an unknown command, a COPY into the same folder, a
+//! VOLUME), the manifests are not in the context or not under the copied folder, the context is
+//! unknown, or the install has no manifest-only form (`cargo build`, `composer install` that runs
+//! scripts).
+
+use super::{after_line, eol, indentation, instruction_lines, instruction_text, line_start, word};
+use crate::model::commands::{pip_args, Ecosystem, InstallStep};
+use crate::model::join_path;
+use crate::rules::{Analysis, Edit, Fix};
+use crate::syntax::instruction::{Args, Form, Keyword};
+use crate::syntax::shell::{Command, Joiner};
+use crate::syntax::Span;
+
+/// An install the broad copy invalidates: the instruction index and the command.
+pub struct Install<'a> {
+    pub instr: usize,
+    pub cmd: &'a Command,
+    pub step: InstallStep,
+}
+
+pub const TITLE: &str = "Copy dependency manifests first";
+
+/// Build the fix for the broad copy at instruction `copy` and the installs after it.
+///
+/// # Errors
+/// The reason the rewrite cannot be proven safe, for the diagnostic.
+pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result<Fix, String> {
+    let Some(last) = installs.iter().map(|i| i.instr).max() else {
+        return Err("no install follows".into());
+    };
+    if cx.context.root().is_none() {
+        return Err("the build context is unknown (the file is not saved in a folder)".into());
+    }
+    let c = cx.instr(copy);
+    let Args::Copy { sources, dest, .. } = &c.args else {
+        return Err("the COPY has no destination".into());
+    };
+    if sources.len() != 1 {
+        return Err("the COPY copies more than the context root".into());
+    }
+    if !c.heredocs.is_empty() {
+        return Err("the COPY has a heredoc".into());
+    }
+    let dest_value = cx
+        .model
+        .expand_at(cx.tree, copy, &dest.value)
+        .ok_or("the COPY's destination uses a variable with no known value")?;
+    let root = join_path(&cx.model.workdir[copy], &dest_value);
+
+    // Everything between the copy and the last install must not touch the copied tree.
+    let mut split: Option<(usize, &Command)> = None;
+    for k in copy + 1..=last {
+        let l = cx.instr(k);
+        match l.keyword {
+            Keyword::Workdir
+            | Keyword::Env
+            | Keyword::Arg
+            | Keyword::Label
+            | Keyword::Expose
+            | Keyword::User
+            | Keyword::Stopsignal
+            | Keyword::Shell
+            | Keyword::Healthcheck
+            | Keyword::Cmd
+            | Keyword::Entrypoint => {}
+            Keyword::Copy | Keyword::Add => {
+                let Args::Copy { dest, .. } = &l.args else {
+                    return Err(format!("line {} cannot be read", line(cx, k)));
+                };
+                let other = cx
+                    .model
+                    .expand_at(cx.tree, k, &dest.value)
+                    .map(|d| join_path(&cx.model.workdir[k], &d));
+                let overlaps = other
+                    .as_deref()
+                    .is_none_or(|o| within(o, &root) || within(&root, o));
+                if overlaps {
+                    return Err(format!(
+                        "the {} on line {} writes into the copied folder",
+                        l.keyword.name(),
+                        line(cx, k)
+                    ));
+                }
+            }
+            Keyword::Run => {
+                let own: Vec<&Command> = installs
+                    .iter()
+                    .filter(|i| i.instr == k)
+                    .map(|i| i.cmd)
+                    .collect();
+                let cmds: Vec<&Command> = l.commands().collect();
+                if !l.heredocs.is_empty() && !own.is_empty() {
+                    return Err(format!(
+                        "the RUN on line {} is a heredoc script",
+                        line(cx, k)
+                    ));
+                }
+                if matches!(l.form(), Some(Form::Exec { .. })) {
+                    return Err(format!("the RUN on line {} is in exec form", line(cx, k)));
+                }
+                for (n, cmd) in cmds.iter().enumerate() {
+                    if own.iter().any(|o| std::ptr::eq(*o, *cmd)) || !reads_tree(cmd, &root) {
+                        continue;
+                    }
+                    let after_installs = own.iter().all(|o| {
+                        cmds.iter()
+                            .position(|c| std::ptr::eq(*c, *o))
+                            .is_some_and(|p| p < n)
+                    });
+                    if k == last && after_installs && n > 0 && cmd.joiner == Joiner::And {
+                        split = Some((k, cmd));
+                        break;
+                    }
+                    return Err(format!(
+                        "`{}` on line {} may read the copied files",
+                        short(cmd.words.first().map_or("", |w| w.value.as_str())),
+                        line(cx, k)
+                    ));
+                }
+            }
+            other => {
+                return Err(format!(
+                    "the {} on line {} cannot be moved past safely",
+                    other.name(),
+                    line(cx, k)
+                ))
+            }
+        }
+    }
+
+    let text = cx.text;
+    let nl = eol(text);
+    let flags: String = c
+        .flags
+        .iter()
+        .filter(|f| matches!(f.name.as_str(), "chown" | "chmod"))
+        .map(|f| format!("{} ", c.abs(f.span).of(text)))
+        .collect();
+    let mut edits = vec![Edit {
+        span: instruction_lines(text, c),
+        text: String::new(),
+    }];
+
+    // One manifest COPY before each RUN with installs (files grouped by destination folder).
+    let mut runs: Vec<usize> = installs.iter().map(|i| i.instr).collect();
+    runs.dedup();
+    for &k in &runs {
+        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+        for install in installs.iter().filter(|i| i.instr == k) {
+            let wd = &cx.model.workdir[k];
+            for (context_path, image_dir) in manifests(cx, install, &root, wd)? {
+                match lines.iter_mut().find(|(d, _)| *d == image_dir) {
+                    Some((_, files)) if !files.contains(&context_path) => files.push(context_path),
+                    Some(_) => {}
+                    None => lines.push((image_dir, vec![context_path])),
+                }
+            }
+        }
+        let run = cx.instr(k);
+        let at = line_start(text, run.span().start);
+        let indent = indentation(text, at);
+        let inserted: String = lines
+            .iter()
+            .map(|(dir, files)| {
+                let dest = if *dir == cx.model.workdir[k] {
+                    "./".to_string()
+                } else {
+                    format!("{}/", dir.trim_end_matches('/'))
+                };
+                let files: Vec<String> = files.iter().map(|f| word(f)).collect();
+                format!(
+                    "{indent}COPY {flags}{} {}{nl}",
+                    files.join(" "),
+                    word(&dest)
+                )
+            })
+            .collect();
+        edits.push(Edit {
+            span: Span::empty(at),
+            text: inserted,
+        });
+    }
+
+    // The broad copy goes after the installs (or between the install and the build of a split RUN).
+    let copy_text = instruction_text(text, c);
+    match split {
+        Some((k, cmd)) => {
+            let run = cx.instr(k);
+            let cmds: Vec<&Command> = run.commands().collect();
+            let pos = cmds.iter().position(|x| std::ptr::eq(*x, cmd)).unwrap_or(0);
+            let prev = cmds[pos - 1];
+            let gap = Span::new(run.abs(prev.span).end, run.abs(cmd.span).start);
+            let gap_text = gap.of(text);
+            if gap_text.contains('#')
+                || !gap_text
+                    .chars()
+                    .all(|ch| ch.is_whitespace() || ch == '&' || ch == cx.tree.split.escape)
+            {
+                return Err(format!(
+                    "the RUN on line {} cannot be split cleanly after the install",
+                    line(cx, k)
+                ));
+            }
+            let Some(Form::Shell(shell)) = run.form() else {
+                return Err("the RUN is not shell text".into());
+            };
+            let head = Span::new(run.keyword_span().start, run.abs(shell.span).start).of(text);
+            let indent = indentation(text, run.span().start);
+            edits.push(Edit {
+                span: gap,
+                text: format!("{nl}{}{nl}{indent}{head}", copy_text.trim_end()),
+            });
+        }
+        None => {
+            let run = cx.instr(last);
+            let end = after_line(text, run.span().end.saturating_sub(1).max(run.span().start));
+            let needs_break = !text[..end].ends_with('\n');
+            let inserted = if needs_break {
+                format!("{nl}{copy_text}")
+            } else {
+                format!("{copy_text}{nl}")
+            };
+            edits.push(Edit {
+                span: Span::empty(end),
+                text: inserted,
+            });
+        }
+    }
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    Ok(Fix::unsafe_edit(TITLE, edits))
+}
+
+/// The manifests an install reads: (path in the context, folder in the image).
+fn manifests(
+    cx: &Analysis<'_>,
+    install: &Install<'_>,
+    root: &str,
+    wd: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let step = &install.step;
+    let mut out = Vec::new();
+    let rel_dir = relative(wd, root);
+    match step.ecosystem {
+        Ecosystem::Composer => return Err("`composer install` runs scripts and builds the autoloader from the source tree".into()),
+        Ecosystem::Cargo => return Err("`cargo` has no dependencies-only build without cargo-chef or a dummy main".into()),
+        Ecosystem::Go if !is_mod_download(install.cmd) => {
+            return Err("`go build` compiles the source; add a `go mod download` step after copying go.mod and go.sum".into())
+        }
+        Ecosystem::Maven | Ecosystem::Gradle => {
+            return Err("the build compiles the source; add a dependencies-only step (`mvn dependency:go-offline`, `gradle dependencies`) after copying the build files".into())
+        }
+        Ecosystem::Dotnet if install.cmd.args().first().is_none_or(|a| a.value != "restore") => {
+            return Err("`dotnet build`/`publish` compiles the source; add `dotnet restore` after copying the project files".into())
+        }
+        Ecosystem::Uv if !install.cmd.args().iter().any(|a| a.value == "--no-install-project") && install.cmd.args().first().is_some_and(|a| a.value == "sync") => {
+            return Err("`uv sync` installs the project itself; run `uv sync --no-install-project` after copying pyproject.toml and uv.lock".into())
+        }
+        Ecosystem::Poetry if !install.cmd.args().iter().any(|a| a.value == "--no-root") => {
+            return Err("`poetry install` installs the project itself; run `poetry install --no-root` after copying pyproject.toml and poetry.lock".into())
+        }
+        _ => {}
+    }
+    // files named on the command line
+    for file in &step.files {
+        let abs = join_path(wd, file);
+        let Some(rel) = relative(&abs, root) else {
+            return Err(format!("`{file}` is not under the copied folder `{root}`"));
+        };
+        if cx.context.exists(&rel) != Some(true) {
+            return Err(format!("`{rel}` is not in the build context"));
+        }
+        let dir = parent(&abs);
+        for nested in nested_requirements(cx, &rel, step.ecosystem) {
+            out.push((nested, dir.clone()));
+        }
+        out.push((rel, dir));
+    }
+    // the ecosystem's own manifests, in the install's folder
+    if step.files.is_empty() || step.ecosystem != Ecosystem::Pip {
+        let Some(rel_dir) = rel_dir else {
+            return Err(format!(
+                "the install runs in `{wd}`, outside the copied folder `{root}`"
+            ));
+        };
+        for (k, group) in step.ecosystem.manifests().iter().enumerate() {
+            let found = group
+                .iter()
+                .map(|name| join_rel(&rel_dir, name))
+                .find(|p| cx.context.exists(p) == Some(true));
+            match found {
+                Some(p) => out.push((p, wd.to_string())),
+                None if k == 0 => {
+                    return Err(format!(
+                        "`{}` is not in the build context",
+                        join_rel(&rel_dir, group[0])
+                    ))
+                }
+                None => {}
+            }
+        }
+        if step.ecosystem == Ecosystem::Mix
+            && cx.context.exists(&join_rel(&rel_dir, "config")) == Some(true)
+        {
+            out.push((
+                join_rel(&rel_dir, "config"),
+                format!("{}/config", wd.trim_end_matches('/')),
+            ));
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "cannot tell which files `{}` reads",
+            step.ecosystem.name()
+        ));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// `-r`/`-c` files a requirements file includes, relative to the context.
+fn nested_requirements(cx: &Analysis<'_>, rel: &str, ecosystem: Ecosystem) -> Vec<String> {
+    if !matches!(ecosystem, Ecosystem::Pip | Ecosystem::Uv) {
+        return Vec::new();
+    }
+    let Some(text) = cx.context.read(rel) else {
+        return Vec::new();
+    };
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let rest = l
+                .strip_prefix("-r")
+                .or_else(|| l.strip_prefix("-c"))
+                .or_else(|| l.strip_prefix("--requirement"))
+                .or_else(|| l.strip_prefix("--constraint"))?;
+            let file = rest.trim_start_matches('=').trim();
+            (!file.is_empty() && !file.contains("://")).then(|| join_rel(dir, file))
+        })
+        .filter(|p| cx.context.exists(p) == Some(true))
+        .collect()
+}
+
+fn is_mod_download(cmd: &Command) -> bool {
+    let args = cmd.args();
+    args.first().is_some_and(|a| a.value == "mod")
+        && args.get(1).is_some_and(|a| a.value == "download")
+}
+
+/// Whether a command may read or change the files the broad COPY brings.
+fn reads_tree(cmd: &Command, root: &str) -> bool {
+    let Some(prog) = cmd.program() else {
+        return false;
+    };
+    let args = cmd.args();
+    let touches_root = || {
+        args.iter().any(|a| {
+            !a.value.starts_with('-')
+                && (!a.value.starts_with('/') || within(&a.value, root) || within(root, &a.value))
+        })
+    };
+    match prog {
+        "apt-get"
+        | "apt"
+        | "apk"
+        | "dnf"
+        | "yum"
+        | "microdnf"
+        | "zypper"
+        | "useradd"
+        | "groupadd"
+        | "adduser"
+        | "addgroup"
+        | "usermod"
+        | "set"
+        | "true"
+        | "export"
+        | "echo"
+        | "corepack"
+        | "update-ca-certificates"
+        | "locale-gen"
+        | "ldconfig"
+        | "mkdir"
+        | "curl"
+        | "wget"
+        | "ulimit"
+        | "umask" => false,
+        "rm" | "chmod" | "chown" | "ln" | "cp" | "mv" => touches_root(),
+        "git" => args.first().is_none_or(|a| a.value != "config"),
+        "npm" | "yarn" | "pnpm" => {
+            !(args
+                .iter()
+                .any(|a| a.value == "-g" || a.value == "--global")
+                || args.first().is_some_and(|a| a.value == "config"))
+        }
+        "gem" => args.first().is_none_or(|a| a.value != "install"),
+        "bundle" => args.first().is_none_or(|a| a.value != "config"),
+        _ => {
+            if let Some(pip) = pip_args(cmd) {
+                // `pip install poetry`, `pip install --upgrade pip`: packages by name only
+                let install = pip.first().is_some_and(|a| a.value == "install");
+                let by_name = pip.iter().skip(1).all(|a| {
+                    let v = a.value.as_str();
+                    !(v == "."
+                        || v.starts_with("./")
+                        || v.starts_with('/')
+                        || v == "-e"
+                        || v == "-r"
+                        || v.starts_with("-r")
+                        || v.ends_with(".txt")
+                        || v.ends_with(".whl"))
+                });
+                return !(install && by_name) && pip.first().is_none_or(|a| a.value != "config");
+            }
+            // anything else may read the tree
+            true
+        }
+    }
+}
+
+/// Whether unix path `path` is `dir` or inside it.
+fn within(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    path == dir || dir.is_empty() || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// `path` relative to `dir` when inside it (`""` for the folder itself).
+fn relative(path: &str, dir: &str) -> Option<String> {
+    let dir = dir.trim_end_matches('/');
+    if path.trim_end_matches('/') == dir {
+        return Some(String::new());
+    }
+    if dir.is_empty() {
+        return Some(path.trim_start_matches('/').to_string());
+    }
+    path.strip_prefix(dir)
+        .and_then(|r| r.strip_prefix('/'))
+        .map(str::to_string)
+}
+
+fn join_rel(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}/{name}", dir.trim_end_matches('/'))
+    }
+}
+
+fn parent(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/".to_string(),
+        Some((d, _)) => d.to_string(),
+    }
+}
+
+fn line(cx: &Analysis<'_>, i: usize) -> usize {
+    cx.line_of(cx.instr(i).offset) + 1
+}
+
+fn short(s: &str) -> &str {
+    s.get(..40).unwrap_or(s)
+}

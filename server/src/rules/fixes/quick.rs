@@ -1,0 +1,171 @@
+//! Small edits the hygiene rules' quick fixes are made of. Each keeps the user's formatting:
+//! it touches only the words it must, and uses the file's line ending and escape character.
+
+use super::{eol, instruction_lines, line_start};
+use crate::rules::{Analysis, Edit};
+use crate::syntax::instruction::Form;
+use crate::syntax::shell::{Command, ShellWord};
+use crate::syntax::Span;
+
+/// Insert ` text` right after `word` (an absolute span).
+#[must_use]
+pub fn after_word(word: Span, text: &str) -> Edit {
+    Edit {
+        span: Span::empty(word.end),
+        text: format!(" {text}"),
+    }
+}
+
+/// The absolute span of a command word of instruction `i`.
+#[must_use]
+pub fn word_span(cx: &Analysis<'_>, i: usize, w: &ShellWord) -> Span {
+    cx.instr(i).abs(w.span)
+}
+
+/// Append ` && <command>` at the end of a shell-form RUN, or a line before the end of its
+/// heredoc script. `None` when the end of the script is a comment or the form is exec.
+#[must_use]
+pub fn append_command(cx: &Analysis<'_>, i: usize, command: &str) -> Option<Edit> {
+    let located = cx.instr(i);
+    if let Some(h) = located.heredocs.iter().find(|h| h.script.is_some()) {
+        let term = located.abs(h.terminator);
+        if term.is_empty() {
+            return None;
+        }
+        let indent = if h.strip_tabs { "\t" } else { "" };
+        return Some(Edit {
+            span: Span::empty(term.start),
+            text: format!("{indent}{command}{}", eol(cx.text)),
+        });
+    }
+    let Some(Form::Shell(shell)) = located.form() else {
+        return None;
+    };
+    let last = shell.script.commands.last()?;
+    // anything after the last command other than blanks (a comment, a trailing `;`) stops us
+    let end = located.abs(shell.span).end;
+    let after_last = Span::new(located.abs(last.span).end, end).of(cx.text);
+    if !after_last.trim().is_empty() {
+        return None;
+    }
+    Some(Edit {
+        span: Span::empty(located.abs(last.span).end),
+        text: format!(" && {command}"),
+    })
+}
+
+/// Remove a word (and the blanks before it) from a shell-form command, or an element (and its
+/// comma) from an exec-form array.
+#[must_use]
+pub fn remove_word(cx: &Analysis<'_>, i: usize, word: Span) -> Option<Edit> {
+    let located = cx.instr(i);
+    let text = cx.text;
+    match located.form()? {
+        Form::Exec { .. } => {
+            // `, "--reload"` or `"--reload", `
+            let before = &text[..word.start];
+            let comma_before = before.trim_end().ends_with(',');
+            if comma_before {
+                let start = before.trim_end().len() - 1;
+                return Some(Edit {
+                    span: Span::new(start, word.end),
+                    text: String::new(),
+                });
+            }
+            let after = &text[word.end..];
+            let trimmed = after.trim_start();
+            trimmed.strip_prefix(',').map(|rest| {
+                let end = word.end + (after.len() - rest.len());
+                let end = end + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+                Edit {
+                    span: Span::new(word.start, end),
+                    text: String::new(),
+                }
+            })
+        }
+        Form::Shell(_) => {
+            let before = &text[..word.start];
+            let start = before.trim_end_matches([' ', '\t']).len();
+            Some(Edit {
+                span: Span::new(start, word.end),
+                text: String::new(),
+            })
+        }
+    }
+}
+
+/// Shell text as a JSON exec form, when it is one simple command of plain words (no
+/// variables, globs, operators or redirections that need a shell).
+#[must_use]
+pub fn exec_form(cx: &Analysis<'_>, i: usize) -> Option<Edit> {
+    let located = cx.instr(i);
+    let Some(Form::Shell(shell)) = located.form() else {
+        return None;
+    };
+    let [cmd] = shell.script.commands.as_slice() else {
+        return None;
+    };
+    if !cmd.assignments.is_empty() {
+        return None;
+    }
+    let raw = shell.text.as_str();
+    if raw.contains([
+        '$', '*', '?', '[', '>', '<', '|', '&', ';', '`', '#', '~', '(', ')',
+    ]) {
+        return None;
+    }
+    let words: Vec<String> = cmd
+        .words
+        .iter()
+        .map(|w| serde_json::to_string(&w.value).unwrap_or_default())
+        .collect();
+    Some(Edit {
+        span: located.abs(shell.span),
+        text: format!("[{}]", words.join(", ")),
+    })
+}
+
+/// Join RUN `cur` onto the previous RUN `prev`: ` \`, line break, `    && ` + its commands.
+#[must_use]
+pub fn merge_runs(cx: &Analysis<'_>, prev: usize, cur: usize) -> Option<Vec<Edit>> {
+    let (p, c) = (cx.instr(prev), cx.instr(cur));
+    let (Some(Form::Shell(ps)), Some(Form::Shell(cs))) = (p.form(), c.form()) else {
+        return None;
+    };
+    if !p.heredocs.is_empty()
+        || !c.heredocs.is_empty()
+        || ps.text.contains('#')
+        || cs.text.contains('#')
+    {
+        return None;
+    }
+    let escape = cx.tree.split.escape;
+    let nl = eol(cx.text);
+    let p_end = p.abs(ps.span).end;
+    let c_script = c.abs(cs.span);
+    // `a; b` would join as `a && a2; b`: keep the second RUN's commands grouped as they were
+    let body = if cs.script.commands.iter().any(|k: &Command| {
+        k.joiner != crate::syntax::shell::Joiner::And
+            && k.joiner != crate::syntax::shell::Joiner::Start
+    }) {
+        return None;
+    } else {
+        c_script.of(cx.text).to_string()
+    };
+    let lines = instruction_lines(cx.text, c);
+    let indent_start = line_start(cx.text, p.span().start);
+    let indent = &cx.text[indent_start..p.span().start];
+    Some(vec![
+        Edit {
+            span: Span::empty(p_end),
+            text: format!(" {escape}{nl}{indent}    && {body}"),
+        },
+        Edit {
+            span: Span::new(
+                lines.start.max(line_start(cx.text, c.span().start)),
+                lines.end,
+            ),
+            text: String::new(),
+        },
+    ])
+}
