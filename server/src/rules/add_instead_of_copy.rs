@@ -92,6 +92,18 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             &META,
             located.abs(inner.keyword_span),
             "ADD of local files does what COPY does plus implicit archive extraction and URL fetching; use COPY so the instruction does only what it says",
-        ));
+        ).with_fix(to_copy(located, inner)));
     }
+}
+
+/// `ADD` -> `COPY` in the keyword's own case, when every flag is one COPY accepts.
+fn to_copy(located: &crate::syntax::Located, inner: &Instruction) -> Option<crate::rules::Fix> {
+    if inner.flags.iter().any(|f| !Keyword::Copy.flags().contains(&f.name.as_str())) {
+        return None;
+    }
+    let copy = if inner.keyword_text.chars().all(|c| c.is_ascii_lowercase()) { "copy" } else { "COPY" };
+    Some(crate::rules::Fix::safe(
+        "Use COPY",
+        vec![crate::rules::Edit { span: located.abs(inner.keyword_span), text: copy.to_string() }],
+    ))
 }

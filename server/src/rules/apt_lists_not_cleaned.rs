@@ -70,6 +70,10 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 &META,
                 cx.range_on(i, located.abs(update)),
                 "the package lists from `apt-get update` stay in this layer, tens of MB that `apt-get clean` does not remove; end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
+            )
+            .with_fix(
+                crate::rules::fixes::quick::append_command(cx, i, "rm -rf /var/lib/apt/lists/*")
+                    .map(|e| crate::rules::Fix::safe("Remove the apt lists in the same RUN", vec![e])),
             ));
         }
     }

@@ -1,5 +1,6 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::commands::{args, pkg_command, program, run_commands, PkgAction};
+use crate::model::commands::{args, package_name, pkg_command, program, run_commands, PkgAction};
+use crate::syntax::Span;
 use crate::syntax::instruction::Keyword;
 
 declare_rule! {
@@ -58,9 +59,9 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 (apt && pkg.action == PkgAction::Install
                     && !pkg.build_dep
                     && !args(cmd).iter().any(|a| disables_recommends(&a.value)))
-                .then(|| pkg.head_span(cmd))
+                .then(|| (pkg.head_span(cmd), compiler_without_libc(&pkg)))
             });
-            let Some(head) = offending else { continue };
+            let Some((head, compiler)) = offending else { continue };
             if configured_off(cx, i) {
                 continue;
             }
@@ -68,7 +69,8 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 &META,
                 cx.range_on(i, located.abs(head)),
                 "apt also installs every recommended package, often hundreds of MB the image never uses; add `--no-install-recommends` and name any package the build needs explicitly",
-            ));
+            )
+            .with_fix(Some(fix(located.abs(head), compiler.map(|w| located.abs(w))))));
         }
     }
 }
@@ -85,4 +87,35 @@ fn configured_off(cx: &Analysis<'_>, i: usize) -> bool {
                 && (text.contains("\"0\"") || text.contains("\"false\""))
         })
     })
+}
+
+/// The quick fix: the flag, plus `libc6-dev` after a C compiler that relied on it being
+/// recommended. Unsafe all the same: other recommended packages (`ca-certificates` for `curl`)
+/// may be needed too.
+fn fix(head: Span, compiler: Option<Span>) -> crate::rules::Fix {
+    let mut edits = vec![crate::rules::fixes::quick::after_word(head, "--no-install-recommends")];
+    let title = match compiler {
+        Some(word) => {
+            edits.push(crate::rules::fixes::quick::after_word(word, "libc6-dev"));
+            "Add --no-install-recommends (and libc6-dev, which the compiler needs)"
+        }
+        None => "Add --no-install-recommends",
+    };
+    crate::rules::Fix::unsafe_edit(title, edits)
+}
+
+/// `gcc`/`g++`/`clang` installed without `libc6-dev` or `build-essential`: the C library headers
+/// only come as a recommended package. The compiler's word span.
+fn compiler_without_libc(pkg: &crate::model::commands::PkgCommand<'_>) -> Option<Span> {
+    let names: Vec<&str> = pkg.packages.iter().map(|w| package_name(&w.value)).collect();
+    if names.iter().any(|n| matches!(*n, "libc6-dev" | "build-essential" | "libc-dev")) {
+        return None;
+    }
+    pkg.packages
+        .iter()
+        .find(|w| {
+            let n = package_name(&w.value);
+            matches!(n, "gcc" | "g++" | "cc" | "clang") || n.starts_with("gcc-") || n.starts_with("g++-") || n.starts_with("clang-")
+        })
+        .map(|w| w.span)
 }

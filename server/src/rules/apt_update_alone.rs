@@ -89,9 +89,44 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                             cx.line_of(cx.instr(j).offset) + 1
                         ),
                     )
-                    .related(cx.instr(j).keyword_span(), "the install that should share the update's RUN"),
+                    .related(cx.instr(j).keyword_span(), "the install that should share the update's RUN")
+                    .with_fix(merge_update(cx, i, j, &commands, manager)),
                 );
             }
         }
     }
+}
+
+/// Move the update into the install's RUN: delete the update-only RUN and start the install's
+/// script with the update. Only when the update RUN does nothing else and the install's RUN is
+/// plain shell text.
+fn merge_update(
+    cx: &Analysis<'_>,
+    i: usize,
+    j: usize,
+    commands: &[std::borrow::Cow<'_, crate::syntax::shell::Command>],
+    manager: PkgManager,
+) -> Option<crate::rules::Fix> {
+    use crate::syntax::instruction::Form;
+    let (update_run, install_run) = (cx.instr(i), cx.instr(j));
+    let only_updates = commands.iter().all(|c| {
+        pkg_command(c).is_some_and(|p| p.manager == manager && p.action == PkgAction::Update)
+    });
+    if !only_updates || !update_run.heredocs.is_empty() || !install_run.heredocs.is_empty() || !update_run.flags.is_empty() {
+        return None;
+    }
+    let Some(Form::Shell(update)) = update_run.form() else { return None };
+    let Some(Form::Shell(install)) = install_run.form() else { return None };
+    let update_text = update_run.abs(update.span).of(cx.text).trim().to_string();
+    if update_text.contains(['\n', '#']) || update_text.contains(cx.tree.split.escape) {
+        return None;
+    }
+    let at = install_run.abs(install.span).start;
+    Some(crate::rules::Fix::safe(
+        "Update the index in the install's RUN",
+        vec![
+            crate::rules::Edit { span: crate::rules::fixes::instruction_lines(cx.text, update_run), text: String::new() },
+            crate::rules::Edit { span: crate::syntax::Span::empty(at), text: format!("{update_text} && ") },
+        ],
+    ))
 }

@@ -1,4 +1,5 @@
 use super::{declare_rule, Analysis, Diagnostic};
+use crate::rules::fixes::manifests_first::{self, Install};
 use crate::model::commands::{
     args, install_step, is_vendor_goflags, run_commands, Ecosystem, InstallStep,
 };
@@ -86,12 +87,24 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 /// Check a sequence of instructions (a stage body, or its ONBUILD triggers) in run order.
 fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Vec<Diagnostic>) {
     let mut installed: Vec<Installed> = Vec::new();
+    let onbuild = seq.first().is_some_and(|&(i, instr)| !std::ptr::eq(instr, &*cx.instr(i).parsed));
     for (pos, &(i, instr)) in seq.iter().enumerate() {
         if is_broad_copy(instr) {
-            if let Some((j, span, text, step)) =
-                first_uncovered_install(cx, &seq[pos + 1..], &installed)
-            {
-                out.push(report(cx, i, instr, (j, span, &text), &step));
+            let after = &seq[pos + 1..];
+            // the installs this copy invalidates: up to the next broad copy
+            let until = after.iter().position(|(_, x)| is_broad_copy(x)).unwrap_or(after.len());
+            let uncovered = uncovered_installs(cx, &after[..until], &installed);
+            if let Some(first) = uncovered.first() {
+                let fix = if onbuild {
+                    Err("ONBUILD triggers are rewritten by hand".to_string())
+                } else {
+                    let installs: Vec<Install<'_>> = uncovered
+                        .iter()
+                        .map(|u| Install { instr: u.0, cmd: &u.1, step: u.3.clone() })
+                        .collect();
+                    manifests_first::build(cx, i, &installs)
+                };
+                out.push(report(cx, i, instr, (first.0, first.1.span, &first.2), &first.3, fix));
             }
         }
         for cmd in run_commands(instr) {
@@ -110,12 +123,14 @@ fn absolute_files(cx: &Analysis<'_>, i: usize, step: &InstallStep) -> Vec<String
     step.files.iter().map(|f| join_path(wd, f)).collect()
 }
 
-/// The first install after the copy whose dependencies were not installed before it.
-fn first_uncovered_install(
+/// The installs after the copy whose dependencies were not installed before it, in order:
+/// (instruction, command, the command as written, the step).
+fn uncovered_installs(
     cx: &Analysis<'_>,
     after: &[(usize, &Instruction)],
     installed: &[Installed],
-) -> Option<(usize, Span, String, InstallStep)> {
+) -> Vec<(usize, Command, String, InstallStep)> {
+    let mut out = Vec::new();
     for &(j, instr) in after {
         for cmd in run_commands(instr) {
             let Some(step) = step_at(cx, j, &cmd) else {
@@ -126,11 +141,12 @@ fn first_uncovered_install(
                 done.ecosystem == step.ecosystem && files.iter().all(|f| done.files.contains(f))
             });
             if !covered {
-                return Some((j, cmd.span, command_text(cx, j, &cmd), step));
+                let text = command_text(cx, j, &cmd);
+                out.push((j, cmd.into_owned(), text, step));
             }
         }
     }
-    None
+    out
 }
 
 /// The command as written; for a command of an exec-form RUN or of a nested `sh -c` script
@@ -206,6 +222,7 @@ fn report(
     copy: &Instruction,
     (j, cmd_span, cmd_text): (usize, Span, &str),
     step: &InstallStep,
+    fix: Result<crate::rules::Fix, String>,
 ) -> Diagnostic {
     let located = cx.instr(i);
     // for ONBUILD the subject is the inner COPY
@@ -223,14 +240,19 @@ fn report(
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(" and ");
+    let (fix, why_not) = match fix {
+        Ok(fix) => (Some(fix), String::new()),
+        Err(reason) => (None, format!(" (no automatic fix: {reason})")),
+    };
     Diagnostic::new(
         &META,
         span,
         format!(
-            "copying the whole context before `{install_text}` (line {line}) makes every source edit re-run the dependency install; copy {list} first, install, then copy the rest"
+            "copying the whole context before `{install_text}` (line {line}) makes every source edit re-run the dependency install; copy {list} first, install, then copy the rest{why_not}"
         ),
     )
     .related(install, format!("this install re-runs whenever any file in the context changes; it only needs {list}"))
+    .with_fix(fix)
 }
 
 /// The command's text on one line, shortened for a message.

@@ -75,7 +75,11 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                     cur.keyword_span(),
                     format!("this RUN directly follows the RUN on line {prev_line}; each RUN adds a layer, so join them with `&&`"),
                 )
-                .related(prev.keyword_span(), "the previous RUN"),
+                .related(prev.keyword_span(), "the previous RUN")
+                .with_fix(
+                    crate::rules::fixes::quick::merge_runs(cx, i - 1, i)
+                        .map(|edits| crate::rules::Fix::safe("Join with the previous RUN", edits)),
+                ),
             );
         }
     }

@@ -69,7 +69,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         format!(
             "there is no .dockerignore, so this copy sends {sent} to the builder and into the image; add a .dockerignore (or {name}.dockerignore) that excludes what the image does not need"
         ),
-    ));
+    ).with_fix(crate::rules::fixes::dockerignore::build(cx)));
 }
 
 #[allow(clippy::cast_precision_loss)]

@@ -87,7 +87,11 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 &META,
                 cx.range_on(i, located.abs(head_span(cmd))),
                 "pip keeps every downloaded package in /root/.cache/pip, which then ships in this layer; add `--no-cache-dir` or set `ENV PIP_NO_CACHE_DIR=1`",
-            ));
+            )
+            .with_fix(Some(crate::rules::Fix::safe(
+                "Add --no-cache-dir",
+                vec![crate::rules::fixes::quick::after_word(located.abs(head_span(cmd)), "--no-cache-dir")],
+            ))));
         }
     }
 }

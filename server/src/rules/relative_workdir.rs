@@ -46,6 +46,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let base = &cx.model.workdir[i];
+        let mut fix = None;
         let message = if value.starts_with('~') {
             format!(
                 "Docker does not expand `~`, so `WORKDIR {value}` creates a directory literally named `~` under the current working directory; write the absolute path, such as `/home/<user>{}`",
@@ -57,6 +58,11 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             )
         } else {
             let absolute = join_path(base, &value);
+            // `/` as the base is our assumption, not a WORKDIR the file set: the base image may
+            // have its own, so the rewrite needs a look
+            let title = format!("Use the absolute path `{absolute}`");
+            let edits = vec![crate::rules::Edit { span: located.abs(path.span), text: crate::rules::fixes::word(&absolute) }];
+            fix = Some(if base == "/" { crate::rules::Fix::unsafe_edit(title, edits) } else { crate::rules::Fix::safe(title, edits) });
             format!(
                 "`WORKDIR {value}` is relative, so where it points depends on the working directory the base image or an earlier WORKDIR left; write the absolute path `{absolute}`"
             )
@@ -65,6 +71,6 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             &META,
             cx.range_on(i, located.abs(path.span)),
             message,
-        ));
+        ).with_fix(fix));
     }
 }

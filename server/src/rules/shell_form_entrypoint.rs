@@ -52,5 +52,23 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         format!(
             "shell-form {keyword} runs under `/bin/sh -c`, which does not pass SIGTERM on, so the container cannot stop cleanly; use the JSON form ({keyword} [\"prog\", \"arg\"]) or start the command with `exec`"
         ),
-    ));
+    ).with_fix(fix(cx, i)));
+}
+
+/// JSON form when the text is plain words; otherwise `exec ` in front of a single command, so
+/// the shell hands PID 1 over to it and keeps expanding variables.
+fn fix(cx: &Analysis<'_>, i: usize) -> Option<crate::rules::Fix> {
+    if let Some(edit) = crate::rules::fixes::quick::exec_form(cx, i) {
+        return Some(crate::rules::Fix::safe("Use the exec (JSON) form", vec![edit]));
+    }
+    let located = cx.instr(i);
+    let Some(Form::Shell(shell)) = located.form() else { return None };
+    if shell.script.commands.len() != 1 || shell.text.contains(['|', '&', ';', '#']) {
+        return None;
+    }
+    let at = located.abs(shell.span).start;
+    Some(crate::rules::Fix::safe(
+        "Start the command with `exec`",
+        vec![crate::rules::Edit { span: crate::syntax::Span::empty(at), text: "exec ".to_string() }],
+    ))
 }

@@ -117,7 +117,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                     return Err(format!("the RUN on line {} is in exec form", line(cx, k)));
                 }
                 for (n, cmd) in cmds.iter().enumerate() {
-                    if own.iter().any(|o| std::ptr::eq(*o, *cmd)) || !reads_tree(cmd, &root) {
+                    if own.iter().any(|o| o.span == cmd.span) || !reads_tree(cmd, &root) {
                         continue;
                     }
                     let after_installs = own.iter().all(|o| {
@@ -205,7 +205,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         Some((k, cmd)) => {
             let run = cx.instr(k);
             let cmds: Vec<&Command> = run.commands().collect();
-            let pos = cmds.iter().position(|x| std::ptr::eq(*x, cmd)).unwrap_or(0);
+            let pos = cmds.iter().position(|x| x.span == cmd.span).unwrap_or(0);
             let prev = cmds[pos - 1];
             let gap = Span::new(run.abs(prev.span).end, run.abs(cmd.span).start);
             let gap_text = gap.of(text);
@@ -294,7 +294,7 @@ fn manifests(
         out.push((rel, dir));
     }
     // the ecosystem's own manifests, in the install's folder
-    if step.files.is_empty() || step.ecosystem != Ecosystem::Pip {
+    if step.files.is_empty() || !matches!(step.ecosystem, Ecosystem::Pip | Ecosystem::UvPip | Ecosystem::Conda) {
         let Some(rel_dir) = rel_dir else {
             return Err(format!(
                 "the install runs in `{wd}`, outside the copied folder `{root}`"
@@ -338,7 +338,7 @@ fn manifests(
 
 /// `-r`/`-c` files a requirements file includes, relative to the context.
 fn nested_requirements(cx: &Analysis<'_>, rel: &str, ecosystem: Ecosystem) -> Vec<String> {
-    if !matches!(ecosystem, Ecosystem::Pip | Ecosystem::Uv) {
+    if !matches!(ecosystem, Ecosystem::Pip | Ecosystem::Uv | Ecosystem::UvPip) {
         return Vec::new();
     }
     let Some(text) = cx.context.read(rel) else {
