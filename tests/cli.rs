@@ -85,8 +85,18 @@ fn json_output_is_the_documented_contract() {
             "column",
             "end_line",
             "end_column",
-            "message"
+            "message",
+            "fix"
         ]
+    );
+    let fix = &d["fix"];
+    assert_eq!(
+        (fix["title"].as_str(), fix["safety"].as_str()),
+        (Some("Use the absolute path `/app`"), Some("unsafe"))
+    );
+    assert_eq!(
+        fix["edits"][0],
+        serde_json::json!({"line": 2, "column": 9, "end_line": 2, "end_column": 12, "text": "/app"})
     );
     assert_eq!(
         (

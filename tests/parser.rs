@@ -556,6 +556,10 @@ fn buildkit_accepts_these() {
         "FROM a\nARG A B=2\n",
         "FROM a\nRUN\n",
         "FROM a\nCMD [\"a\\tb\"]\n",
+        // An escape character at the very end of ENV's arguments is dropped, not a word.
+        "FROM a\nENV A=1 \\\u{3000}\n",
+        // Flags follow ASCII blanks only: here `--x` is the legacy ENV key.
+        "FROM a\nENV \u{3000}--x value\n",
     ] {
         assert_no_errors(text);
     }

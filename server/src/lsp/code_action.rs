@@ -96,24 +96,82 @@ fn fix_action(
             && text.is_char_boundary(e.start)
             && text.is_char_boundary(e.end)
     };
-    if data.fix.edits.is_empty() || !data.fix.edits.iter().all(valid) {
+    if (data.fix.edits.is_empty() && data.fix.creates.is_empty())
+        || !data.fix.edits.iter().all(valid)
+    {
         return None;
     }
     let safe = data.fix.safety == FixSafety::Safe;
+    // the structural rewrites are refactorings; everything else fixes its finding in place
+    let kind = match convert::rule_of(diagnostic) {
+        Some("cache-busting-copy") if !data.fix.edits.is_empty() => {
+            CodeActionKind::REFACTOR_REWRITE
+        }
+        Some("single-stage-toolchain") => CodeActionKind::REFACTOR_EXTRACT,
+        _ => CodeActionKind::QUICKFIX,
+    };
+    let edits = convert::text_edits(&doc.text, &data.fix.edits, enc);
+    let edit = if data.fix.creates.is_empty() {
+        workspace_edit(uri, edits)
+    } else {
+        create_edit(uri, doc, edits, &data.fix.creates)?
+    };
     Some(CodeAction {
         title: data.fix.title,
-        kind: Some(if safe {
-            CodeActionKind::QUICKFIX
-        } else {
-            CodeActionKind::REFACTOR_REWRITE
-        }),
+        kind: Some(kind),
         diagnostics: Some(vec![diagnostic.clone()]),
-        edit: Some(workspace_edit(
-            uri,
-            convert::text_edits(&doc.text, &data.fix.edits, enc),
-        )),
+        edit: Some(edit),
         is_preferred: safe.then_some(true),
         ..CodeAction::default()
+    })
+}
+
+/// A workspace edit that creates files (never overwriting one) and edits this document.
+fn create_edit(
+    uri: &Uri,
+    doc: &Document,
+    edits: Vec<TextEdit>,
+    creates: &[convert::CreateData],
+) -> Option<WorkspaceEdit> {
+    let mut ops = Vec::new();
+    for file in creates {
+        if file.path.exists() {
+            return None;
+        }
+        let new_uri = Uri::from_file_path(&file.path)?;
+        ops.push(ls::DocumentChangeOperation::Op(ls::ResourceOp::Create(
+            ls::CreateFile {
+                uri: new_uri.clone(),
+                options: Some(ls::CreateFileOptions {
+                    overwrite: Some(false),
+                    ignore_if_exists: Some(true),
+                }),
+                annotation_id: None,
+            },
+        )));
+        ops.push(ls::DocumentChangeOperation::Edit(ls::TextDocumentEdit {
+            text_document: ls::OptionalVersionedTextDocumentIdentifier {
+                uri: new_uri,
+                version: None,
+            },
+            edits: vec![ls::OneOf::Left(TextEdit {
+                range: ls::Range::default(),
+                new_text: file.text.clone(),
+            })],
+        }));
+    }
+    if !edits.is_empty() {
+        ops.push(ls::DocumentChangeOperation::Edit(ls::TextDocumentEdit {
+            text_document: ls::OptionalVersionedTextDocumentIdentifier {
+                uri: uri.clone(),
+                version: Some(doc.version),
+            },
+            edits: edits.into_iter().map(ls::OneOf::Left).collect(),
+        }));
+    }
+    Some(WorkspaceEdit {
+        document_changes: Some(ls::DocumentChanges::Operations(ops)),
+        ..WorkspaceEdit::default()
     })
 }
 

@@ -62,12 +62,21 @@ pub struct EditData {
     pub text: String,
 }
 
+/// A file a fix creates, as carried in `data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateData {
+    pub path: std::path::PathBuf,
+    pub text: String,
+}
+
 /// A fix as carried in a diagnostic's `data`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixJson {
     pub title: String,
     pub safety: FixSafety,
     pub edits: Vec<EditData>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creates: Vec<CreateData>,
 }
 
 /// [`Safety`], as carried in `data`.
@@ -107,6 +116,14 @@ impl FixData {
                         start: e.span.start,
                         end: e.span.end,
                         text: e.text.clone(),
+                    })
+                    .collect(),
+                creates: fix
+                    .creates
+                    .iter()
+                    .map(|c| CreateData {
+                        path: c.path.clone(),
+                        text: c.text.clone(),
                     })
                     .collect(),
             },

@@ -98,12 +98,23 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 
 /// `ADD` -> `COPY` in the keyword's own case, when every flag is one COPY accepts.
 fn to_copy(located: &crate::syntax::Located, inner: &Instruction) -> Option<crate::rules::Fix> {
-    if inner.flags.iter().any(|f| !Keyword::Copy.flags().contains(&f.name.as_str())) {
+    if inner
+        .flags
+        .iter()
+        .any(|f| !Keyword::Copy.flags().contains(&f.name.as_str()))
+    {
         return None;
     }
-    let copy = if inner.keyword_text.chars().all(|c| c.is_ascii_lowercase()) { "copy" } else { "COPY" };
+    let copy = if inner.keyword_text.chars().all(|c| c.is_ascii_lowercase()) {
+        "copy"
+    } else {
+        "COPY"
+    };
     Some(crate::rules::Fix::safe(
         "Use COPY",
-        vec![crate::rules::Edit { span: located.abs(inner.keyword_span), text: copy.to_string() }],
+        vec![crate::rules::Edit {
+            span: located.abs(inner.keyword_span),
+            text: copy.to_string(),
+        }],
     ))
 }

@@ -1,7 +1,7 @@
 use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::commands::{args, package_name, pkg_command, program, run_commands, PkgAction};
-use crate::syntax::Span;
 use crate::syntax::instruction::Keyword;
+use crate::syntax::Span;
 
 declare_rule! {
     /// ## What it does
@@ -61,7 +61,9 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                     && !args(cmd).iter().any(|a| disables_recommends(&a.value)))
                 .then(|| (pkg.head_span(cmd), compiler_without_libc(&pkg)))
             });
-            let Some((head, compiler)) = offending else { continue };
+            let Some((head, compiler)) = offending else {
+                continue;
+            };
             if configured_off(cx, i) {
                 continue;
             }
@@ -93,7 +95,10 @@ fn configured_off(cx: &Analysis<'_>, i: usize) -> bool {
 /// recommended. Unsafe all the same: other recommended packages (`ca-certificates` for `curl`)
 /// may be needed too.
 fn fix(head: Span, compiler: Option<Span>) -> crate::rules::Fix {
-    let mut edits = vec![crate::rules::fixes::quick::after_word(head, "--no-install-recommends")];
+    let mut edits = vec![crate::rules::fixes::quick::after_word(
+        head,
+        "--no-install-recommends",
+    )];
     let title = match compiler {
         Some(word) => {
             edits.push(crate::rules::fixes::quick::after_word(word, "libc6-dev"));
@@ -107,15 +112,25 @@ fn fix(head: Span, compiler: Option<Span>) -> crate::rules::Fix {
 /// `gcc`/`g++`/`clang` installed without `libc6-dev` or `build-essential`: the C library headers
 /// only come as a recommended package. The compiler's word span.
 fn compiler_without_libc(pkg: &crate::model::commands::PkgCommand<'_>) -> Option<Span> {
-    let names: Vec<&str> = pkg.packages.iter().map(|w| package_name(&w.value)).collect();
-    if names.iter().any(|n| matches!(*n, "libc6-dev" | "build-essential" | "libc-dev")) {
+    let names: Vec<&str> = pkg
+        .packages
+        .iter()
+        .map(|w| package_name(&w.value))
+        .collect();
+    if names
+        .iter()
+        .any(|n| matches!(*n, "libc6-dev" | "build-essential" | "libc-dev"))
+    {
         return None;
     }
     pkg.packages
         .iter()
         .find(|w| {
             let n = package_name(&w.value);
-            matches!(n, "gcc" | "g++" | "cc" | "clang") || n.starts_with("gcc-") || n.starts_with("g++-") || n.starts_with("clang-")
+            matches!(n, "gcc" | "g++" | "cc" | "clang")
+                || n.starts_with("gcc-")
+                || n.starts_with("g++-")
+                || n.starts_with("clang-")
         })
         .map(|w| w.span)
 }

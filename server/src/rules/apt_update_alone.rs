@@ -112,11 +112,19 @@ fn merge_update(
     let only_updates = commands.iter().all(|c| {
         pkg_command(c).is_some_and(|p| p.manager == manager && p.action == PkgAction::Update)
     });
-    if !only_updates || !update_run.heredocs.is_empty() || !install_run.heredocs.is_empty() || !update_run.flags.is_empty() {
+    if !only_updates
+        || !update_run.heredocs.is_empty()
+        || !install_run.heredocs.is_empty()
+        || !update_run.flags.is_empty()
+    {
         return None;
     }
-    let Some(Form::Shell(update)) = update_run.form() else { return None };
-    let Some(Form::Shell(install)) = install_run.form() else { return None };
+    let Some(Form::Shell(update)) = update_run.form() else {
+        return None;
+    };
+    let Some(Form::Shell(install)) = install_run.form() else {
+        return None;
+    };
     let update_text = update_run.abs(update.span).of(cx.text).trim().to_string();
     if update_text.contains(['\n', '#']) || update_text.contains(cx.tree.split.escape) {
         return None;
@@ -125,8 +133,14 @@ fn merge_update(
     Some(crate::rules::Fix::safe(
         "Update the index in the install's RUN",
         vec![
-            crate::rules::Edit { span: crate::rules::fixes::instruction_lines(cx.text, update_run), text: String::new() },
-            crate::rules::Edit { span: crate::syntax::Span::empty(at), text: format!("{update_text} && ") },
+            crate::rules::Edit {
+                span: crate::rules::fixes::instruction_lines(cx.text, update_run),
+                text: String::new(),
+            },
+            crate::rules::Edit {
+                span: crate::syntax::Span::empty(at),
+                text: format!("{update_text} && "),
+            },
         ],
     ))
 }

@@ -1,9 +1,9 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::rules::fixes::manifests_first::{self, Install};
 use crate::model::commands::{
     args, install_step, is_vendor_goflags, run_commands, Ecosystem, InstallStep,
 };
 use crate::model::{is_broad_copy, join_path};
+use crate::rules::fixes::manifests_first::{self, Install};
 use crate::syntax::instruction::{Args, Instruction};
 use crate::syntax::shell::Command;
 use crate::syntax::Span;
@@ -87,12 +87,17 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 /// Check a sequence of instructions (a stage body, or its ONBUILD triggers) in run order.
 fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Vec<Diagnostic>) {
     let mut installed: Vec<Installed> = Vec::new();
-    let onbuild = seq.first().is_some_and(|&(i, instr)| !std::ptr::eq(instr, &*cx.instr(i).parsed));
+    let onbuild = seq
+        .first()
+        .is_some_and(|&(i, instr)| !std::ptr::eq(instr, &*cx.instr(i).parsed));
     for (pos, &(i, instr)) in seq.iter().enumerate() {
         if is_broad_copy(instr) {
             let after = &seq[pos + 1..];
             // the installs this copy invalidates: up to the next broad copy
-            let until = after.iter().position(|(_, x)| is_broad_copy(x)).unwrap_or(after.len());
+            let until = after
+                .iter()
+                .position(|(_, x)| is_broad_copy(x))
+                .unwrap_or(after.len());
             let uncovered = uncovered_installs(cx, &after[..until], &installed);
             if let Some(first) = uncovered.first() {
                 let fix = if onbuild {
@@ -100,11 +105,22 @@ fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Ve
                 } else {
                     let installs: Vec<Install<'_>> = uncovered
                         .iter()
-                        .map(|u| Install { instr: u.0, cmd: &u.1, step: u.3.clone() })
+                        .map(|u| Install {
+                            instr: u.0,
+                            cmd: &u.1,
+                            step: u.3.clone(),
+                        })
                         .collect();
                     manifests_first::build(cx, i, &installs)
                 };
-                out.push(report(cx, i, instr, (first.0, first.1.span, &first.2), &first.3, fix));
+                out.push(report(
+                    cx,
+                    i,
+                    instr,
+                    (first.0, first.1.span, &first.2),
+                    &first.3,
+                    fix,
+                ));
             }
         }
         for cmd in run_commands(instr) {

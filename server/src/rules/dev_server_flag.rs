@@ -273,10 +273,14 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 /// Drop a reload/debug flag. Unsafe: it changes how the application runs. A dev-server command
 /// (`flask run`, `nodemon`) has no mechanical production equivalent, so it gets no fix.
 fn drop_flag(cx: &Analysis<'_>, w: &W) -> Option<crate::rules::Fix> {
-    let flag = matches!(w.value.as_str(), "--reload" | "--debug" | "--autoreload") || w.value.starts_with("--reload=");
+    let flag = matches!(w.value.as_str(), "--reload" | "--debug" | "--autoreload")
+        || w.value.starts_with("--reload=");
     if !flag || cx.instr(w.instr).span().of(cx.text).contains("sh -c") {
         return None;
     }
     let edit = crate::rules::fixes::quick::remove_word(cx, w.instr, w.span)?;
-    Some(crate::rules::Fix::unsafe_edit(format!("Remove `{}`", w.value), vec![edit]))
+    Some(crate::rules::Fix::unsafe_edit(
+        format!("Remove `{}`", w.value),
+        vec![edit],
+    ))
 }

@@ -61,16 +61,21 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             // `/` as the base is our assumption, not a WORKDIR the file set: the base image may
             // have its own, so the rewrite needs a look
             let title = format!("Use the absolute path `{absolute}`");
-            let edits = vec![crate::rules::Edit { span: located.abs(path.span), text: crate::rules::fixes::word(&absolute) }];
-            fix = Some(if base == "/" { crate::rules::Fix::unsafe_edit(title, edits) } else { crate::rules::Fix::safe(title, edits) });
+            let edits = vec![crate::rules::Edit {
+                span: located.abs(path.span),
+                text: crate::rules::fixes::word(&absolute),
+            }];
+            fix = Some(if base == "/" {
+                crate::rules::Fix::unsafe_edit(title, edits)
+            } else {
+                crate::rules::Fix::safe(title, edits)
+            });
             format!(
                 "`WORKDIR {value}` is relative, so where it points depends on the working directory the base image or an earlier WORKDIR left; write the absolute path `{absolute}`"
             )
         };
-        out.push(Diagnostic::new(
-            &META,
-            cx.range_on(i, located.abs(path.span)),
-            message,
-        ).with_fix(fix));
+        out.push(
+            Diagnostic::new(&META, cx.range_on(i, located.abs(path.span)), message).with_fix(fix),
+        );
     }
 }

@@ -59,16 +59,24 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 /// the shell hands PID 1 over to it and keeps expanding variables.
 fn fix(cx: &Analysis<'_>, i: usize) -> Option<crate::rules::Fix> {
     if let Some(edit) = crate::rules::fixes::quick::exec_form(cx, i) {
-        return Some(crate::rules::Fix::safe("Use the exec (JSON) form", vec![edit]));
+        return Some(crate::rules::Fix::safe(
+            "Use the exec (JSON) form",
+            vec![edit],
+        ));
     }
     let located = cx.instr(i);
-    let Some(Form::Shell(shell)) = located.form() else { return None };
+    let Some(Form::Shell(shell)) = located.form() else {
+        return None;
+    };
     if shell.script.commands.len() != 1 || shell.text.contains(['|', '&', ';', '#']) {
         return None;
     }
     let at = located.abs(shell.span).start;
     Some(crate::rules::Fix::safe(
         "Start the command with `exec`",
-        vec![crate::rules::Edit { span: crate::syntax::Span::empty(at), text: "exec ".to_string() }],
+        vec![crate::rules::Edit {
+            span: crate::syntax::Span::empty(at),
+            text: "exec ".to_string(),
+        }],
     ))
 }

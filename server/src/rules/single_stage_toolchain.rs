@@ -219,11 +219,28 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     let runtime = runtime(cx);
+    let mut found = Vec::new();
     for stage in cx.model.stages.iter().filter(|s| s.shipped) {
-        check_base_image(cx, stage, out);
+        check_base_image(cx, stage, &mut found);
         for i in stage.body.clone() {
-            check_run(cx, i, &runtime, out);
+            check_run(cx, i, &runtime, &mut found);
         }
+    }
+    if found.is_empty() {
+        return;
+    }
+    // one builder-stage extraction fixes them all; each finding offers it
+    let fix = crate::rules::fixes::builder_stage::build(cx, &|name| is_toolchain(name, &runtime));
+    for d in found {
+        out.push(match &fix {
+            Ok(fix) => d.with_fix(Some(fix.clone())),
+            Err(reason) => {
+                let mut d = d;
+                d.message
+                    .push_str(&format!(" (no automatic fix: {reason})"));
+                d
+            }
+        });
     }
 }
 

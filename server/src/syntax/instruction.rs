@@ -547,8 +547,9 @@ impl<'a> Parser<'a> {
         let mut flags = Vec::new();
         let mut pos = from;
         loop {
+            // BuildKit reads the line byte by byte here, so only ASCII blanks are blanks.
             let rest = &text[pos..];
-            let trimmed = rest.trim_start();
+            let trimmed = rest.trim_start_matches(is_flag_blank);
             pos += rest.len() - trimmed.len();
             if !trimmed.starts_with("--") {
                 return (flags, pos);
@@ -561,7 +562,7 @@ impl<'a> Parser<'a> {
             let mut chars = trimmed.char_indices();
             while let Some((i, c)) = chars.next() {
                 match quote {
-                    None if c.is_whitespace() => {
+                    None if is_flag_blank(c) => {
                         end = start + i;
                         break;
                     }
@@ -1018,6 +1019,11 @@ impl<'a> Parser<'a> {
         }
         Args::Healthcheck(Some(self.form(command, Keyword::Healthcheck)))
     }
+}
+
+/// A blank between flags: Go's `unicode.IsSpace` on one byte of the line, for an ASCII byte.
+fn is_flag_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
 }
 
 /// A word BuildKit would take for a heredoc opener (`^\d*<<-?[^<]+$`).

@@ -16,6 +16,7 @@ pub fn raw_words(s: &str) -> Vec<(Span, &str)> {
 
 /// Words separated by (Unicode) blanks where quotes and the escape character protect blanks
 /// (BuildKit's `parseWords`, used by ENV, LABEL and ARG). Words keep their quotes; see [`unquote`].
+/// An escape character at the very end belongs to no word.
 #[must_use]
 pub fn quoted_words(s: &str, escape: char) -> Vec<(Span, &str)> {
     let mut out = Vec::new();
@@ -36,6 +37,13 @@ pub fn quoted_words(s: &str, escape: char) -> Vec<(Span, &str)> {
                 out.push((Span::new(st, i), &s[st..i]));
             }
             continue;
+        }
+        if c == escape && i + c.len_utf8() == s.len() {
+            // An escape character at the very end is dropped (BuildKit's `parseWords`).
+            if let Some(st) = start.take() {
+                out.push((Span::new(st, i), &s[st..i]));
+            }
+            break;
         }
         if start.is_none() {
             start = Some(i);

@@ -34,7 +34,7 @@ fn ecosystem_entries(e: Ecosystem) -> &'static [&'static str] {
             ".mypy_cache",
         ],
         Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun => {
-            &["node_modules", "npm-debug.log*", ".next", "coverage"]
+            &["node_modules", "npm-debug.log*", "coverage"]
         }
         Ecosystem::Cargo | Ecosystem::Maven => &["target"],
         Ecosystem::Gradle => &["build", ".gradle"],

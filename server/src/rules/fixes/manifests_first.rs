@@ -43,6 +43,22 @@ pub const TITLE: &str = "Copy dependency manifests first";
 /// # Errors
 /// The reason the rewrite cannot be proven safe, for the diagnostic.
 pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result<Fix, String> {
+    // Installs that only need manifests move before the copy; a project build of an ecosystem
+    // whose dependencies are now installed first (`go build` after `go mod download`) stays
+    // after it, and so does everything after that build.
+    let mut planned: Vec<Ecosystem> = Vec::new();
+    let mut included = 0;
+    for install in installs {
+        if let Some(reason) = needs_source(install) {
+            if planned.contains(&install.step.ecosystem) {
+                break;
+            }
+            return Err(reason);
+        }
+        planned.push(install.step.ecosystem);
+        included += 1;
+    }
+    let installs = &installs[..included];
     let Some(last) = installs.iter().map(|i| i.instr).max() else {
         return Err("no install follows".into());
     };
@@ -122,7 +138,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                     }
                     let after_installs = own.iter().all(|o| {
                         cmds.iter()
-                            .position(|c| std::ptr::eq(*c, *o))
+                            .position(|c| c.span == o.span)
                             .is_some_and(|p| p < n)
                     });
                     if k == last && after_installs && n > 0 && cmd.joiner == Joiner::And {
@@ -258,26 +274,6 @@ fn manifests(
     let step = &install.step;
     let mut out = Vec::new();
     let rel_dir = relative(wd, root);
-    match step.ecosystem {
-        Ecosystem::Composer => return Err("`composer install` runs scripts and builds the autoloader from the source tree".into()),
-        Ecosystem::Cargo => return Err("`cargo` has no dependencies-only build without cargo-chef or a dummy main".into()),
-        Ecosystem::Go if !is_mod_download(install.cmd) => {
-            return Err("`go build` compiles the source; add a `go mod download` step after copying go.mod and go.sum".into())
-        }
-        Ecosystem::Maven | Ecosystem::Gradle => {
-            return Err("the build compiles the source; add a dependencies-only step (`mvn dependency:go-offline`, `gradle dependencies`) after copying the build files".into())
-        }
-        Ecosystem::Dotnet if install.cmd.args().first().is_none_or(|a| a.value != "restore") => {
-            return Err("`dotnet build`/`publish` compiles the source; add `dotnet restore` after copying the project files".into())
-        }
-        Ecosystem::Uv if !install.cmd.args().iter().any(|a| a.value == "--no-install-project") && install.cmd.args().first().is_some_and(|a| a.value == "sync") => {
-            return Err("`uv sync` installs the project itself; run `uv sync --no-install-project` after copying pyproject.toml and uv.lock".into())
-        }
-        Ecosystem::Poetry if !install.cmd.args().iter().any(|a| a.value == "--no-root") => {
-            return Err("`poetry install` installs the project itself; run `poetry install --no-root` after copying pyproject.toml and poetry.lock".into())
-        }
-        _ => {}
-    }
     // files named on the command line
     for file in &step.files {
         let abs = join_path(wd, file);
@@ -294,7 +290,12 @@ fn manifests(
         out.push((rel, dir));
     }
     // the ecosystem's own manifests, in the install's folder
-    if step.files.is_empty() || !matches!(step.ecosystem, Ecosystem::Pip | Ecosystem::UvPip | Ecosystem::Conda) {
+    if step.files.is_empty()
+        || !matches!(
+            step.ecosystem,
+            Ecosystem::Pip | Ecosystem::UvPip | Ecosystem::Conda
+        )
+    {
         let Some(rel_dir) = rel_dir else {
             return Err(format!(
                 "the install runs in `{wd}`, outside the copied folder `{root}`"
@@ -331,9 +332,37 @@ fn manifests(
             step.ecosystem.name()
         ));
     }
-    out.sort();
-    out.dedup();
-    Ok(out)
+    let mut unique: Vec<(String, String)> = Vec::with_capacity(out.len());
+    for item in out {
+        if !unique.contains(&item) {
+            unique.push(item);
+        }
+    }
+    Ok(unique)
+}
+
+/// Why an install cannot run on the manifests alone (it builds or installs the project), if so.
+fn needs_source(install: &Install<'_>) -> Option<String> {
+    let cmd = install.cmd;
+    let has = |flag: &str| cmd.args().iter().any(|a| a.value == flag);
+    let sub = cmd
+        .args()
+        .iter()
+        .find(|a| !a.value.starts_with('-'))
+        .map(|a| a.value.as_str());
+    let reason = match install.step.ecosystem {
+        Ecosystem::Composer => "`composer install` runs scripts and builds the autoloader from the source tree",
+        Ecosystem::Cargo => "`cargo` has no dependencies-only build without cargo-chef or a dummy main",
+        Ecosystem::Go if !is_mod_download(cmd) => "`go build` compiles the source; copy go.mod and go.sum and run `go mod download` first",
+        Ecosystem::Maven | Ecosystem::Gradle if sub.is_some_and(|s| !s.contains("dependencies") && !s.contains("go-offline") && !s.contains("resolve")) => {
+            "the build compiles the source; copy the build files and run a dependencies-only step (`mvn dependency:go-offline`, `gradle dependencies`) first"
+        }
+        Ecosystem::Dotnet if sub != Some("restore") => "`dotnet build`/`publish` compiles the source; copy the project files and run `dotnet restore` first",
+        Ecosystem::Uv if sub == Some("sync") && !has("--no-install-project") => "`uv sync` installs the project itself; copy pyproject.toml and uv.lock and run `uv sync --no-install-project` first",
+        Ecosystem::Poetry if !has("--no-root") => "`poetry install` installs the project itself; copy pyproject.toml and poetry.lock and run `poetry install --no-root` first",
+        _ => return None,
+    };
+    Some(reason.to_string())
 }
 
 /// `-r`/`-c` files a requirements file includes, relative to the context.

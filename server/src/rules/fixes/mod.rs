@@ -1,6 +1,7 @@
 //! Building blocks for fixes: line arithmetic that keeps the user's line endings and
 //! indentation, and the structural fixes that belong to one rule each (one file per fix).
 
+pub mod builder_stage;
 pub mod dockerignore;
 pub mod manifests_first;
 pub mod quick;
