@@ -273,3 +273,89 @@ fn rules_and_rule_docs() {
         "{out}"
     );
 }
+
+const SEED: &[u8] = b"FROM python:3.8.0-slim
+COPY . /app
+RUN apt-get update \\
+&& apt-get install gcc -y \\
+&& apt-get clean
+WORKDIR app
+RUN pip install --user --default-timeout=100 -r requirements.txt
+ENTRYPOINT uvicorn main:app --reload --host 0.0.0.0 --port 8080
+";
+
+#[test]
+fn fix_applies_only_safe_fixes_and_diff_writes_nothing() {
+    let dir = project(&[("Dockerfile", SEED), ("requirements.txt", b"fastapi\n")]);
+    let (code, out, err) = run(&dir, &["check", "--diff"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("+RUN pip install --no-cache-dir --user"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("Dockerfile")).expect("read"),
+        SEED,
+        "--diff must not write"
+    );
+
+    let (_, out, _) = run(&dir, &["check", "--fix"]);
+    let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+    assert_eq!(
+        fixed,
+        "FROM python:3.8.0-slim
+COPY . /app
+RUN apt-get update \\
+&& apt-get install gcc -y \\
+&& apt-get clean && rm -rf /var/lib/apt/lists/*
+WORKDIR app
+RUN pip install --no-cache-dir --user --default-timeout=100 -r requirements.txt
+ENTRYPOINT [\"uvicorn\", \"main:app\", \"--reload\", \"--host\", \"0.0.0.0\", \"--port\", \"8080\"]
+"
+    );
+    assert!(out.ends_with("(3 fixes applied)\n"), "{out}");
+    assert!(
+        !dir.join(".dockerignore").exists(),
+        "creating a .dockerignore is not a safe fix"
+    );
+}
+
+#[test]
+fn unsafe_fixes_turn_the_seed_into_a_two_stage_build() {
+    let dir = project(&[
+        ("Dockerfile", SEED),
+        ("requirements.txt", b"fastapi\n"),
+        ("main.py", b"app = None\n"),
+    ]);
+    let (code, out, err) = run(&dir, &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert_eq!(out, "0 problems in 1 file (9 fixes applied)\n");
+    let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+    assert_eq!(
+        fixed,
+        "FROM python:3.8.0-slim AS builder
+RUN apt-get update \\
+&& apt-get install --no-install-recommends gcc libc6-dev -y \\
+&& apt-get clean && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir --user --default-timeout=100 -r requirements.txt
+COPY . /app
+
+FROM python:3.8.0-slim
+ENV PATH=/root/.local/bin:$PATH
+WORKDIR /app
+COPY --from=builder /root/.local /root/.local
+COPY --from=builder /app /app
+ENTRYPOINT [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"8080\"]
+"
+    );
+    let ignore = std::fs::read_to_string(dir.join(".dockerignore")).expect("created");
+    assert!(
+        ignore.lines().any(|l| l == ".git") && ignore.lines().any(|l| l == "__pycache__"),
+        "{ignore}"
+    );
+    // a second run finds nothing to do
+    let (code, out, _) = run(&dir, &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!((code, out.as_str()), (0, "0 problems in 1 file\n"));
+}

@@ -207,6 +207,7 @@ fn render_diff(file: &Path, before: &str, fixed: &fix::Fixed) -> String {
     let mut out = String::new();
     if fixed.text != before {
         let name = file.display().to_string();
+        let name = name.trim_start_matches('/');
         let diff = similar::TextDiff::from_lines(before, &fixed.text);
         let _ = write!(
             out,

@@ -40,6 +40,27 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 "{}: Docker will run this as a plain string, not as the command you listed; write a JSON array with double quotes, e.g. [\"node\", \"app.js\"]",
                 problem.message
             ),
-        ));
+        ).with_fix(double_quotes(cx, located)));
     }
+}
+
+/// `['node', 'app.js']` -> `["node", "app.js"]`, when the single-quoted strings hold no quote
+/// or backslash of their own and the result is a valid JSON array.
+fn double_quotes(cx: &Analysis<'_>, located: &crate::syntax::Located) -> Option<crate::rules::Fix> {
+    let args = located.abs(located.args_span);
+    let text = args.of(cx.text);
+    if !text.starts_with('[') || text.contains(['"', '\\']) || !text.contains('\'') {
+        return None;
+    }
+    let fixed = text.replace('\'', "\"");
+    let parsed: Vec<String> = serde_json::from_str(&fixed).ok()?;
+    (!parsed.is_empty()).then(|| {
+        crate::rules::Fix::safe(
+            "Use double quotes (JSON)",
+            vec![crate::rules::Edit {
+                span: args,
+                text: fixed,
+            }],
+        )
+    })
 }

@@ -58,6 +58,10 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 /// JSON form when the text is plain words; otherwise `exec ` in front of a single command, so
 /// the shell hands PID 1 over to it and keeps expanding variables.
 fn fix(cx: &Analysis<'_>, i: usize) -> Option<crate::rules::Fix> {
+    // text meant as JSON: `invalid-exec-form` repairs it
+    if cx.instr(i).broken_json.is_some() {
+        return None;
+    }
     if let Some(edit) = crate::rules::fixes::quick::exec_form(cx, i) {
         return Some(crate::rules::Fix::safe(
             "Use the exec (JSON) form",
