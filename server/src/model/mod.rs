@@ -373,36 +373,6 @@ pub fn is_broad_copy(instr: &Instruction) -> bool {
         .any(|s| matches!(s.value.as_str(), "." | "./" | "./." | "/"))
 }
 
-/// The targets of `RUN --mount=type=cache,...` mounts.
-#[must_use]
-pub fn cache_mounts(instr: &Instruction) -> Vec<String> {
-    instr
-        .flags
-        .iter()
-        .filter(|f| f.name == "mount")
-        .filter_map(|f| {
-            let value = f.value.as_deref()?;
-            let mut is_cache = false;
-            let mut target = None;
-            for part in value.split(',') {
-                let (k, v) = part.split_once('=').unwrap_or((part, ""));
-                match k.trim() {
-                    "type" => is_cache = v.trim() == "cache",
-                    "target" | "dst" | "destination" => {
-                        target = Some(v.trim().trim_end_matches('/').to_string())
-                    }
-                    _ => {}
-                }
-            }
-            if is_cache {
-                target
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
