@@ -2,7 +2,6 @@ use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::commands::{
     args, mount_targets, pkg_command, program, run_commands, PkgAction, PkgManager,
 };
-use crate::syntax::instruction::Keyword;
 use crate::syntax::shell::Command;
 
 declare_rule! {
@@ -40,33 +39,28 @@ declare_rule! {
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for stage in cx.model.stages.iter().filter(|s| s.shipped) {
-        for i in stage.body.clone() {
-            let located = cx.instr(i);
-            if located.keyword != Keyword::Run {
-                continue;
-            }
-            let commands = run_commands(located);
-            let is_update = |cmd: &Command| {
-                pkg_command(cmd)
-                    .is_some_and(|p| p.manager == PkgManager::Apt && p.action == PkgAction::Update)
-            };
-            let Some(first) = commands.iter().position(|c| is_update(c)) else {
-                continue;
-            };
-            let Some(update) = pkg_command(&commands[first]).map(|p| p.head_span(&commands[first]))
-            else {
-                continue;
-            };
-            let mounted = mount_targets(located, &["cache", "tmpfs"])
-                .iter()
-                .any(|t| t == "/var/lib/apt" || t == "/var/lib/apt/lists");
-            // the lists must be deleted after the last update
-            let last = commands.iter().rposition(|c| is_update(c)).unwrap_or(first);
-            if mounted || commands[last..].iter().any(|c| removes_lists(c)) {
-                continue;
-            }
-            out.push(Diagnostic::new(
+    for (i, located) in cx.shipped_runs() {
+        let commands = run_commands(located);
+        let is_update = |cmd: &Command| {
+            pkg_command(cmd)
+                .is_some_and(|p| p.manager == PkgManager::Apt && p.action == PkgAction::Update)
+        };
+        let Some(first) = commands.iter().position(|c| is_update(c)) else {
+            continue;
+        };
+        let Some(update) = pkg_command(&commands[first]).map(|p| p.head_span(&commands[first]))
+        else {
+            continue;
+        };
+        let mounted = mount_targets(located, &["cache", "tmpfs"])
+            .iter()
+            .any(|t| t == "/var/lib/apt" || t == "/var/lib/apt/lists");
+        // the lists must be deleted after the last update
+        let last = commands.iter().rposition(|c| is_update(c)).unwrap_or(first);
+        if mounted || commands[last..].iter().any(|c| removes_lists(c)) {
+            continue;
+        }
+        out.push(Diagnostic::new(
                 &META,
                 cx.range_on(i, located.abs(update)),
                 "the package lists from `apt-get update` stay in this layer, tens of MB that `apt-get clean` does not remove; end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
@@ -75,7 +69,6 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 crate::rules::fixes::quick::append_command(cx, i, "rm -rf /var/lib/apt/lists/*")
                     .map(|e| crate::rules::Fix::safe("Remove the apt lists in the same RUN", vec![e])),
             ));
-        }
     }
 }
 

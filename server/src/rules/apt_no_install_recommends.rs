@@ -1,6 +1,5 @@
 use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::commands::{args, package_name, pkg_command, program, run_commands, PkgAction};
-use crate::syntax::instruction::Keyword;
 use crate::syntax::Span;
 
 declare_rule! {
@@ -46,34 +45,28 @@ fn disables_recommends(arg: &str) -> bool {
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for stage in cx.model.stages.iter().filter(|s| s.shipped) {
-        for i in stage.body.clone() {
-            let located = cx.instr(i);
-            if located.keyword != Keyword::Run {
-                continue;
-            }
-            let commands = run_commands(located);
-            let offending = commands.iter().find_map(|cmd| {
-                let pkg = pkg_command(cmd)?;
-                let apt = matches!(program(cmd), Some("apt-get" | "apt"));
-                (apt && pkg.action == PkgAction::Install
-                    && !pkg.build_dep
-                    && !args(cmd).iter().any(|a| disables_recommends(&a.value)))
-                .then(|| (pkg.head_span(cmd), compiler_without_libc(&pkg)))
-            });
-            let Some((head, compiler)) = offending else {
-                continue;
-            };
-            if configured_off(cx, i) {
-                continue;
-            }
-            out.push(Diagnostic::new(
+    for (i, located) in cx.shipped_runs() {
+        let commands = run_commands(located);
+        let offending = commands.iter().find_map(|cmd| {
+            let pkg = pkg_command(cmd)?;
+            let apt = matches!(program(cmd), Some("apt-get" | "apt"));
+            (apt && pkg.action == PkgAction::Install
+                && !pkg.build_dep
+                && !args(cmd).iter().any(|a| disables_recommends(&a.value)))
+            .then(|| (pkg.head_span(cmd), compiler_without_libc(&pkg)))
+        });
+        let Some((head, compiler)) = offending else {
+            continue;
+        };
+        if configured_off(cx, i) {
+            continue;
+        }
+        out.push(Diagnostic::new(
                 &META,
                 cx.range_on(i, located.abs(head)),
                 "apt also installs every recommended package, often hundreds of MB the image never uses; add `--no-install-recommends` and name any package the build needs explicitly",
             )
             .with_fix(Some(fix(located.abs(head), compiler.map(|w| located.abs(w))))));
-        }
     }
 }
 

@@ -267,6 +267,17 @@ impl<'a> Analysis<'a> {
         &self.tree.instructions[i]
     }
 
+    /// The RUN instructions of the stages whose layers ship in the final image.
+    pub fn shipped_runs(&self) -> impl Iterator<Item = (usize, &'a Located)> + '_ {
+        self.model
+            .stages
+            .iter()
+            .filter(|s| s.shipped)
+            .flat_map(|s| s.body.clone())
+            .map(|i| (i, self.instr(i)))
+            .filter(|(_, l)| l.keyword == crate::syntax::Keyword::Run)
+    }
+
     /// Whether instruction `i` is in a stage whose layers ship in the final image.
     #[must_use]
     pub fn shipped(&self, i: usize) -> bool {

@@ -2,7 +2,6 @@ use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::commands::{
     args, is_pip_install, mount_targets, pip_args, program, run_commands,
 };
-use crate::syntax::instruction::Keyword;
 use crate::syntax::shell::Command;
 use crate::syntax::Span;
 
@@ -48,42 +47,37 @@ fn truthy(v: &str) -> bool {
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for stage in cx.model.stages.iter().filter(|s| s.shipped) {
-        for i in stage.body.clone() {
-            let located = cx.instr(i);
-            if located.keyword != Keyword::Run {
-                continue;
-            }
-            let commands = run_commands(located);
-            let offending = commands.iter().find(|cmd| {
-                is_pip_install(cmd)
-                    && !args(cmd).iter().any(|a| disables_cache(&a.value))
-                    && !cmd.assignments.iter().chain(&cmd.words).any(|a| {
-                        a.value
-                            .strip_prefix("PIP_NO_CACHE_DIR=")
-                            .is_some_and(truthy)
-                    })
-            });
-            let Some(cmd) = offending else { continue };
-            if cx
-                .model
-                .var_at(cx.tree, i, "PIP_NO_CACHE_DIR")
-                .is_some_and(|v| truthy(&v))
-            {
-                continue;
-            }
-            let cache_dir = cx.model.var_at(cx.tree, i, "PIP_CACHE_DIR");
-            let mounted = mount_targets(located, &["cache", "tmpfs"]).iter().any(|t| {
-                t.ends_with("/.cache/pip")
-                    || t.ends_with("/.cache")
-                    || cache_dir
-                        .as_deref()
-                        .is_some_and(|d| d.trim_end_matches('/') == t)
-            });
-            if mounted || commands.iter().any(|c| cleans_cache(c)) {
-                continue;
-            }
-            out.push(Diagnostic::new(
+    for (i, located) in cx.shipped_runs() {
+        let commands = run_commands(located);
+        let offending = commands.iter().find(|cmd| {
+            is_pip_install(cmd)
+                && !args(cmd).iter().any(|a| disables_cache(&a.value))
+                && !cmd.assignments.iter().chain(&cmd.words).any(|a| {
+                    a.value
+                        .strip_prefix("PIP_NO_CACHE_DIR=")
+                        .is_some_and(truthy)
+                })
+        });
+        let Some(cmd) = offending else { continue };
+        if cx
+            .model
+            .var_at(cx.tree, i, "PIP_NO_CACHE_DIR")
+            .is_some_and(|v| truthy(&v))
+        {
+            continue;
+        }
+        let cache_dir = cx.model.var_at(cx.tree, i, "PIP_CACHE_DIR");
+        let mounted = mount_targets(located, &["cache", "tmpfs"]).iter().any(|t| {
+            t.ends_with("/.cache/pip")
+                || t.ends_with("/.cache")
+                || cache_dir
+                    .as_deref()
+                    .is_some_and(|d| d.trim_end_matches('/') == t)
+        });
+        if mounted || commands.iter().any(|c| cleans_cache(c)) {
+            continue;
+        }
+        out.push(Diagnostic::new(
                 &META,
                 cx.range_on(i, located.abs(head_span(cmd))),
                 "pip keeps every downloaded package in /root/.cache/pip, which then ships in this layer; add `--no-cache-dir` or set `ENV PIP_NO_CACHE_DIR=1`",
@@ -92,7 +86,6 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 "Add --no-cache-dir",
                 vec![crate::rules::fixes::quick::after_word(located.abs(head_span(cmd)), "--no-cache-dir")],
             ))));
-        }
     }
 }
 
