@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite and ends with one line: `N passed, N failed`.
 #
-#   tests/run.sh            all tests: cargo's unit + integration tests, fmt and clippy
+#   tests/run.sh            all tests: cargo's unit + integration tests, fmt and clippy, and the
+#                           editor end-to-end tests (Neovim, VS Code in code-server)
+#   LAYERWISE_EDITOR_TESTS=0 tests/run.sh     the same without the editor tests
 #
-# Every cargo test counts once; `cargo fmt --check` and `cargo clippy` count as one test each.
+# Every cargo test counts once; `cargo fmt --check` and `cargo clippy` count as one test each;
+# every case of the editor suites counts once (tests/editors/*.sh print their own
+# `N passed, N failed`). The editor suites install what they need on first use, under
+# .cache/editors/ (tests/editors/setup.sh); a failed install counts as one failure.
 # Exit status: 0 when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +40,46 @@ if ! grep -q '^test result:' "$log_dir/cargo-test.log"; then
 fi
 passed=$((passed + t_pass))
 failed=$((failed + t_fail))
+
+# editor end-to-end tests, against the debug build the cargo tests use
+suite() { # name, command...: a runner that prints `ok`/`FAILED` lines, then `N passed, N failed`
+  local name=$1; shift
+  local start=$SECONDS
+  "$@" >"$log_dir/$name.log" 2>&1
+  local status=$? summary p f
+  grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$log_dir/$name.log"
+  summary="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log_dir/$name.log" | tail -n 1)"
+  if [ -z "$summary" ]; then
+    echo "FAILED  $name did not finish (exit $status; log: $log_dir/$name.log)"; p=0; f=1
+  else
+    read -r p _ f _ <<<"$summary"
+    if [ "$f" -eq 0 ] && [ "$status" -ne 0 ]; then echo "FAILED  $name exited $status"; f=1; fi
+  fi
+  echo "        $name: $p passed, $f failed in $((SECONDS - start)) s (log: $log_dir/$name.log)"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+setup() { # part: tests/editors/setup.sh PART; a failure counts once
+  local start=$SECONDS
+  if tests/editors/setup.sh "$1" >"$log_dir/editors-setup-$1.log" 2>&1; then
+    if [ -s "$log_dir/editors-setup-$1.log" ]; then echo "        installed the $1 test tools in $((SECONDS - start)) s"; fi
+  else
+    echo "FAILED  installing the $1 test tools (log: $log_dir/editors-setup-$1.log)"
+    tail -n 30 "$log_dir/editors-setup-$1.log" | sed 's/^/    /'
+    failed=$((failed + 1))
+    return 1
+  fi
+}
+if [ "${LAYERWISE_EDITOR_TESTS:-1}" != 0 ]; then
+  if cargo build --locked >"$log_dir/editors-build.log" 2>&1; then
+    export LAYERWISE_BIN="$PWD/target/debug/layerwise"
+    setup neovim && suite editors-neovim tests/editors/neovim.sh
+    setup vscode && suite editors-vscode tests/editors/vscode.sh
+  else
+    echo "FAILED  cargo build for the editor tests (log: $log_dir/editors-build.log)"
+    failed=$((failed + 1))
+  fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

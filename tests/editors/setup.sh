@@ -81,7 +81,7 @@ setup_vscode() {
     # argon2 and friends, then code-server's postinstall (symlinks, built-in extensions' deps)
     npm rebuild --loglevel=error >/dev/null
   )
-  "$dir/node_modules/.bin/code-server" --version | head -n 1 >&2
+  say "code-server $(node -p "require('$dir/node_modules/code-server/package.json').version")"
   echo "$want" >"$stamp"
 }
 

@@ -295,7 +295,7 @@ end)
 vim.lsp.enable('layerwise', false)
 
 case('Neovim 0.10 fallback: vim.lsp.start from a FileType autocmd', function()
-  -- the snippet from the README's Editors section
+  -- the snippet in editors/neovim/README.md
   local group = vim.api.nvim_create_augroup('layerwise-0.10', { clear = true })
   vim.api.nvim_create_autocmd('FileType', {
     group = group,
