@@ -4,6 +4,7 @@
 #   tests/run.sh            all tests: cargo's unit + integration tests, fmt and clippy, and the
 #                           editor end-to-end tests (Neovim, VS Code in code-server)
 #   LAYERWISE_EDITOR_TESTS=0 tests/run.sh     the same without the editor tests
+#   LAYERWISE_BUILD_PROOF=0 tests/run.sh      the same without the build proof (tests/build/)
 #
 # Every cargo test counts once; `cargo fmt --check` and `cargo clippy` count as one test each;
 # every case of the editor suites counts once (tests/editors/*.sh print their own
@@ -81,5 +82,34 @@ if [ "${LAYERWISE_EDITOR_TESTS:-1}" != 0 ]; then
   fi
 fi
 
-echo "$passed passed, $failed failed"
+# --- build proof (tests/build/run.sh) ----------------------------------------------------------
+# layerwise's fixes checked by real buildah builds of the fixture apps in tests/build/: each check
+# counts once, from the runner's closing line `build-proof: N passed, N failed, N skipped`. It
+# installs buildah and debootstrap when missing and keeps its base images under .cache/build-proof/
+# (about 4 minutes the first time, then 2 to 4). Skipped (not passed) when not root;
+# LAYERWISE_BUILD_PROOF=0 leaves it out.
+skipped=0
+build_proof() {
+  local start=$SECONDS status summary p f s
+  tests/build/run.sh 2>&1 | tee "$log_dir/build-proof.log" | grep -vE '^build-proof: [0-9]+ passed'
+  status=${PIPESTATUS[0]}
+  summary=$(grep -E '^build-proof: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log_dir/build-proof.log" | tail -n 1)
+  if [ -z "$summary" ]; then
+    echo "FAILED  build-proof did not finish (exit $status; log: $log_dir/build-proof.log)"
+    p=0 f=1 s=0
+  else
+    read -r _ p _ f _ s _ <<<"$summary"
+    if [ "$f" -eq 0 ] && [ "$status" -ne 0 ]; then echo "FAILED  build-proof exited $status"; f=1; fi
+  fi
+  echo "        build-proof: $p passed, $f failed, $s skipped in $((SECONDS - start)) s (log: $log_dir/build-proof.log)"
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + s))
+}
+if [ "${LAYERWISE_BUILD_PROOF:-1}" != 0 ]; then
+  build_proof
+fi
+# --- end build proof ---------------------------------------------------------------------------
+
+echo "$passed passed, $failed failed$([ "$skipped" -gt 0 ] && echo ", $skipped skipped")"
 [ "$failed" -eq 0 ]
