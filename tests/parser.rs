@@ -4,7 +4,8 @@
 //!    no syntax error into exactly the instructions BuildKit finds (count and line ranges); every
 //!    `invalid/` file gets exactly one `syntax` diagnostic, where its `# expect:` comment says.
 //! 2. Regression cases for the splitter's BuildKit rules and for inputs that once broke it.
-//! 3. Property tests: an incremental parse through one [`SyntaxCache`] equals a fresh parse;
+//! 3. Property tests: an incremental parse through one [`SyntaxCache`] (one edit at a time, or
+//!    several edits folded into one) equals a fresh parse;
 //!    every span lies on char boundaries inside the text and inside its instruction; parsing
 //!    never panics and stays fast on arbitrary text.
 
@@ -16,6 +17,7 @@ use layerwise::model::context::NoContext;
 use layerwise::rules::{self, Config};
 use layerwise::syntax::instruction::{Args, Form, Instruction};
 use layerwise::syntax::{self, Span, SyntaxCache, SyntaxError, SyntaxTree};
+use layerwise::text::AppliedEdit;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -735,7 +737,7 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-fn apply(text: &mut String, edit: &Edit) {
+fn apply(text: &mut String, edit: &Edit) -> AppliedEdit {
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
@@ -744,6 +746,83 @@ fn apply(text: &mut String, edit: &Edit) {
     let start = floor_boundary(text, (edit.at * text.len() as f64) as usize);
     let end = floor_boundary(text, start + edit.delete).max(start);
     text.replace_range(start..end, &edit.insert);
+    AppliedEdit {
+        start,
+        old_end: end,
+        new_end: start + edit.insert.len(),
+    }
+}
+
+/// Lines of Dockerfiles with continuations, heredocs, comments, blank lines and CRLF, for
+/// longer texts with many instructions (the incremental split re-synchronises between them).
+const LINES: &[&str] = &[
+    "FROM alpine AS a\n",
+    "FROM a\n",
+    "RUN apt-get update \\\n",
+    "    && apt-get install -y x \\\n",
+    "    y \\\n",
+    "    z\n",
+    "  # a comment in a continuation\n",
+    "\n",
+    "\r\n",
+    "   \n",
+    "# a comment\n",
+    "RUN <<EOF\n",
+    "COPY <<-EOT /x\n",
+    "echo hi\n",
+    "EOF\n",
+    "\tEOT\n",
+    "RUN echo one\r\n",
+    "ENV A=1 \\\n",
+    "    B=2\n",
+    "COPY . /app\n",
+    "RUN pip install -r requirements.txt\n",
+    "WORKDIR app\n",
+    "CMD [\"x\"]\n",
+    "\\\n",
+    "ONBUILD RUN <<X\n",
+    "X\n",
+];
+
+fn dockerfile_text() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![3 => Just(""), 1 => Just("# syntax=x\n"), 1 => Just("# escape=`\n")],
+        proptest::collection::vec(proptest::sample::select(LINES), 0..60),
+    )
+        .prop_map(|(top, lines)| format!("{top}{}", lines.concat()))
+}
+
+/// An edit of a line-based text: insert or delete whole lines, or type at a line.
+fn line_edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        2 => edit(),
+        1 => (0.0..=1.0f64, proptest::sample::select(LINES)).prop_map(|(at, line)| Edit {
+            at,
+            delete: 0,
+            insert: line.to_string(),
+        }),
+    ]
+}
+
+/// `edit` moved to the start of the line it falls in, so that whole lines come and go.
+fn at_line_start(text: &str, edit: &Edit) -> Edit {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let at = floor_boundary(text, (edit.at * text.len() as f64) as usize);
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    #[allow(clippy::cast_precision_loss)]
+    let fraction = if text.is_empty() {
+        0.0
+    } else {
+        start as f64 / text.len() as f64
+    };
+    Edit {
+        at: fraction,
+        ..edit.clone()
+    }
 }
 
 /// What must be equal between an incremental and a fresh parse.
@@ -892,10 +971,51 @@ proptest! {
         let mut text = start;
         let _ = cache.parse(&text);
         for e in &edits {
-            apply(&mut text, e);
-            let incremental = cache.parse(&text);
+            let applied = apply(&mut text, e);
+            let incremental = cache.update(&text, applied);
             let fresh = syntax::parse(&text);
-            prop_assert_eq!(observable(&incremental), observable(&fresh), "text {:?}", text);
+            prop_assert_eq!(observable(incremental), observable(&fresh), "text {:?}", text);
+        }
+    }
+
+    /// The same on longer line-based texts, with whole lines inserted and deleted, and with
+    /// several edits folded into one update (as for a `didChange` with several changes).
+    #[test]
+    fn incremental_parse_of_line_edits_equals_fresh_parse(
+        start in dockerfile_text(),
+        edits in proptest::collection::vec((line_edit(), any::<bool>(), any::<bool>()), 1..16),
+    ) {
+        let mut cache = SyntaxCache::default();
+        let mut text = start;
+        let _ = cache.parse(&text);
+        let mut pending: Option<AppliedEdit> = None;
+        for (e, whole_line, analyse) in &edits {
+            let e = if *whole_line { at_line_start(&text, e) } else { e.clone() };
+            let len_before = text.len();
+            let applied = apply(&mut text, &e);
+            // fold into the edits not analysed yet: keep what both left alone at both ends
+            pending = Some(match pending {
+                None => applied,
+                Some(p) => {
+                    let old_len = p.old_end + (len_before - p.new_end);
+                    let suffix = (len_before - p.new_end).min(len_before - applied.old_end);
+                    AppliedEdit {
+                        start: p.start.min(applied.start),
+                        old_end: old_len - suffix,
+                        new_end: text.len() - suffix,
+                    }
+                }
+            });
+            if *analyse {
+                let edit = pending.take().unwrap_or(applied);
+                let incremental = cache.update(&text, edit);
+                let fresh = syntax::parse(&text);
+                prop_assert_eq!(observable(incremental), observable(&fresh), "text {:?} after {:?}", text, edit);
+            }
+        }
+        if let Some(edit) = pending {
+            let incremental = cache.update(&text, edit);
+            prop_assert_eq!(observable(incremental), observable(&syntax::parse(&text)), "text {:?}", text);
         }
     }
 

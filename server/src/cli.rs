@@ -189,8 +189,12 @@ fn span_pos(index: &LineIndex<'_>, span: crate::syntax::Span) -> Pos {
 /// Write the fixed text (atomically) and the files fixes create (never overwriting one).
 fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Result<(), Fail> {
     if fixed.text != before {
-        fix::write_atomically(file, &fixed.text)
-            .map_err(|e| Fail(format!("{}: cannot write: {e}", file.display())))?;
+        fix::write_atomically(file, &fixed.text).map_err(|e| {
+            Fail(format!(
+                "{}: cannot write the fixed file: {e}; the file is unchanged",
+                file.display()
+            ))
+        })?;
     }
     for new in &fixed.creates {
         if new.path.exists() {
@@ -294,7 +298,9 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
         let context = FsContext::new(context_root, name);
         let mut text = text;
         if args.fix || args.diff {
-            let fixed = fix::fix_all(&text, &context, Some(&file), &config, args.unsafe_fixes);
+            let fixed = guarded(&file, || {
+                fix::fix_all(&text, &context, Some(&file), &config, args.unsafe_fixes)
+            })?;
             if args.diff {
                 diffs.push_str(&render_diff(&file, &text, &fixed));
                 changed |= fixed.text != text || !fixed.creates.is_empty();
@@ -304,7 +310,6 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
                 text = fixed.text;
             }
         }
-        let tree = syntax::parse(&text);
         // a created .dockerignore is now on disk: ask the file system afresh
         let context = FsContext::new(
             context
@@ -312,7 +317,10 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
             file.file_name().map(|n| n.to_string_lossy().into_owned()),
         );
-        let diagnostics = rules::check(&text, &tree, &context, Some(&file), &config);
+        let diagnostics = guarded(&file, || {
+            let tree = syntax::parse(&text);
+            rules::check(&text, &tree, &context, Some(&file), &config)
+        })?;
         let index = LineIndex::new(&text);
         let findings = diagnostics
             .into_iter()
@@ -359,6 +367,18 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
     })
 }
 
+/// Runs the analysis or the fixes of one file. Each rule already runs under `catch_unwind`; this
+/// catches a panic anywhere else (a bug) and turns it into an error naming the file (exit 2)
+/// instead of a crash.
+fn guarded<T>(file: &Path, f: impl FnOnce() -> T) -> Result<T, Fail> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| {
+        Fail(format!(
+            "{}: internal error while checking this file (a bug; please report it with the file)",
+            file.display()
+        ))
+    })
+}
+
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
@@ -369,17 +389,26 @@ fn load_config(path: &Path) -> Result<Config, Fail> {
     Config::from_toml(&text).map_err(|e| Fail(format!("{}: {}", path.display(), e.message)))
 }
 
-/// The file's text; invalid UTF-8 is an error that says where.
+/// The file's text; invalid UTF-8 is an error that says where (line and column in characters,
+/// as in the findings).
 fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Fail> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
+        if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+            return Fail(format!(
+                "{}:1:1: the file is UTF-16, not UTF-8; save it as UTF-8",
+                path.display()
+            ));
+        }
         let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = at
-            - bytes[..at]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1)
+        let line_start = bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        // the bytes before `at` are valid UTF-8
+        let col = std::str::from_utf8(&bytes[line_start..at])
+            .map_or(at - line_start, |s| s.chars().count())
             + 1;
         Fail(format!(
             "{}:{line}:{col}: not valid UTF-8 (byte offset {at}); save the file as UTF-8",
@@ -420,6 +449,13 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fail> {
         out.push(path.to_path_buf());
         return Ok(());
     }
+    if !meta.is_dir() {
+        // a FIFO or a device would block the read or never end
+        return Err(Fail(format!(
+            "{}: not a regular file or a folder",
+            path.display()
+        )));
+    }
     let before = out.len();
     walk(path, out);
     if out.len() == before {
@@ -448,6 +484,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             }
         } else if is_dockerfile_name(&name) {
             let path = entry.path();
+            // only regular files (through links): reading a FIFO or a device named Dockerfile
+            // would block or never end. A dangling link is kept, so that reading it reports it.
+            if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+                continue;
+            }
             // `./Dockerfile` reads better as `Dockerfile`
             out.push(
                 path.strip_prefix(".")

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::model::context::{BuildContext, NotableEntry};
 use crate::model::dockerignore::DockerIgnore;
 use crate::rules::{self, Config, Edit, NewFile, Safety};
-use crate::syntax;
+use crate::syntax::{self, Span};
 
 /// Apply non-overlapping edits to `text`. Edits are sorted by position; an insertion at the
 /// end of a replaced span goes after it.
@@ -43,13 +43,21 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, String> {
 }
 
 fn overlaps(a: &[Edit], b: &[Edit]) -> bool {
-    a.iter().any(|x| {
-        b.iter().any(|y| {
-            // touching is fine unless both insert at the same point (order would be ambiguous)
-            (x.span.start < y.span.end && y.span.start < x.span.end)
-                || (x.span.start == y.span.start && (x.span.is_empty() || y.span.is_empty()))
-        })
-    })
+    a.iter()
+        .any(|x| b.iter().any(|y| edits_clash(x.span, y.span)))
+}
+
+/// Whether edits of two different fixes must not be applied together: their spans overlap, or
+/// one inserts at a boundary of the other. Replacements that merely touch are fine, but an
+/// insertion where another edit replaces text belongs to the text on one side of it (appending to
+/// an instruction that the other edit deletes or moves), and two insertions at one point have no
+/// order: applied together they could put text in the wrong place, so one waits for the next
+/// round, which re-analyses the new text.
+#[must_use]
+pub fn edits_clash(x: Span, y: Span) -> bool {
+    let inserts_at_edge =
+        |i: Span, other: Span| i.is_empty() && (i.start == other.start || i.start == other.end);
+    (x.start < y.end && y.start < x.end) || inserts_at_edge(x, y) || inserts_at_edge(y, x)
 }
 
 /// The result of fixing a file.
@@ -60,6 +68,9 @@ pub struct Fixed {
     pub applied: Vec<(&'static str, String)>,
     /// Files to create.
     pub creates: Vec<NewFile>,
+    /// The edits of each round, with spans in the text that round started from (for checking
+    /// what a fix touched; see `server/fuzz/src/invariants.rs`).
+    pub rounds: Vec<Vec<Edit>>,
 }
 
 /// Apply every fix (safe ones, and unsafe ones too when `unsafe_fixes`) until none applies.
@@ -114,6 +125,7 @@ pub fn fix_all(
         }
         fixed.creates.extend(creates);
         fixed.applied.extend(round);
+        fixed.rounds.push(chosen);
     }
     fixed
 }
@@ -162,12 +174,15 @@ impl BuildContext for Overlay<'_> {
     }
 }
 
-/// Write `text` to `path` atomically: a temporary file in the same folder, then a rename, so an
-/// interrupted write never leaves a half-written file.
+/// Write `text` to `path` atomically: a new temporary file in the same folder, written and
+/// synced, then renamed over `path`. An interrupted or failed write never leaves `path`
+/// half-written, and a failed one removes its temporary file. The temporary file is created
+/// new (never through an existing file or link), and takes `path`'s permissions.
 ///
 /// # Errors
-/// The I/O error, when writing or renaming fails.
+/// The I/O error, when creating, writing or renaming fails; `path` is then unchanged.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -175,20 +190,43 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let tmp: PathBuf = dir.join(format!(".{name}.layerwise-{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    let mut attempt = 0;
+    let (tmp, mut file) = loop {
+        let tmp: PathBuf = dir.join(format!(
+            ".{name}.layerwise-{}-{attempt}.tmp",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            if let Ok(meta) = std::fs::metadata(path) {
+                file.set_permissions(meta.permissions())?;
+            }
+            drop(file);
+            std::fs::rename(&tmp, path)
+        });
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    })
+    }
+    written
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::Span;
 
     fn edit(s: usize, e: usize, t: &str) -> Edit {
         Edit {
@@ -209,5 +247,80 @@ mod tests {
         );
         assert!(apply_edits("abcdef", &[edit(0, 3, ""), edit(2, 4, "")]).is_err());
         assert!(apply_edits("é", &[edit(1, 1, "x")]).is_err());
+    }
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_leave_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("layerwise-atomic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("Dockerfile");
+        std::fs::write(&path, "old").unwrap_or_else(|e| panic!("{e}"));
+        // a leftover temporary file of an earlier run with the same pid is not clobbered
+        let stale = dir.join(format!(
+            ".Dockerfile.layerwise-{}-0.tmp",
+            std::process::id()
+        ));
+        std::fs::write(&stale, "stale").unwrap_or_else(|e| panic!("{e}"));
+        write_atomically(&path, "new").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("new"));
+        assert_eq!(
+            std::fs::read_to_string(&stale).ok().as_deref(),
+            Some("stale")
+        );
+        std::fs::remove_file(&stale).unwrap_or_else(|e| panic!("{e}"));
+        // renaming over a folder fails: the folder stays, no temporary file is left
+        let folder = dir.join("sub");
+        std::fs::create_dir_all(folder.join("x")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(write_atomically(&folder, "text").is_err());
+        assert!(folder.join("x").is_dir());
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(names.len(), 2, "{names:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn insertions_at_an_end_of_another_edit_clash() {
+        let s = Span::new;
+        assert!(edits_clash(s(0, 4), s(2, 6)));
+        assert!(edits_clash(s(3, 3), s(3, 3)));
+        assert!(edits_clash(s(0, 4), s(4, 4)));
+        assert!(edits_clash(s(0, 0), s(0, 4)));
+        assert!(!edits_clash(s(0, 4), s(4, 6)));
+        assert!(!edits_clash(s(0, 4), s(5, 5)));
+    }
+
+    /// Found by the stable fuzzer: at the end of a file without a final line break, joining a RUN
+    /// into the previous one deletes its line, and appending to the same RUN inserts at the end
+    /// of that deletion; applied in one round, the appended text became a line of its own.
+    #[test]
+    fn appending_to_a_joined_run_at_the_end_of_the_file() {
+        let text = "FROM python:3.12-slim\nRUN pip install x\nRUN apt-get update && apt-get";
+        let fixed = fix_all(
+            text,
+            &crate::model::context::NoContext,
+            None,
+            &Config::default(),
+            false,
+        );
+        assert_eq!(
+            syntax::parse(&fixed.text).errors().count(),
+            0,
+            "{}",
+            fixed.text
+        );
+        assert!(
+            fixed
+                .text
+                .ends_with("&& apt-get && rm -rf /var/lib/apt/lists/*\n"),
+            "{}",
+            fixed.text
+        );
     }
 }

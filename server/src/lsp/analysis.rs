@@ -15,8 +15,10 @@ use tower_lsp_server::ls_types::Uri;
 use super::config::FileConfig;
 use crate::model::context::{BuildContext, FsContext, NoContext, NotableEntry};
 use crate::model::dockerignore::DockerIgnore;
-use crate::rules::{self, Config, Diagnostic};
-use crate::syntax::{SyntaxCache, SyntaxTree};
+use crate::rules::memo::{self, StageMemo};
+use crate::rules::{Config, Diagnostic};
+use crate::syntax::SyntaxCache;
+use crate::text::AppliedEdit;
 
 /// Documents larger than this are not analysed.
 pub const MAX_ANALYSED_BYTES: usize = 5 * 1024 * 1024;
@@ -83,41 +85,75 @@ fn file_path(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(std::borrow::Cow::into_owned)
 }
 
+/// What a document keeps between analyses to redo only what an edit touched.
+#[derive(Debug, Default)]
+pub struct Kept {
+    /// The syntax tree of the text last analysed.
+    pub syntax: SyntaxCache,
+    /// The findings of the per-stage rules.
+    pub findings: StageMemo,
+}
+
+/// How the text to analyse relates to the text last analysed.
+#[derive(Debug, Clone, Copy)]
+pub enum Parse {
+    /// Unrelated: start from scratch.
+    Fresh,
+    /// The same text.
+    Unchanged,
+    /// That text with this edit applied.
+    Edited(AppliedEdit),
+}
+
 /// The result of analysing a document.
 pub enum Outcome {
-    /// The rules ran.
-    Analysed {
-        tree: SyntaxTree,
-        diagnostics: Vec<Diagnostic>,
-    },
+    /// The rules ran; the tree is the one in [`Kept::syntax`].
+    Analysed { diagnostics: Vec<Diagnostic> },
     /// The document is above [`MAX_ANALYSED_BYTES`].
     TooLarge,
     /// The analysis panicked (already logged).
     Failed,
 }
 
-/// Parses `text` (reusing `cache`) and runs every rule with `config`. Never panics: a panic in
-/// the analysis is logged and reported as [`Outcome::Failed`], and the cache is reset.
-pub fn analyse(text: &str, cache: &mut SyntaxCache, env: &Environment, config: &Config) -> Outcome {
+/// Brings the kept tree up to `text` as `parse` says and runs every rule with `config`, checking
+/// again only the stages the edit touched. Never panics: a panic in the analysis is logged and
+/// reported as [`Outcome::Failed`], and what was kept is dropped (as it is when the text is too
+/// large).
+pub fn analyse(
+    text: &str,
+    kept: &mut Kept,
+    parse: Parse,
+    env: &Environment,
+    config: &Config,
+) -> Outcome {
     if text.len() > MAX_ANALYSED_BYTES {
+        *kept = Kept::default();
         return Outcome::TooLarge;
     }
     let run = catch_unwind(AssertUnwindSafe(|| {
-        let tree = cache.parse(text);
-        let diagnostics = rules::check(
+        let (tree, edit) = match parse {
+            Parse::Fresh => {
+                kept.findings.clear();
+                (kept.syntax.parse(text), None)
+            }
+            Parse::Unchanged => (kept.syntax.tree(), None),
+            Parse::Edited(edit) => (kept.syntax.update(text, edit), Some(edit)),
+        };
+        memo::check(
             text,
-            &tree,
+            tree,
             env.context.as_ref(),
             env.path.as_deref(),
             config,
-        );
-        (tree, diagnostics)
+            &mut kept.findings,
+            edit,
+        )
     }));
     match run {
-        Ok((tree, diagnostics)) => Outcome::Analysed { tree, diagnostics },
+        Ok(diagnostics) => Outcome::Analysed { diagnostics },
         Err(_) => {
             super::log("the analysis of a document failed (panicked); no diagnostics for it");
-            *cache = SyntaxCache::default();
+            *kept = Kept::default();
             Outcome::Failed
         }
     }

@@ -188,7 +188,7 @@ fn ignore_action(
     let text = doc.text.text();
     let at = convert::offset(&doc.text, diagnostic.range.start, enc);
     let instruction = doc
-        .tree
+        .tree()
         .instructions
         .iter()
         .map(|located| (located.offset, located.span()))
@@ -220,14 +220,14 @@ fn ignore_action(
 }
 
 /// The line ending of the line whose content ends at `content_end`, else the file's first line
-/// ending, else `\n`.
+/// ending, else `\n`. Never a lone CR: it ends a line for LSP but not for BuildKit, so a comment
+/// ending in one would swallow the instruction after it.
 fn line_ending(text: &str, content_end: usize) -> &'static str {
     let ending_at = |i: usize| {
         let rest = text.as_bytes().get(i..)?;
         match rest {
             [b'\r', b'\n', ..] => Some("\r\n"),
-            [b'\n', ..] => Some("\n"),
-            [b'\r', ..] => Some("\r"),
+            [b'\n' | b'\r', ..] => Some("\n"),
             _ => None,
         }
     };
@@ -236,9 +236,10 @@ fn line_ending(text: &str, content_end: usize) -> &'static str {
         .unwrap_or("\n")
 }
 
-/// Whether two edits cannot both be applied (they overlap, or insert at the same place).
+/// Whether two edits cannot both be applied (they overlap, insert at the same place, or one
+/// inserts at an end of the other): the same rule as `fix_all` on the command line.
 fn overlaps(a: Span, b: Span) -> bool {
-    a.start == b.start || (a.start < b.end && b.start < a.end)
+    crate::fix::edits_clash(a, b)
 }
 
 /// Every safe fix of the current analysis whose edits do not overlap an earlier one, as one
@@ -538,7 +539,7 @@ mod tests {
         let cases = [
             ("a\r\nb", 1, "\r\n"),
             ("a\nb", 1, "\n"),
-            ("a\rb", 1, "\r"),
+            ("a\rb", 1, "\n"),
             ("x\r\nab", 6, "\r\n"),
             ("ab", 2, "\n"),
         ];
@@ -554,6 +555,10 @@ mod tests {
         assert!(overlaps(s(3, 3), s(3, 3)));
         assert!(overlaps(s(0, 4), s(2, 2)));
         assert!(!overlaps(s(0, 4), s(4, 6)));
-        assert!(!overlaps(s(0, 4), s(4, 4)));
+        // an insertion at an end of a replaced span may belong to the replaced text
+        assert!(overlaps(s(0, 4), s(4, 4)));
+        assert!(overlaps(s(4, 4), s(0, 4)));
+        assert!(overlaps(s(2, 2), s(2, 6)));
+        assert!(!overlaps(s(0, 4), s(5, 5)));
     }
 }

@@ -6,12 +6,15 @@
 
 use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 
-use super::analysis::{self, Environment, Outcome, MAX_ANALYSED_BYTES};
+use super::analysis::{self, Environment, Kept, Outcome, MAX_ANALYSED_BYTES};
 use super::convert;
 use super::outbox::Outgoing;
 use crate::rules::{self, Config};
-use crate::syntax::{SyntaxCache, SyntaxTree};
-use crate::text::{Change, Encoding, TextDocument};
+use crate::syntax::SyntaxTree;
+use crate::text::{AppliedEdit, Change, Encoding, TextDocument};
+
+/// The tree of a document that is not analysed.
+static EMPTY_TREE: std::sync::LazyLock<SyntaxTree> = std::sync::LazyLock::new(SyntaxTree::default);
 
 /// The state of one open document.
 #[derive(Debug)]
@@ -20,10 +23,13 @@ pub struct Document {
     pub text: TextDocument,
     /// The version of the current text, as the client numbered it.
     pub version: i32,
-    /// Instruction parses reused between analyses.
-    cache: SyntaxCache,
-    /// The syntax tree of the current text (empty when not analysed).
-    pub tree: SyntaxTree,
+    /// The syntax tree and the per-stage findings, updated incrementally between analyses.
+    kept: Kept,
+    /// Whether the kept tree describes the text as of the last analysis.
+    analysed: bool,
+    /// Everything the changes since the last analysis touched, as one edit of the text it
+    /// analysed (`None`: no change).
+    edit: Option<AppliedEdit>,
     /// The findings of the current text (empty when not analysed).
     pub diagnostics: Vec<rules::Diagnostic>,
     /// Where the document lives (path, build context, `.layerwise.toml`).
@@ -38,8 +44,9 @@ impl Document {
         Self {
             text: TextDocument::new(text),
             version,
-            cache: SyntaxCache::default(),
-            tree: SyntaxTree::default(),
+            kept: Kept::default(),
+            analysed: false,
+            edit: None,
             diagnostics: Vec::new(),
             env: Environment::of(uri),
             too_large_reported: false,
@@ -61,15 +68,26 @@ impl Document {
                     convert::from_lsp_position(r.end),
                 )
             });
-            self.text.apply(
+            let len_before = self.text.len();
+            let applied = self.text.apply(
                 &Change {
                     range,
                     text: &change.text,
                 },
                 enc,
             );
+            self.edit = Some(merge(self.edit, applied, len_before, self.text.len()));
         }
         self.version = version;
+    }
+
+    /// The syntax tree of the current text (empty when not analysed).
+    pub fn tree(&self) -> &SyntaxTree {
+        if self.analysed {
+            self.kept.syntax.tree()
+        } else {
+            &EMPTY_TREE
+        }
     }
 
     /// Analyses the current text with `settings` laid over the project configuration and
@@ -84,24 +102,31 @@ impl Document {
     ) -> Option<Outgoing> {
         if self.env.is_stale() {
             self.env = Environment::of(uri);
+            // findings may depend on the build context, which may have changed
+            self.kept.findings.clear();
         }
         if let Some(error) = &self.env.file_config.error {
             problems.push(error.clone());
         }
         let config = self.env.file_config.with_settings(settings);
-        let outcome = analysis::analyse(self.text.text(), &mut self.cache, &self.env, &config);
-        let (tree, diagnostics, publish) = match outcome {
-            Outcome::Analysed { tree, diagnostics } => {
+        let parse = match (self.analysed, self.edit.take()) {
+            (false, _) => analysis::Parse::Fresh,
+            (true, None) => analysis::Parse::Unchanged,
+            (true, Some(edit)) => analysis::Parse::Edited(edit),
+        };
+        let outcome =
+            analysis::analyse(self.text.text(), &mut self.kept, parse, &self.env, &config);
+        self.analysed = matches!(outcome, Outcome::Analysed { .. });
+        let (diagnostics, publish) = match outcome {
+            Outcome::Analysed { diagnostics } => {
                 self.too_large_reported = false;
                 let published = diagnostics
                     .iter()
                     .map(|d| convert::diagnostic(uri, &self.text, self.version, d, enc))
                     .collect();
-                (tree, diagnostics, Some(published))
+                (diagnostics, Some(published))
             }
-            Outcome::TooLarge if self.too_large_reported => {
-                (SyntaxTree::default(), Vec::new(), None)
-            }
+            Outcome::TooLarge if self.too_large_reported => (Vec::new(), None),
             Outcome::TooLarge => {
                 self.too_large_reported = true;
                 super::log(format_args!(
@@ -109,17 +134,68 @@ impl Document {
                     uri.as_str()
                 ));
                 let notice = convert::too_large(MAX_ANALYSED_BYTES);
-                (SyntaxTree::default(), Vec::new(), Some(vec![notice]))
+                (Vec::new(), Some(vec![notice]))
             }
             // Clear what was published: its ranges no longer match the text.
-            Outcome::Failed => (SyntaxTree::default(), Vec::new(), Some(Vec::new())),
+            Outcome::Failed => (Vec::new(), Some(Vec::new())),
         };
-        self.tree = tree;
         self.diagnostics = diagnostics;
         publish.map(|diagnostics| Outgoing::Diagnostics {
             uri: uri.clone(),
             version: Some(self.version),
             diagnostics,
         })
+    }
+}
+
+/// `applied` (an edit of a text `len_before` bytes long, now `len_after`) folded into `merged`
+/// (the edits before it, as one edit of the last analysed text): the bytes both left alone at the
+/// start and at the end stay outside the result.
+fn merge(
+    merged: Option<AppliedEdit>,
+    applied: AppliedEdit,
+    len_before: usize,
+    len_after: usize,
+) -> AppliedEdit {
+    let Some(merged) = merged else {
+        return applied;
+    };
+    let old_len = merged.old_end + (len_before - merged.new_end);
+    let start = merged.start.min(applied.start);
+    let suffix = (len_before - merged.new_end).min(len_before - applied.old_end);
+    AppliedEdit {
+        start,
+        old_end: old_len - suffix,
+        new_end: len_after - suffix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge;
+    use crate::text::{AppliedEdit, TextDocument};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Merged edits cover every byte that changed: outside them the texts agree.
+        #[test]
+        fn merged_edits_cover_the_changes(
+            text in "[a-c\n]{0,40}",
+            edits in proptest::collection::vec((0usize..50, 0usize..8, "[a-c\n]{0,5}"), 1..6),
+        ) {
+            let mut doc = TextDocument::new(text.clone());
+            let mut merged: Option<AppliedEdit> = None;
+            for (at, len, insert) in &edits {
+                let len_before = doc.len();
+                let applied = doc.replace(*at..at + len, insert);
+                merged = Some(merge(merged, applied, len_before, doc.len()));
+            }
+            let m = merged.unwrap_or(AppliedEdit { start: 0, old_end: 0, new_end: 0 });
+            let new = doc.text();
+            prop_assert!(m.start <= m.old_end && m.old_end <= text.len());
+            prop_assert!(m.start <= m.new_end && m.new_end <= new.len());
+            prop_assert_eq!(&text[..m.start], &new[..m.start]);
+            prop_assert_eq!(&text[m.old_end..], &new[m.new_end..]);
+        }
     }
 }

@@ -27,7 +27,7 @@ pub fn hover(doc: &Document, position: ls::Position, enc: Encoding) -> Option<Ho
         covered = Some(covered.map_or(d.span, |c| c.cover(d.span)));
     }
     let keyword = doc
-        .tree
+        .tree()
         .instructions
         .iter()
         .find(|located| touches(located.keyword_span(), at));

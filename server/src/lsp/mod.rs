@@ -14,6 +14,8 @@
 //! * Positions are converted only by [`crate::text`], in the encoding negotiated at
 //!   `initialize`; out-of-range positions are clamped, never a panic.
 //! * Nothing but LSP messages is written to stdout; logs go to stderr.
+//! * Bad input never ends the session: `transport.rs` answers anything that is not a JSON-RPC
+//!   message with an error response and hands the server only well-formed messages.
 
 mod analysis;
 mod code_action;
@@ -23,13 +25,15 @@ mod document;
 mod hover;
 mod outbox;
 mod server;
+mod stdio;
 mod symbols;
+mod transport;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use tower_lsp_server::{LspService, Server};
+use tower_lsp_server::LspService;
 
 /// Writes one log line to stderr (never stdout: stdout carries the protocol).
 pub(crate) fn log(message: impl std::fmt::Display) {
@@ -55,11 +59,14 @@ pub fn run_stdio() -> ExitCode {
     let shut_down = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shut_down);
     runtime.block_on(async move {
-        let (service, socket) =
-            LspService::new(move |client| server::Backend::new(client, Arc::clone(&flag)));
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
+        // whole frames written to stdout beside the server loop's: the input pump's error
+        // responses, and the backend's notifications (serialized once, without the loop)
+        let (frames, frames_out) = tokio::sync::mpsc::unbounded_channel();
+        let backend_frames = frames.clone();
+        let (service, socket) = LspService::new(move |client| {
+            server::Backend::new(client, Arc::clone(&flag), Some(backend_frames.clone()))
+        });
+        transport::serve(service, socket, frames, frames_out).await;
     });
     // The stdin reader may sit in a blocking read forever (clients need not close our stdin
     // after `exit`): do not wait for it.

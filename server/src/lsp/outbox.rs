@@ -5,8 +5,11 @@
 //! slower than we analyse, queued diagnostics for the same document are coalesced: only the
 //! newest set is sent, since each set replaces the previous one anyway.
 
+use serde::Serialize;
 use tokio::sync::mpsc::{self, UnboundedSender};
-use tower_lsp_server::ls_types::{Diagnostic, MessageType, Uri};
+use tower_lsp_server::ls_types::{
+    Diagnostic, MessageType, PublishDiagnosticsParams, ShowMessageParams, Uri,
+};
 use tower_lsp_server::Client;
 
 /// One notification for the client.
@@ -28,10 +31,23 @@ pub struct Outbox {
     tx: UnboundedSender<Outgoing>,
 }
 
+/// Where the queue goes: whole frames written straight to the output (each message serialized
+/// once, from our types to bytes), or, without such an output, `client`'s notifications (which
+/// first turn every message into a `serde_json::Value` tree).
+enum Sink {
+    Frames(UnboundedSender<Vec<u8>>),
+    Client(Client),
+}
+
 impl Outbox {
-    /// Starts the sending task on the current tokio runtime.
-    pub fn spawn(client: Client) -> Self {
+    /// Starts the sending task on the current tokio runtime; it writes to `frames` when given,
+    /// else through `client`.
+    pub fn spawn(client: Client, frames: Option<UnboundedSender<Vec<u8>>>) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+        let sink = match frames {
+            Some(frames) => Sink::Frames(frames),
+            None => Sink::Client(client),
+        };
         tokio::spawn(async move {
             let mut batch = Vec::new();
             while let Some(first) = rx.recv().await {
@@ -40,7 +56,16 @@ impl Outbox {
                     batch.push(next);
                 }
                 for item in coalesce(std::mem::take(&mut batch)) {
-                    send(&client, item).await;
+                    match &sink {
+                        Sink::Frames(frames) => {
+                            if let Some(frame) = frame(item) {
+                                if frames.send(frame).is_err() {
+                                    super::log("the output is closed; dropped a notification");
+                                }
+                            }
+                        }
+                        Sink::Client(client) => send(client, item).await,
+                    }
                 }
             }
         });
@@ -63,6 +88,48 @@ async fn send(client: &Client, item: Outgoing) {
             diagnostics,
         } => client.publish_diagnostics(uri, diagnostics, version).await,
         Outgoing::Message { kind, text } => client.show_message(kind, text).await,
+    }
+}
+
+/// A JSON-RPC notification, as `tower-lsp-server` would write it.
+#[derive(Serialize)]
+struct Notification<P> {
+    jsonrpc: &'static str,
+    method: &'static str,
+    params: P,
+}
+
+/// The framed JSON-RPC notification of `item`.
+fn frame(item: Outgoing) -> Option<Vec<u8>> {
+    let body = match item {
+        Outgoing::Diagnostics {
+            uri,
+            version,
+            diagnostics,
+        } => serde_json::to_vec(&Notification {
+            jsonrpc: "2.0",
+            method: "textDocument/publishDiagnostics",
+            params: PublishDiagnosticsParams {
+                uri,
+                diagnostics,
+                version,
+            },
+        }),
+        Outgoing::Message { kind, text } => serde_json::to_vec(&Notification {
+            jsonrpc: "2.0",
+            method: "window/showMessage",
+            params: ShowMessageParams {
+                typ: kind,
+                message: text,
+            },
+        }),
+    };
+    match body {
+        Ok(body) => Some(super::transport::frame(&body)),
+        Err(e) => {
+            super::log(format_args!("cannot serialize a notification: {e}"));
+            None
+        }
     }
 }
 

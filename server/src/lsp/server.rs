@@ -6,6 +6,7 @@
 //! [`Outbox`], in the order the edits were applied.
 
 use std::collections::{HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -63,6 +64,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Runs the synchronous part of a request handler. A panic (a bug) is logged and answered with an
+/// internal error instead of ending the session; a lock it poisoned is recovered by [`lock`].
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        log(format_args!(
+            "{what} failed (panicked: {}); answered with an internal error",
+            panic_message(payload.as_ref())
+        ));
+        Err(Error::internal_error())
+    })
+}
+
+/// The message of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
+}
+
 /// The error for a request about a document that is not open.
 fn not_open(uri: &Uri) -> Error {
     Error::invalid_params(format!(
@@ -72,10 +94,15 @@ fn not_open(uri: &Uri) -> Error {
 }
 
 impl Backend {
-    /// A backend answering through `client`; `shut_down` is set on `shutdown`.
-    pub fn new(client: Client, shut_down: Arc<AtomicBool>) -> Self {
+    /// A backend answering through `client`; `shut_down` is set on `shutdown`. Notifications of
+    /// its own go to `frames` (whole frames for the output) when given, else through `client`.
+    pub fn new(
+        client: Client,
+        shut_down: Arc<AtomicBool>,
+        frames: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+    ) -> Self {
         Self {
-            outbox: Outbox::spawn(client.clone()),
+            outbox: Outbox::spawn(client.clone(), frames),
             client,
             session: Mutex::new(Session::default()),
             documents: Mutex::new(HashMap::new()),
@@ -129,6 +156,34 @@ impl Backend {
             }
         }
         self.report(problems);
+    }
+
+    /// After a panic while applying or analysing a change, the document's state cannot be
+    /// trusted (an edit may be half applied): stop tracking it, clear its diagnostics, and tell
+    /// the user once. Its next `didChange` is ignored as for any document that is not open;
+    /// reopening it starts afresh.
+    fn forget_after_panic(
+        &self,
+        uri: &Uri,
+        what: &str,
+        payload: &(dyn std::any::Any + Send),
+        problems: &mut Vec<String>,
+    ) {
+        log(format_args!(
+            "{what} for {} failed (panicked: {})",
+            uri.as_str(),
+            panic_message(payload)
+        ));
+        lock(&self.documents).remove(uri);
+        self.outbox.push(Outgoing::Diagnostics {
+            uri: uri.clone(),
+            version: None,
+            diagnostics: Vec::new(),
+        });
+        problems.push(format!(
+            "an internal error stopped the analysis of {}; close and reopen it to start again",
+            uri.as_str()
+        ));
     }
 
     /// Asks the client for our settings section and applies the answer.
@@ -209,13 +264,17 @@ impl LanguageServer for Backend {
             (session.settings.clone(), session.encoding)
         };
         let mut problems = Vec::new();
-        {
+        let uri = item.uri.clone();
+        let opened = catch_unwind(AssertUnwindSafe(|| {
             let mut documents = lock(&self.documents);
             let mut doc = Document::open(&item.uri, item.text, item.version);
             if let Some(out) = doc.analyse(&item.uri, &settings, enc, &mut problems) {
                 self.outbox.push(out);
             }
             documents.insert(item.uri, doc);
+        }));
+        if let Err(payload) = opened {
+            self.forget_after_panic(&uri, "didOpen", payload.as_ref(), &mut problems);
         }
         self.report(problems);
     }
@@ -227,7 +286,7 @@ impl LanguageServer for Backend {
             (session.settings.clone(), session.encoding)
         };
         let mut problems = Vec::new();
-        {
+        let changed = catch_unwind(AssertUnwindSafe(|| {
             let mut documents = lock(&self.documents);
             let Some(doc) = documents.get_mut(&id.uri) else {
                 log(format_args!(
@@ -249,6 +308,9 @@ impl LanguageServer for Backend {
             if let Some(out) = doc.analyse(&id.uri, &settings, enc, &mut problems) {
                 self.outbox.push(out);
             }
+        }));
+        if let Err(payload) = changed {
+            self.forget_after_panic(&id.uri, "didChange", payload.as_ref(), &mut problems);
         }
         self.report(problems);
     }
@@ -281,21 +343,25 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let enc = self.encoding();
-        let documents = lock(&self.documents);
-        let uri = &params.text_document.uri;
-        let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
-        let actions = code_action::actions(uri, doc, &params.range, &params.context, enc);
-        Ok(Some(actions))
+        guarded("codeAction", || {
+            let documents = lock(&self.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            let actions = code_action::actions(uri, doc, &params.range, &params.context, enc);
+            Ok(Some(actions))
+        })
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let enc = self.encoding();
-        let documents = lock(&self.documents);
-        let at = params.text_document_position_params;
-        let doc = documents
-            .get(&at.text_document.uri)
-            .ok_or_else(|| not_open(&at.text_document.uri))?;
-        Ok(hover::hover(doc, at.position, enc))
+        guarded("hover", || {
+            let documents = lock(&self.documents);
+            let at = params.text_document_position_params;
+            let doc = documents
+                .get(&at.text_document.uri)
+                .ok_or_else(|| not_open(&at.text_document.uri))?;
+            Ok(hover::hover(doc, at.position, enc))
+        })
     }
 
     async fn document_symbol(
@@ -303,12 +369,14 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let enc = self.encoding();
-        let documents = lock(&self.documents);
-        let uri = &params.text_document.uri;
-        let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
-        Ok(Some(DocumentSymbolResponse::Nested(symbols::symbols(
-            doc, enc,
-        ))))
+        guarded("documentSymbol", || {
+            let documents = lock(&self.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(DocumentSymbolResponse::Nested(symbols::symbols(
+                doc, enc,
+            ))))
+        })
     }
 }
 
@@ -335,5 +403,23 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+    use tower_lsp_server::jsonrpc::{Error, Result};
+
+    #[test]
+    fn a_panicking_handler_is_an_internal_error() {
+        let answer: Result<u32> = guarded("test", || {
+            let empty: Vec<u32> = Vec::new();
+            Ok(empty[3])
+        });
+        assert_eq!(answer, Err(Error::internal_error()));
+        assert_eq!(guarded("test", || Ok(5)), Ok(5));
+        let refused: Result<u32> = guarded("test", || Err(Error::invalid_params("x")));
+        assert_eq!(refused, Err(Error::invalid_params("x")));
     }
 }

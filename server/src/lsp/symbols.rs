@@ -2,7 +2,7 @@
 //!
 //! Instructions before the first `FROM` (global `ARG`s) are top-level symbols of their own.
 
-use tower_lsp_server::ls_types::{DocumentSymbol, SymbolKind};
+use tower_lsp_server::ls_types::{self as ls, DocumentSymbol, SymbolKind};
 
 use super::convert;
 use super::document::Document;
@@ -14,27 +14,38 @@ use crate::text::Encoding;
 /// How many characters of an instruction's arguments its symbol shows.
 const DETAIL_CHARS: usize = 60;
 
+/// A symbol before its byte spans are LSP ranges.
+struct Pending {
+    name: String,
+    detail: Option<String>,
+    kind: SymbolKind,
+    range: Span,
+    selection: Span,
+    children: Option<Vec<Pending>>,
+}
+
 /// The symbols of `doc` (empty when it is not analysed).
 pub fn symbols(doc: &Document, enc: Encoding) -> Vec<DocumentSymbol> {
-    let tree = &doc.tree;
+    let tree = doc.tree();
     let model = Model::build(tree);
     let text = doc.text.text();
-    let mut out: Vec<DocumentSymbol> = tree
+    let escape = tree.split.escape;
+    let mut out: Vec<Pending> = tree
         .instructions
         .iter()
         .enumerate()
         .filter(|&(i, _)| model.stage_of.get(i).copied().flatten().is_none())
-        .map(|(_, located)| instruction_symbol(doc, located, enc))
+        .map(|(_, located)| instruction_symbol(text, escape, located))
         .collect();
     for stage in &model.stages {
         let Some(from) = tree.instructions.get(stage.from) else {
             continue;
         };
-        let children: Vec<DocumentSymbol> = stage
+        let children: Vec<Pending> = stage
             .body
             .clone()
             .filter_map(|i| tree.instructions.get(i))
-            .map(|located| instruction_symbol(doc, located, enc))
+            .map(|located| instruction_symbol(text, escape, located))
             .collect();
         let last = stage
             .body
@@ -42,21 +53,65 @@ pub fn symbols(doc: &Document, enc: Encoding) -> Vec<DocumentSymbol> {
             .last()
             .and_then(|i| tree.instructions.get(i))
             .unwrap_or(from);
-        let span = from.span().cover(last.span());
-        #[allow(deprecated)]
-        out.push(DocumentSymbol {
+        out.push(Pending {
             name: stage_name(from, text),
             detail: Some(format!("stage {}", stage.index)),
             kind: SymbolKind::MODULE,
-            tags: None,
-            deprecated: None,
-            range: convert::range(&doc.text, span, enc),
-            selection_range: convert::range(&doc.text, from.keyword_span(), enc),
+            range: from.span().cover(last.span()),
+            selection: from.keyword_span(),
             children: Some(children),
         });
     }
+    // every range in one pass over the text
+    let mut offsets = Vec::new();
+    collect_offsets(&out, &mut offsets);
+    let mut positions = doc.text.positions(&offsets, enc).into_iter();
+    let mut out = finish(out, &mut positions);
     out.sort_by_key(|symbol| (symbol.range.start.line, symbol.range.start.character));
     out
+}
+
+fn collect_offsets(symbols: &[Pending], out: &mut Vec<usize>) {
+    for s in symbols {
+        out.extend([
+            s.range.start,
+            s.range.end,
+            s.selection.start,
+            s.selection.end,
+        ]);
+        if let Some(children) = &s.children {
+            collect_offsets(children, out);
+        }
+    }
+}
+
+/// The symbols, their ranges taken from `positions` in the order of [`collect_offsets`].
+fn finish(
+    symbols: Vec<Pending>,
+    positions: &mut impl Iterator<Item = crate::text::Position>,
+) -> Vec<DocumentSymbol> {
+    fn range(positions: &mut impl Iterator<Item = crate::text::Position>) -> ls::Range {
+        let mut next = || convert::to_lsp_position(positions.next().unwrap_or_default());
+        let start = next();
+        ls::Range::new(start, next())
+    }
+    symbols
+        .into_iter()
+        .map(|s| {
+            let (range, selection_range) = (range(positions), range(positions));
+            #[allow(deprecated)]
+            DocumentSymbol {
+                name: s.name,
+                detail: s.detail,
+                kind: s.kind,
+                tags: None,
+                deprecated: None,
+                range,
+                selection_range,
+                children: s.children.map(|children| finish(children, positions)),
+            }
+        })
+        .collect()
 }
 
 /// `FROM image AS alias`, as written.
@@ -74,25 +129,18 @@ fn stage_name(from: &Located, text: &str) -> String {
 }
 
 /// The symbol of one instruction: its keyword, and the start of its arguments as detail.
-fn instruction_symbol(doc: &Document, located: &Located, enc: Encoding) -> DocumentSymbol {
+fn instruction_symbol(text: &str, escape: char, located: &Located) -> Pending {
     let name = match located.keyword {
         Keyword::Unknown if !located.keyword_text.is_empty() => located.keyword_text.clone(),
         keyword => keyword.name().to_string(),
     };
-    let detail = detail(
-        located.abs(located.args_span),
-        doc.text.text(),
-        doc.tree.split.escape,
-    );
-    #[allow(deprecated)]
-    DocumentSymbol {
+    let detail = detail(located.abs(located.args_span), text, escape);
+    Pending {
         name,
         detail: (!detail.is_empty()).then_some(detail),
         kind: kind(located.keyword),
-        tags: None,
-        deprecated: None,
-        range: convert::range(&doc.text, located.span(), enc),
-        selection_range: convert::range(&doc.text, located.keyword_span(), enc),
+        range: located.span(),
+        selection: located.keyword_span(),
         children: None,
     }
 }

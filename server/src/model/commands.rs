@@ -915,6 +915,34 @@ fn is_msbuild_switch(arg: &str) -> bool {
 /// Classify a command as a dependency install step.
 #[must_use]
 #[allow(clippy::too_many_lines)]
+/// What the model keeps per instruction parse ([`crate::syntax::instruction::Derived`]).
+#[derive(Default)]
+struct Facts {
+    installs: std::sync::OnceLock<Vec<Ecosystem>>,
+}
+
+/// The ecosystems whose dependencies `instr`'s own commands install ([`install_step`] of each of
+/// [`Instruction::commands`]), each once, in the order of their first install. Worked out once
+/// per parse of the instruction.
+#[must_use]
+pub fn installs(instr: &Instruction) -> Cow<'_, [Ecosystem]> {
+    let compute = || {
+        let mut out: Vec<Ecosystem> = Vec::new();
+        for cmd in instr.commands() {
+            if let Some(step) = install_step(cmd) {
+                if !out.contains(&step.ecosystem) {
+                    out.push(step.ecosystem);
+                }
+            }
+        }
+        out
+    };
+    match instr.derived.get_or_init(Facts::default) {
+        Some(facts) => Cow::Borrowed(facts.installs.get_or_init(compute)),
+        None => Cow::Owned(compute()),
+    }
+}
+
 pub fn install_step(cmd: &Command) -> Option<InstallStep> {
     let step = |ecosystem, files: Vec<String>| Some(InstallStep { ecosystem, files });
     if let Some(args) = pip_args(cmd) {

@@ -12,6 +12,7 @@ pub mod expand;
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::syntax::instruction::{Args, Form, Instruction, Keyword};
 use crate::syntax::{Located, Span, SyntaxTree};
@@ -113,8 +114,9 @@ pub struct Model {
     pub global_args: HashMap<String, Option<String>>,
     /// Per instruction: the stage it belongs to (`None` before the first FROM).
     pub stage_of: Vec<Option<usize>>,
-    /// Per instruction: the absolute WORKDIR in effect when it runs.
-    pub workdir: Vec<String>,
+    /// Per instruction: the absolute WORKDIR in effect when it runs (shared: most instructions of
+    /// a stage run in the same one).
+    pub workdir: Vec<Arc<str>>,
     pub escape: char,
 }
 
@@ -126,7 +128,6 @@ impl Model {
         let escape = tree.split.escape;
         let mut model = Model {
             stage_of: vec![None; instrs.len()],
-            workdir: vec!["/".to_string(); instrs.len()],
             escape,
             ..Model::default()
         };
@@ -200,30 +201,37 @@ impl Model {
             }
         }
 
-        // WORKDIR in effect, following stage inheritance
-        let mut final_workdir: Vec<String> = Vec::with_capacity(model.stages.len());
+        // WORKDIR in effect, following stage inheritance (stages are contiguous and in order, so
+        // the list is filled front to back: "/" before the first FROM)
+        let mut workdir: Vec<Arc<str>> = Vec::with_capacity(instrs.len());
+        let first_from = model.stages.first().map_or(instrs.len(), |s| s.from);
+        let root: Arc<str> = Arc::from("/");
+        workdir.resize(first_from, Arc::clone(&root));
+        let mut final_workdir: Vec<Arc<str>> = Vec::with_capacity(model.stages.len());
         for s in 0..model.stages.len() {
             let stage = &model.stages[s];
             let mut wd = stage
                 .parent
                 .and_then(|p| final_workdir.get(p).cloned())
-                .unwrap_or_else(|| "/".to_string());
+                .unwrap_or_else(|| Arc::clone(&root));
             let from = stage.from;
             let body = stage.body.clone();
-            model.workdir[from].clone_from(&wd);
+            debug_assert_eq!(workdir.len(), from);
+            workdir.push(Arc::clone(&wd));
             for i in body {
-                model.workdir[i].clone_from(&wd);
+                workdir.push(Arc::clone(&wd));
                 if instrs[i].keyword == Keyword::Workdir {
                     if let Args::Text(word) = &instrs[i].args {
                         let value = model
                             .expand_at(tree, i, &word.value)
                             .unwrap_or_else(|| word.value.clone());
-                        wd = join_path(&wd, &value);
+                        wd = Arc::from(join_path(&wd, &value));
                     }
                 }
             }
             final_workdir.push(wd);
         }
+        model.workdir = workdir;
         model
     }
 
@@ -337,7 +345,7 @@ pub fn is_windows_absolute(path: &str) -> bool {
 /// Clean a unix path: collapse `//`, `.` and `..`.
 #[must_use]
 pub fn clean(path: &str) -> String {
-    if is_windows_absolute(path) {
+    if is_windows_absolute(path) || is_clean(path) {
         return path.to_string();
     }
     let mut parts: Vec<&str> = Vec::new();
@@ -351,6 +359,15 @@ pub fn clean(path: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
+}
+
+/// Whether `path` is what [`clean`] makes of it: `/`, or `/` followed by parts that are not
+/// empty, `.` or `..`, separated by single slashes.
+fn is_clean(path: &str) -> bool {
+    path == "/"
+        || path
+            .strip_prefix('/')
+            .is_some_and(|rest| rest.split('/').all(|part| !matches!(part, "" | "." | "..")))
 }
 
 /// Whether a form runs through a shell (`/bin/sh -c`).
@@ -395,7 +412,36 @@ mod tests {
         let shipped: Vec<bool> = m.stages.iter().map(|s| s.shipped).collect();
         assert_eq!(shipped, [true, false, false, true]);
         assert_eq!(m.stages[3].parent, Some(0));
-        assert_eq!(m.workdir[7], "/app");
+        assert_eq!(&*m.workdir[7], "/app");
+    }
+
+    #[test]
+    fn clean_paths() {
+        // the slow way, for every path of a few parts
+        fn slow(path: &str) -> String {
+            let mut parts: Vec<&str> = Vec::new();
+            for part in path.split('/') {
+                match part {
+                    "" | "." => {}
+                    ".." => {
+                        parts.pop();
+                    }
+                    p => parts.push(p),
+                }
+            }
+            format!("/{}", parts.join("/"))
+        }
+        let pieces = ["/", "a", ".", "..", "bc", "//"];
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            paths = paths
+                .iter()
+                .flat_map(|p| pieces.iter().map(move |x| format!("{p}{x}")))
+                .collect();
+            for p in &paths {
+                assert_eq!(clean(p), slow(p), "{p:?}");
+            }
+        }
     }
 
     #[test]

@@ -45,6 +45,10 @@ fn disables_recommends(arg: &str) -> bool {
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    // found once, not once per install: a file of thousands of RUNs stays linear; and only when
+    // an install needs it, among the shipped stages (the only ones `configured_off` looks at:
+    // the ancestors of a shipped stage ship too)
+    let mut configuring: Option<Vec<usize>> = None;
     for (i, located) in cx.shipped_runs() {
         let commands = run_commands(located);
         let offending = commands.iter().find_map(|cmd| {
@@ -58,7 +62,16 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         let Some((head, compiler)) = offending else {
             continue;
         };
-        if configured_off(cx, i) {
+        let configuring = configuring.get_or_insert_with(|| {
+            cx.model
+                .stages
+                .iter()
+                .filter(|s| s.shipped)
+                .flat_map(|s| s.body.clone())
+                .filter(|&j| configures_off(cx, j))
+                .collect()
+        });
+        if configured_off(cx, i, configuring) {
             continue;
         }
         out.push(Diagnostic::new(
@@ -70,18 +83,25 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// An earlier RUN of this stage or its ancestors wrote `APT::Install-Recommends "false"`.
-fn configured_off(cx: &Analysis<'_>, i: usize) -> bool {
+/// An earlier instruction of this stage or its ancestors (one of `configuring`) wrote
+/// `APT::Install-Recommends "false"`.
+fn configured_off(cx: &Analysis<'_>, i: usize, configuring: &[usize]) -> bool {
+    if configuring.is_empty() {
+        return false;
+    }
     let Some(stage) = cx.model.stage(i) else {
         return false;
     };
-    cx.model.lineage(stage.index).any(|st| {
-        st.body.clone().filter(|&j| j < i).any(|j| {
-            let text = cx.instr(j).span().of(cx.text).to_ascii_lowercase();
-            text.contains("apt::install-recommends")
-                && (text.contains("\"0\"") || text.contains("\"false\""))
-        })
-    })
+    cx.model
+        .lineage(stage.index)
+        .any(|st| configuring.iter().any(|&j| j < i && st.body.contains(&j)))
+}
+
+/// Whether instruction `j` writes `APT::Install-Recommends "false"` (or `"0"`).
+fn configures_off(cx: &Analysis<'_>, j: usize) -> bool {
+    let text = cx.instr(j).span().of(cx.text).to_ascii_lowercase();
+    text.contains("apt::install-recommends")
+        && (text.contains("\"0\"") || text.contains("\"false\""))
 }
 
 /// The quick fix: the flag, plus `libc6-dev` after a C compiler that relied on it being

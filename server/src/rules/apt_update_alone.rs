@@ -1,7 +1,6 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::model::commands::{pkg_command, run_commands, PkgAction, PkgManager};
+use crate::model::commands::{pkg_command, run_commands, PkgAction, PkgCommand, PkgManager};
 use crate::syntax::instruction::Keyword;
-use crate::syntax::Located;
 
 declare_rule! {
     /// ## What it does
@@ -30,69 +29,78 @@ declare_rule! {
         summary: "Package index update in its own RUN, apart from the install",
         hadolint: [],
         buildkit: [],
+        per_stage: check_stage,
     }
-}
-
-fn actions(located: &Located, manager: PkgManager, action: PkgAction) -> bool {
-    run_commands(located)
-        .iter()
-        .any(|c| pkg_command(c).is_some_and(|p| p.manager == manager && p.action == action))
 }
 
 /// An install that reads the cached index: every `apt-get install`, an `apk add` without
 /// `--no-cache` or `--update` (which fetch a fresh index).
-fn reads_cached_index(located: &Located, manager: PkgManager) -> bool {
-    run_commands(located).iter().any(|c| {
-        pkg_command(c).is_some_and(|p| {
-            p.manager == manager
-                && p.action == PkgAction::Install
-                && !(manager == PkgManager::Apk
-                    && p.args.iter().any(|a| {
-                        matches!(
-                            a.value.as_str(),
-                            "--no-cache" | "--update" | "-U" | "--update-cache"
-                        )
-                    }))
-        })
-    })
+fn reads_cached_index(p: &PkgCommand<'_>, manager: PkgManager) -> bool {
+    p.manager == manager
+        && p.action == PkgAction::Install
+        && !(manager == PkgManager::Apk
+            && p.args.iter().any(|a| {
+                matches!(
+                    a.value.as_str(),
+                    "--no-cache" | "--update" | "-U" | "--update-cache"
+                )
+            }))
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for stage in &cx.model.stages {
-        for i in stage.body.clone() {
-            let located = cx.instr(i);
-            if located.keyword != Keyword::Run {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    let stage = &cx.model.stages[s];
+    // Whether each RUN of the stage installs from the cached apt / apk index, computed once.
+    let mut cached_index: Vec<Option<[bool; 2]>> = vec![None; stage.body.len()];
+    for i in stage.body.clone() {
+        let located = cx.instr(i);
+        if located.keyword != Keyword::Run {
+            continue;
+        }
+        let commands = run_commands(located);
+        let pkgs: Vec<(usize, PkgCommand<'_>)> = commands
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| pkg_command(c).map(|p| (k, p)))
+            .collect();
+        for manager in [PkgManager::Apt, PkgManager::Apk] {
+            let update = pkgs.iter().find_map(|(k, pkg)| {
+                (pkg.manager == manager && pkg.action == PkgAction::Update)
+                    .then(|| pkg.head_span(&commands[*k]))
+            });
+            let Some(update) = update else { continue };
+            if pkgs
+                .iter()
+                .any(|(_, p)| p.manager == manager && p.action == PkgAction::Install)
+            {
                 continue;
             }
-            let commands = run_commands(located);
-            for manager in [PkgManager::Apt, PkgManager::Apk] {
-                let update = commands.iter().find_map(|c| {
-                    let pkg = pkg_command(c)?;
-                    (pkg.manager == manager && pkg.action == PkgAction::Update)
-                        .then(|| pkg.head_span(c))
-                });
-                let Some(update) = update else { continue };
-                if actions(located, manager, PkgAction::Install) {
-                    continue;
-                }
-                let later = (i + 1..stage.body.end).find(|&j| {
-                    let l = cx.instr(j);
-                    l.keyword == Keyword::Run && reads_cached_index(l, manager)
-                });
-                let Some(j) = later else { continue };
-                out.push(
-                    Diagnostic::new(
-                        &META,
-                        cx.range_on(i, located.abs(update)),
-                        format!(
-                            "this index update is cached apart from the install on line {}, which will one day run against a stale index; update and install in the same RUN",
-                            cx.line_of(cx.instr(j).offset) + 1
-                        ),
-                    )
-                    .related(cx.instr(j).keyword_span(), "the install that should share the update's RUN")
-                    .with_fix(merge_update(cx, i, j, &commands, manager)),
-                );
-            }
+            let later = (i + 1..stage.body.end).find(|&j| {
+                let l = cx.instr(j);
+                l.keyword == Keyword::Run
+                    && cached_index[j - stage.body.start].get_or_insert_with(|| {
+                        let mut reads = [false; 2];
+                        for c in &run_commands(l) {
+                            if let Some(p) = pkg_command(c) {
+                                reads[0] |= reads_cached_index(&p, PkgManager::Apt);
+                                reads[1] |= reads_cached_index(&p, PkgManager::Apk);
+                            }
+                        }
+                        reads
+                    })[usize::from(manager == PkgManager::Apk)]
+            });
+            let Some(j) = later else { continue };
+            out.push(
+                Diagnostic::new(
+                    &META,
+                    cx.range_on(i, located.abs(update)),
+                    format!(
+                        "this index update is cached apart from the install on line {}, which will one day run against a stale index; update and install in the same RUN",
+                        cx.line_of(cx.instr(j).offset) + 1
+                    ),
+                )
+                .related(cx.instr(j).keyword_span(), "the install that should share the update's RUN")
+                .with_fix(merge_update(cx, i, j, &commands, manager)),
+            );
         }
     }
 }

@@ -55,6 +55,7 @@ declare_rule! {
         summary: "COPY of the whole context before a dependency install: every source edit re-runs the install",
         hadolint: [],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
@@ -64,28 +65,31 @@ struct Installed {
     files: Vec<String>,
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for stage in &cx.model.stages {
-        let body: Vec<(usize, &Instruction)> = stage
-            .body
-            .clone()
-            .map(|i| (i, &*cx.instr(i).parsed))
-            .collect();
-        check_sequence(cx, &body, out);
-        let triggers: Vec<(usize, &Instruction)> = stage
-            .body
-            .clone()
-            .filter_map(|i| match &cx.instr(i).args {
-                Args::Onbuild(inner) => Some((i, inner.as_ref())),
-                _ => None,
-            })
-            .collect();
-        check_sequence(cx, &triggers, out);
-    }
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    let stage = &cx.model.stages[s];
+    let body: Vec<(usize, &Instruction)> = stage
+        .body
+        .clone()
+        .map(|i| (i, &*cx.instr(i).parsed))
+        .collect();
+    check_sequence(cx, &body, out);
+    let triggers: Vec<(usize, &Instruction)> = stage
+        .body
+        .clone()
+        .filter_map(|i| match &cx.instr(i).args {
+            Args::Onbuild(inner) => Some((i, inner.as_ref())),
+            _ => None,
+        })
+        .collect();
+    check_sequence(cx, &triggers, out);
 }
 
 /// Check a sequence of instructions (a stage body, or its ONBUILD triggers) in run order.
 fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Vec<Diagnostic>) {
+    // Only a broad copy is reported, and only the installs before the last one matter.
+    let Some(last_copy) = seq.iter().rposition(|(_, x)| is_broad_copy(x)) else {
+        return;
+    };
     let mut installed: Vec<Installed> = Vec::new();
     let onbuild = seq
         .first()
@@ -123,6 +127,9 @@ fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Ve
                 ));
             }
         }
+        if pos >= last_copy {
+            break;
+        }
         for cmd in run_commands(instr) {
             if let Some(step) = step_at(cx, i, &cmd) {
                 installed.push(Installed {
@@ -135,7 +142,7 @@ fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Ve
 }
 
 fn absolute_files(cx: &Analysis<'_>, i: usize, step: &InstallStep) -> Vec<String> {
-    let wd = cx.model.workdir.get(i).map_or("/", String::as_str);
+    let wd = cx.model.workdir.get(i).map_or("/", |w| &**w);
     step.files.iter().map(|f| join_path(wd, f)).collect()
 }
 

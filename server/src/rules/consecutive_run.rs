@@ -30,6 +30,7 @@ declare_rule! {
         summary: "Consecutive small RUN instructions that could be one layer",
         hadolint: ["DL3059"],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
@@ -58,29 +59,28 @@ fn flags(instr: &Instruction) -> Vec<(String, Option<String>)> {
     f
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for stage in &cx.model.stages {
-        for i in stage.body.clone().skip(1) {
-            let (prev, cur) = (cx.instr(i - 1), cx.instr(i));
-            if prev.keyword != Keyword::Run || cur.keyword != Keyword::Run {
-                continue;
-            }
-            if flags(prev) != flags(cur) || command_count(prev) > 2 || command_count(cur) > 2 {
-                continue;
-            }
-            let prev_line = cx.line_of(prev.offset) + 1;
-            out.push(
-                Diagnostic::new(
-                    &META,
-                    cur.keyword_span(),
-                    format!("this RUN directly follows the RUN on line {prev_line}; each RUN adds a layer, so join them with `&&`"),
-                )
-                .related(prev.keyword_span(), "the previous RUN")
-                .with_fix(
-                    crate::rules::fixes::quick::merge_runs(cx, i - 1, i)
-                        .map(|edits| crate::rules::Fix::safe("Join with the previous RUN", edits)),
-                ),
-            );
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    let stage = &cx.model.stages[s];
+    for i in stage.body.clone().skip(1) {
+        let (prev, cur) = (cx.instr(i - 1), cx.instr(i));
+        if prev.keyword != Keyword::Run || cur.keyword != Keyword::Run {
+            continue;
         }
+        if flags(prev) != flags(cur) || command_count(prev) > 2 || command_count(cur) > 2 {
+            continue;
+        }
+        let prev_line = cx.line_of(prev.offset) + 1;
+        out.push(
+            Diagnostic::new(
+                &META,
+                cur.keyword_span(),
+                format!("this RUN directly follows the RUN on line {prev_line}; each RUN adds a layer, so join them with `&&`"),
+            )
+            .related(prev.keyword_span(), "the previous RUN")
+            .with_fix(
+                crate::rules::fixes::quick::merge_runs(cx, i - 1, i)
+                    .map(|edits| crate::rules::Fix::safe("Join with the previous RUN", edits)),
+            ),
+        );
     }
 }

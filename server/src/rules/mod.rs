@@ -16,6 +16,7 @@ mod dev_server_flag;
 pub mod docs;
 pub mod fixes;
 mod invalid_exec_form;
+pub mod memo;
 mod missing_dockerignore;
 mod pip_no_cache_dir;
 mod relative_workdir;
@@ -88,11 +89,42 @@ pub struct RuleMeta {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &Analysis<'_>, out: &mut Vec<Diagnostic>);
+    /// For a rule that checks one stage at a time, its check of one stage; see [`StageCheck`].
+    fn stage_check(&self) -> Option<StageCheck> {
+        None
+    }
 }
 
+/// The check of stage `s` (an index into [`Model::stages`]) by a rule whose findings about a
+/// stage depend only on: the text of that stage and of the stages it is built on (from the
+/// start of the line of each one's FROM to the start of the line of the next FROM), the text
+/// before the first FROM, the FROM instructions, and the build context and path; what a finding
+/// says may also depend on the line the stage starts on, whether the file has syntax errors and
+/// its line ending, but whether there is a finding may not. Each finding is about the stage and
+/// its spans lie in those stages. The rule's
+/// [`Rule::check`] is this check for every stage in order, so its findings are the same either
+/// way; the language server keeps them per stage ([`memo`]) and re-checks only the stages an
+/// edit touched.
+pub type StageCheck = fn(&Analysis<'_>, usize, &mut Vec<Diagnostic>);
+
 /// Declare a rule: its doc comment becomes [`RuleMeta::doc`]; the file's free `check` function
-/// is its check.
+/// is its check, or with `per_stage: check_stage`, the file's free `check_stage` function is its
+/// [`StageCheck`] and its check runs it on every stage.
 macro_rules! declare_rule {
+    (@check $cx:ident, $out:ident) => {
+        check($cx, $out)
+    };
+    (@check $cx:ident, $out:ident, $stage_check:ident) => {
+        for s in 0..$cx.model.stages.len() {
+            $stage_check($cx, s, $out);
+        }
+    };
+    (@stage_check) => {
+        None
+    };
+    (@stage_check $stage_check:ident) => {
+        Some($stage_check)
+    };
     (
         $(#[doc = $doc:literal])+
         pub struct $name:ident {
@@ -100,7 +132,8 @@ macro_rules! declare_rule {
             severity: $severity:ident,
             summary: $summary:literal,
             hadolint: [$($hadolint:literal),* $(,)?],
-            buildkit: [$($buildkit:literal),* $(,)?] $(,)?
+            buildkit: [$($buildkit:literal),* $(,)?]
+            $(, per_stage: $stage_check:ident)? $(,)?
         }
     ) => {
         $(#[doc = $doc])+
@@ -120,7 +153,10 @@ macro_rules! declare_rule {
                 &META
             }
             fn check(&self, cx: &$crate::rules::Analysis<'_>, out: &mut Vec<$crate::rules::Diagnostic>) {
-                check(cx, out);
+                $crate::rules::declare_rule!(@check cx, out $(, $stage_check)?);
+            }
+            fn stage_check(&self) -> Option<$crate::rules::StageCheck> {
+                $crate::rules::declare_rule!(@stage_check $($stage_check)?)
             }
         }
     };
@@ -284,11 +320,18 @@ impl<'a> Analysis<'a> {
         self.model.stage(i).is_some_and(|s| s.shipped)
     }
 
-    /// The 0-based line of a byte offset.
+    /// The 0-based line of a byte offset (the number of `\n` before it). Counts from the start of
+    /// the instruction at or before `offset`, whose line is known, so that a rule reporting many
+    /// findings does not scan the file for each one.
     #[must_use]
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
+        let instrs = &self.tree.instructions;
+        let (from, line) = match instrs.partition_point(|l| l.offset <= end).checked_sub(1) {
+            Some(k) => (instrs[k].offset, instrs[k].line as usize),
+            None => (0, 0),
+        };
+        line + self.text.as_bytes()[from.min(end)..end]
             .iter()
             .filter(|&&b| b == b'\n')
             .count()
@@ -341,9 +384,45 @@ pub fn check(
 /// Run every enabled rule over an analysis.
 #[must_use]
 pub fn run(cx: &Analysis<'_>, config: &Config) -> Vec<Diagnostic> {
+    run_rules(cx, config, RULES)
+}
+
+/// Run `rules`: each under `catch_unwind`, so a rule (or the fix builder it calls) that panics
+/// is logged to stderr and skipped while the others still run.
+fn run_rules(cx: &Analysis<'_>, config: &Config, rules: &[&dyn Rule]) -> Vec<Diagnostic> {
+    collect(cx, config, rules, |rule| {
+        let mut found = Vec::new();
+        catch_unwind(AssertUnwindSafe(|| rule.check(cx, &mut found))).ok()?;
+        Some(found)
+    })
+}
+
+/// The findings of the enabled `rules`, as `run_rule` finds them (`None`: the rule panicked, it
+/// is logged and skipped), with the user's severities, without the suppressed ones, sorted.
+/// Whether a fix's edits lie on char boundaries inside `text` and do not overlap (an insertion
+/// may touch another edit): a fix builder with a bug must not hand the editor or `fix_all` edits
+/// that cannot be applied.
+fn fix_applies(text: &str, fix: &Fix) -> bool {
+    let mut spans: Vec<Span> = fix.edits.iter().map(|e| e.span).collect();
+    spans.sort_by_key(|s| (s.start, s.end));
+    let fits = |s: &Span| {
+        s.start <= s.end
+            && s.end <= text.len()
+            && text.is_char_boundary(s.start)
+            && text.is_char_boundary(s.end)
+    };
+    spans.iter().all(fits) && spans.windows(2).all(|w| w[0].end <= w[1].start)
+}
+
+fn collect(
+    cx: &Analysis<'_>,
+    config: &Config,
+    rules: &[&dyn Rule],
+    mut run_rule: impl FnMut(&dyn Rule) -> Option<Vec<Diagnostic>>,
+) -> Vec<Diagnostic> {
     let suppressions = suppress::Suppressions::collect(cx);
     let mut all = Vec::new();
-    for rule in RULES {
+    for rule in rules {
         let meta = rule.meta();
         let Some(severity) = config.severity(meta) else {
             continue;
@@ -351,18 +430,23 @@ pub fn run(cx: &Analysis<'_>, config: &Config) -> Vec<Diagnostic> {
         if suppressions.file_wide(meta) {
             continue;
         }
-        let mut found = Vec::new();
-        let outcome = catch_unwind(AssertUnwindSafe(|| rule.check(cx, &mut found)));
-        if outcome.is_err() {
+        let Some(found) = run_rule(*rule) else {
             eprintln!(
                 "layerwise: rule `{}` failed on this file and was skipped",
                 meta.id
             );
             continue;
-        }
+        };
         for mut d in found {
             if suppressions.suppressed(cx, meta, d.span) {
                 continue;
+            }
+            if d.fix.as_ref().is_some_and(|fix| !fix_applies(cx.text, fix)) {
+                eprintln!(
+                    "layerwise: rule `{}` built a fix whose edits overlap or do not fit the text; it is not offered",
+                    meta.id
+                );
+                d.fix = None;
             }
             d.severity = severity;
             all.push(d);
@@ -375,4 +459,64 @@ pub fn run(cx: &Analysis<'_>, config: &Config) -> Vec<Diagnostic> {
             .then_with(|| a.rule.cmp(b.rule))
     });
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::context::NoContext;
+
+    declare_rule! {
+        /// Panics on every file, as a rule with a bug would on some.
+        pub struct Panicking {
+            id: "panicking",
+            severity: Error,
+            summary: "panics",
+            hadolint: [],
+            buildkit: [],
+        }
+    }
+
+    fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+        out.push(Diagnostic::new(&META, Span::new(0, 4), "half-done"));
+        let broken: &str = cx.text;
+        // a fix builder slicing inside a character
+        let _ = &broken[1..2];
+    }
+
+    #[test]
+    fn a_panicking_rule_is_skipped_and_the_others_still_run() {
+        let text = "😀\nFROM node:latest\n";
+        let tree = crate::syntax::parse(text);
+        let model = Model::build(&tree);
+        let cx = Analysis {
+            text,
+            tree: &tree,
+            model: &model,
+            context: &NoContext,
+            path: None,
+        };
+        let rules: Vec<&dyn Rule> = vec![&Panicking, &unpinned_base_image::UnpinnedBaseImage];
+        let found = run_rules(&cx, &Config::default(), &rules);
+        let ids: Vec<&str> = found.iter().map(|d| d.rule).collect();
+        // nothing of the panicking rule, not even what it found before panicking
+        assert_eq!(ids, ["unpinned-base-image"]);
+    }
+
+    #[test]
+    fn fixes_whose_edits_cannot_apply_are_not_offered() {
+        let edit = |s: usize, e: usize| Edit {
+            span: Span::new(s, e),
+            text: "x".into(),
+        };
+        let fix = |edits| Fix::safe("t", edits);
+        let text = "FROM é\n";
+        assert!(fix_applies(
+            text,
+            &fix(vec![edit(0, 4), edit(4, 4), edit(8, 8)])
+        ));
+        assert!(!fix_applies(text, &fix(vec![edit(0, 4), edit(2, 2)])));
+        assert!(!fix_applies(text, &fix(vec![edit(6, 6)])));
+        assert!(!fix_applies(text, &fix(vec![edit(3, 20)])));
+    }
 }

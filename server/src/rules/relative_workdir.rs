@@ -65,7 +65,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 span: located.abs(path.span),
                 text: crate::rules::fixes::word(&absolute),
             }];
-            fix = Some(if base == "/" {
+            fix = Some(if &**base == "/" {
                 crate::rules::Fix::unsafe_edit(title, edits)
             } else {
                 crate::rules::Fix::safe(title, edits)

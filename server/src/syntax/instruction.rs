@@ -11,6 +11,10 @@
 //! blank-separated words; `ENV`/`LABEL`/`ARG` quote-aware `key=value` words (and the legacy
 //! `ENV key value`). Problems become [`SyntaxError`]s; parsing goes on.
 
+use std::any::Any;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::OnceLock;
+
 use super::shell::{self, Script, ShellWord};
 use super::split::{heredoc_words, is_keyword_blank, RawInstruction};
 use super::words::{plain_words, quoted_words, unquote};
@@ -233,6 +237,47 @@ pub struct Instruction {
     /// What BuildKit accepts but almost certainly is a mistake: text meant as a JSON exec form
     /// that is not valid JSON (Docker runs it as a shell command).
     pub broken_json: Option<SyntaxError>,
+    /// What later layers work out from this instruction alone, kept with the parse.
+    pub derived: Derived,
+}
+
+/// A place for what a later layer works out from one instruction alone (the model's
+/// [`crate::model::commands::installs`]): worked out at most once per parse, and, since an
+/// edit keeps the parse of every instruction it did not touch, not again on every keystroke.
+/// Holds one value, of the type the first [`Derived::get_or_init`] gives. Not part of what an
+/// instruction is: every two are equal, a clone starts empty.
+#[derive(Default)]
+pub struct Derived(OnceLock<Box<dyn Any + Send + Sync + UnwindSafe + RefUnwindSafe>>);
+
+impl Derived {
+    /// The value, made by `init` the first time; `None` when a value of another type is there.
+    pub fn get_or_init<T>(&self, init: impl FnOnce() -> T) -> Option<&T>
+    where
+        T: Any + Send + Sync + UnwindSafe + RefUnwindSafe,
+    {
+        let value: &(dyn Any + Send + Sync) = &**self.0.get_or_init(|| Box::new(init()));
+        value.downcast_ref()
+    }
+}
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Derived {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Derived {}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
 }
 
 impl Instruction {
@@ -347,6 +392,7 @@ fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) ->
         heredocs: Vec::new(),
         errors: Vec::new(),
         broken_json: None,
+        derived: Derived::default(),
     };
     let mut p = Parser {
         logical,
@@ -460,7 +506,37 @@ fn unknown_keyword_message(word: &str) -> String {
     }
 }
 
+/// Levenshtein distance in chars. Without allocating for the short words it is used on (a
+/// half-typed keyword on every keystroke).
 fn edit_distance(a: &str, b: &str) -> usize {
+    const SHORT: usize = 32;
+    let mut chars = ['\0'; SHORT];
+    let mut n = 0;
+    for c in b.chars() {
+        if n == SHORT {
+            return edit_distance_long(a, b);
+        }
+        chars[n] = c;
+        n += 1;
+    }
+    let b = &chars[..n];
+    let mut prev = [0usize; SHORT + 1];
+    let mut cur = [0usize; SHORT + 1];
+    for (j, p) in prev.iter_mut().enumerate().take(n + 1) {
+        *p = j;
+    }
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[n]
+}
+
+fn edit_distance_long(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -1476,6 +1552,26 @@ mod tests {
         let tree = parse_file(text);
         let l = tree.instructions.last().expect("an instruction").clone();
         ((*l.parsed).clone(), l.offset)
+    }
+
+    #[test]
+    fn edit_distance_without_allocating_agrees() {
+        let words = [
+            "",
+            "a",
+            "RUN",
+            "RUNX",
+            "FORM",
+            "ENTRYPOINT",
+            "é日本",
+            "HEALTHCHECKS",
+        ];
+        let long = "X".repeat(40);
+        for a in words.iter().chain([&long.as_str()]) {
+            for b in words.iter().chain([&long.as_str()]) {
+                assert_eq!(edit_distance(a, b), edit_distance_long(a, b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -6,9 +6,14 @@
 //!    heredocs, BOM, CRLF).
 //! 2. [`instruction::parse`] parses one raw instruction on its own (keyword, flags, arguments,
 //!    exec/shell form, and for shell text the command structure from [`shell`]). Because an
-//!    instruction's parse depends only on its own text and the escape character, its result is
-//!    cached by that text in [`SyntaxCache`]; spans inside a parsed instruction are relative to the
-//!    instruction's start so that a cached parse stays valid when the instruction moves.
+//!    instruction's parse depends only on its own text and the escape character, [`SyntaxCache`]
+//!    keeps it for every instruction an edit did not touch; spans inside a parsed instruction are
+//!    relative to the instruction's start so that a kept parse stays valid when the instruction
+//!    moves.
+//!
+//! Editors change a few bytes at a time: [`SyntaxCache::update`] re-splits only around the edit
+//! and re-parses only the instructions whose text changed, so a keystroke costs the size of the
+//! instruction it touches plus moving the positions of the instructions after it.
 //!
 //! Problems never abort parsing: they are collected as [`SyntaxError`]s with precise spans.
 
@@ -17,8 +22,9 @@ pub mod shell;
 pub mod split;
 pub mod words;
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use crate::text::AppliedEdit;
 
 pub use instruction::{Instruction, Keyword};
 pub use split::{Directive, RawInstruction, SplitFile};
@@ -139,49 +145,134 @@ impl SyntaxTree {
     }
 }
 
-/// Parses instructions, re-using the parse of any instruction whose text (and escape character)
-/// was seen in the previous run. Keep one per document; [`parse`] is the uncached shortcut.
+/// Keeps one document's tree up to date across edits. Keep one per document.
+///
+/// [`Self::update`] re-splits only around the edit ([`split::resplit`]), parses only the
+/// instructions the re-split produced, and moves the others (their parses are shared, their
+/// spans relative). When the edit touches the parser directives, the whole text is split again,
+/// and every instruction that lies entirely before or after the edit, unchanged, keeps its
+/// parse. Either way the tree equals [`parse`] of the new text.
 #[derive(Debug, Default)]
 pub struct SyntaxCache {
-    /// The escape character the cached parses were made with.
-    escape: char,
-    previous: HashMap<Box<str>, Arc<Instruction>>,
+    tree: SyntaxTree,
+    /// The length of the text `tree` was made from; `None` when there is no such text yet.
+    len: Option<usize>,
 }
 
 impl SyntaxCache {
-    /// Parse `text`, reusing cached instruction parses. Entries not used by this run are dropped.
-    pub fn parse(&mut self, text: &str) -> SyntaxTree {
-        let split = split::split(text);
-        if split.escape != self.escape {
-            self.previous.clear();
-            self.escape = split.escape;
+    /// Parses `text` from scratch; it becomes the base of the next [`Self::update`].
+    pub fn parse(&mut self, text: &str) -> &SyntaxTree {
+        self.tree = parse(text);
+        self.len = Some(text.len());
+        &self.tree
+    }
+
+    /// The tree of the text last parsed or updated (empty before the first parse).
+    #[must_use]
+    pub fn tree(&self) -> &SyntaxTree {
+        &self.tree
+    }
+
+    /// Updates the tree for `text`, which is the text last parsed with `edit` applied (an edit
+    /// that covers several changes is fine: it must only contain every byte that changed). A
+    /// cache that was never used, or whose text length does not agree with `edit`, parses
+    /// `text` from scratch.
+    pub fn update(&mut self, text: &str, edit: AppliedEdit) -> &SyntaxTree {
+        let fits = edit.start <= edit.old_end
+            && edit.start <= edit.new_end
+            && edit.new_end <= text.len()
+            && self.len == (text.len() - edit.new_end).checked_add(edit.old_end);
+        if !fits {
+            return self.parse(text);
         }
-        let mut next = HashMap::with_capacity(split.instructions.len());
-        let instructions = split
-            .instructions
-            .iter()
-            .map(|raw| {
-                let source = raw.span.of(text);
-                let (key, parsed) = self.previous.remove_entry(source).unwrap_or_else(|| {
-                    (
-                        Box::from(source),
-                        Arc::new(instruction::parse(text, raw, split.escape)),
-                    )
-                });
-                next.insert(key, Arc::clone(&parsed));
-                Located {
+        self.len = Some(text.len());
+        let tree = &mut self.tree;
+        match split::resplit(&mut tree.split, text, edit) {
+            Some(splice) => {
+                let escape = tree.split.escape;
+                let raws = &tree.split.instructions[splice.first..splice.first + splice.added];
+                let parsed = raws.iter().map(|raw| Located {
                     offset: raw.span.start,
                     line: raw.line,
-                    parsed,
+                    parsed: Arc::new(instruction::parse(text, raw, escape)),
+                });
+                tree.instructions
+                    .splice(splice.first..splice.first + splice.removed, parsed);
+                for located in &mut tree.instructions[splice.first + splice.added..] {
+                    located.offset = located.offset.wrapping_add_signed(splice.delta);
+                    located.line = split::moved_line(located.line, splice.line_delta);
                 }
-            })
-            .collect();
-        self.previous = next;
-        SyntaxTree {
-            split,
-            instructions,
+            }
+            None => {
+                let previous = std::mem::take(tree);
+                *tree = reparse_all(previous, text, edit);
+            }
         }
+        &self.tree
     }
+}
+
+/// A full parse of `text` that keeps the parse of each instruction of `previous` (the tree of the
+/// text before `edit`) lying wholly before or wholly after the edit with the same raw shape.
+fn reparse_all(previous: SyntaxTree, text: &str, edit: AppliedEdit) -> SyntaxTree {
+    let split = split::split(text);
+    if split.escape != previous.split.escape {
+        return parse(text);
+    }
+    let (Ok(new_end), Ok(old_end)) = (isize::try_from(edit.new_end), isize::try_from(edit.old_end))
+    else {
+        return parse(text);
+    };
+    let delta = new_end - old_end;
+    let old_raws = &previous.split.instructions;
+    let mut old = 0;
+    let instructions = split
+        .instructions
+        .iter()
+        .map(|raw| {
+            let reused = if raw.span.end <= edit.start {
+                // before the edit: the same text at the same place
+                old = old_raws.partition_point(|r| r.span.start < raw.span.start);
+                old_raws.get(old).filter(|r| *r == raw)
+            } else if raw.span.start >= edit.new_end {
+                // after the edit: the same text, moved by the edit's length change
+                let at = raw.span.start.wrapping_add_signed(-delta);
+                old = old_raws.partition_point(|r| r.span.start < at);
+                old_raws.get(old).filter(|r| same_shape(r, raw, delta))
+            } else {
+                None
+            };
+            let parsed = match reused {
+                Some(_) => Arc::clone(&previous.instructions[old].parsed),
+                None => Arc::new(instruction::parse(text, raw, split.escape)),
+            };
+            Located {
+                offset: raw.span.start,
+                line: raw.line,
+                parsed,
+            }
+        })
+        .collect();
+    SyntaxTree {
+        split,
+        instructions,
+    }
+}
+
+/// Whether `new` is `old` moved by `delta` bytes (lines may differ: parses do not depend on them).
+fn same_shape(old: &RawInstruction, new: &RawInstruction, delta: isize) -> bool {
+    split::moved(old.span, delta) == new.span
+        && old.segments.len() == new.segments.len()
+        && old
+            .segments
+            .iter()
+            .zip(&new.segments)
+            .all(|(a, b)| split::moved(*a, delta) == *b)
+        && old.heredocs.len() == new.heredocs.len()
+        && old.heredocs.iter().zip(&new.heredocs).all(|(a, b)| {
+            split::moved(a.body, delta) == b.body
+                && split::moved(a.terminator, delta) == b.terminator
+        })
 }
 
 /// Parse `text` from scratch.

@@ -97,7 +97,12 @@ impl Command {
 /// The last path component of a program name.
 #[must_use]
 pub fn basename(s: &str) -> &str {
-    s.rsplit('/').next().unwrap_or(s)
+    // what `s.rsplit('/').next()` gives, without a searcher: this runs for every word that
+    // might be a program, on every analysis
+    match s.as_bytes().iter().rposition(|&b| b == b'/') {
+        Some(i) => &s[i + 1..],
+        None => s,
+    }
 }
 
 /// A lexed script: its simple commands in order.

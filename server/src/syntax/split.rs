@@ -20,6 +20,7 @@
 //! error and the split goes on.
 
 use super::{Span, SyntaxError};
+use crate::text::AppliedEdit;
 
 /// A parser directive at the top of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +130,22 @@ struct Lines<'a> {
     first_line_prefix: usize,
     /// Lines longer than BuildKit allows.
     too_long: Vec<Line>,
+}
+
+impl Lines<'_> {
+    /// The next line's start and content end (without its line break), without reading it.
+    fn peek(&self) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        if self.pos >= bytes.len() {
+            return None;
+        }
+        let start = self.pos;
+        let mut end = memchr_newline(&bytes[start..]).map_or(bytes.len(), |i| start + i);
+        while end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        Some((start, end))
+    }
 }
 
 impl Iterator for Lines<'_> {
@@ -267,16 +284,75 @@ pub fn split(text: &str) -> SplitFile {
         too_long: Vec::new(),
     };
 
-    let mut pending = read_directives(text, &mut lines, &mut file);
+    let pending = read_directives(text, &mut lines, &mut file);
     let escape = file.escape;
-    while let Some(line) = pending.take().or_else(|| lines.next()) {
+    let mut body = Body::default();
+    split_body(text, escape, &mut lines, pending, &mut body, |_, _, _| {
+        false
+    });
+    let Body {
+        instructions,
+        comments,
+        mut errors,
+    } = body;
+    file.instructions = instructions;
+    file.comments = comments;
+    file.errors.append(&mut errors);
+    file.errors.sort_by_key(|e| e.span.start);
+    file
+}
+
+/// What the main loop of the splitter finds: everything but the directives.
+#[derive(Debug, Default)]
+struct Body {
+    instructions: Vec<RawInstruction>,
+    comments: Vec<Comment>,
+    /// Unterminated heredocs, then over-long lines (unsorted).
+    errors: Vec<SyntaxError>,
+}
+
+/// The splitter's main loop, from the current position of `lines` (which must be between
+/// instructions: at the start of a line that no instruction continues into) to the end of the
+/// text, or until `stop(line_start, instruction_start, line_number)` returns true for a line
+/// where an instruction would start; that line is then left unread and its start returned.
+fn split_body(
+    text: &str,
+    escape: char,
+    lines: &mut Lines<'_>,
+    mut pending: Option<Line>,
+    out: &mut Body,
+    mut stop: impl FnMut(usize, usize, u32) -> bool,
+) -> Option<usize> {
+    let mut stopped = None;
+    loop {
+        let line = match pending.take() {
+            Some(line) => line,
+            None => {
+                let Some((line_start, line_end)) = lines.peek() else {
+                    break;
+                };
+                let content = &text[line_start..line_end];
+                let first = line_end - content.trim_start().len();
+                if first < line_end
+                    && text.as_bytes()[first] != b'#'
+                    && stop(line_start, first, lines.number)
+                {
+                    stopped = Some(line_start);
+                    break;
+                }
+                match lines.next() {
+                    Some(line) => line,
+                    None => break,
+                }
+            }
+        };
         let content = &text[line.start..line.end];
         let start = line.end - content.trim_start().len();
         if start >= line.end {
             continue;
         }
         if text.as_bytes()[start] == b'#' {
-            file.comments.push(Comment {
+            out.comments.push(Comment {
                 span: Span::new(start, line.end),
                 line: line.number,
             });
@@ -303,7 +379,7 @@ pub fn split(text: &str) -> SplitFile {
         let logical: String = segments.iter().map(|s| s.of(text)).collect();
         if allows_heredoc(&logical) {
             for doc in heredoc_words(&logical) {
-                let (heredoc, terminated) = read_heredoc(text, &mut lines, &doc);
+                let (heredoc, terminated) = read_heredoc(text, lines, &doc);
                 last_end = if terminated {
                     heredoc.terminator.end
                 } else {
@@ -315,7 +391,7 @@ pub fn split(text: &str) -> SplitFile {
                         source_offset(&segments, doc.span.start),
                         source_offset(&segments, doc.span.end.saturating_sub(1)) + 1,
                     );
-                    file.errors.push(SyntaxError {
+                    out.errors.push(SyntaxError {
                         span: opener,
                         message: format!(
                             "unterminated heredoc: no line `{}` closes it before the end of the file",
@@ -326,23 +402,232 @@ pub fn split(text: &str) -> SplitFile {
             }
         }
 
-        file.instructions.push(RawInstruction {
+        out.instructions.push(RawInstruction {
             span: Span::new(start, last_end.max(start)),
             line: line.number,
             segments,
             heredocs,
         });
     }
+    let prefix = lines.first_line_prefix;
     for line in std::mem::take(&mut lines.too_long) {
-        file.errors.push(SyntaxError {
+        out.errors.push(SyntaxError {
             span: Span::new(if line.number == 0 { prefix } else { line.start }, line.end),
             message: format!(
                 "line too long: BuildKit accepts at most {MAX_LINE_BYTES} bytes per line"
             ),
         });
     }
-    file.errors.sort_by_key(|e| e.span.start);
-    file
+    stopped
+}
+
+/// How [`resplit`] changed the instructions: `removed` old instructions from index `first` on
+/// were replaced by `added` new ones; the instructions after them moved by `delta` bytes and
+/// `line_delta` lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Splice {
+    pub first: usize,
+    pub removed: usize,
+    pub added: usize,
+    pub delta: isize,
+    pub line_delta: i64,
+}
+
+/// A span moved by `delta` bytes.
+#[must_use]
+pub(crate) const fn moved(span: Span, delta: isize) -> Span {
+    Span {
+        start: span.start.wrapping_add_signed(delta),
+        end: span.end.wrapping_add_signed(delta),
+    }
+}
+
+/// A line number moved by `delta` lines.
+#[must_use]
+pub(crate) fn moved_line(line: u32, delta: i64) -> u32 {
+    u32::try_from(i64::from(line) + delta).unwrap_or(line)
+}
+
+/// The start of the line holding byte `at`.
+fn line_start(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// Updates `file`, the split of the text before `edit`, to the split of `text` (the text after
+/// it), re-splitting only from the start of the instruction the edit touches until the split
+/// meets an instruction that starts, after the edit, where one started before (shifted by the
+/// edit's length change); everything after that is moved, not re-read.
+///
+/// Returns `None`, leaving `file` untouched, when the edit touches the parser directives (or the
+/// line that ends them) or does not fit the text; the caller then splits the whole text. The
+/// result always equals [`split`]`(text)`.
+pub fn resplit(file: &mut SplitFile, text: &str, edit: AppliedEdit) -> Option<Splice> {
+    let AppliedEdit {
+        start,
+        old_end,
+        new_end,
+    } = edit;
+    if start > old_end || start > new_end || new_end > text.len() {
+        return None;
+    }
+    let delta = isize::try_from(new_end).ok()? - isize::try_from(old_end).ok()?;
+
+    // The directives are read up to the first line that is not one: the edit must come after
+    // that line (and after its line break). Lines before the edit are the same in both texts.
+    let bom = text.starts_with('\u{feff}');
+    let prefix = if bom { '\u{feff}'.len_utf8() } else { 0 };
+    let mut lines = Lines {
+        text,
+        pos: prefix,
+        number: 0,
+        first_line_prefix: prefix,
+        too_long: Vec::new(),
+    };
+    let mut probe = SplitFile::default();
+    let first_body_line = read_directives(text, &mut lines, &mut probe)?;
+    if start < lines.pos || lines.pos >= text.len() || bom != file.bom {
+        return None;
+    }
+    debug_assert_eq!(probe.escape, file.escape);
+
+    // Re-split from the start of the instruction holding the edit's first line, or from that
+    // line when it is between instructions.
+    let old = &file.instructions;
+    let edit_line = line_start(text, start).max(first_body_line.start);
+    let mut first = old.partition_point(|r| r.span.end < edit_line);
+    // An instruction whose last line still continues (at the end of the file, or before
+    // blank and comment lines) takes the next line in: it is touched by the edit too.
+    if let Some(prev) = first.checked_sub(1).and_then(|k| old.get(k)) {
+        let continues = prev.segments.last().is_some_and(|seg| {
+            let rest = text.get(seg.end..prev.span.end.min(start)).unwrap_or("");
+            let line = rest.split('\n').next().unwrap_or("");
+            let mut chars = line.trim_end_matches([' ', '\t', '\r']).chars();
+            chars.next() == Some(file.escape) && chars.next().is_none()
+        });
+        if continues {
+            first -= 1;
+        }
+    }
+    let (resync, resync_number) = match old.get(first) {
+        Some(r) if r.span.start < edit_line => (line_start(text, r.span.start), r.line),
+        _ => {
+            let (from, number) = match first.checked_sub(1) {
+                Some(k) => (line_start(text, old[k].span.start), old[k].line),
+                None => (first_body_line.start, first_body_line.number),
+            };
+            let newlines = text.as_bytes()[from..edit_line]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            (
+                edit_line,
+                number.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX)),
+            )
+        }
+    };
+    // line 0 starts after the BOM
+    let resync = resync.max(prefix);
+    let mut lines = Lines {
+        text,
+        pos: resync,
+        number: resync_number,
+        first_line_prefix: prefix,
+        too_long: Vec::new(),
+    };
+
+    // Stop at an instruction that starts after the edit on a line that also started a line in
+    // the old text, where an old instruction started at the same (shifted) place.
+    let mut resume: Option<(usize, i64)> = None;
+    let mut region = Body::default();
+    let stopped = split_body(
+        text,
+        file.escape,
+        &mut lines,
+        None,
+        &mut region,
+        |line, instr, number| {
+            if line < new_end {
+                return false;
+            }
+            // The old text has a line break before the line: it is in the unchanged text
+            // before the edit, or it is the new text's own (after the edit).
+            let before = line - 1;
+            let old_before = before.wrapping_add_signed(-delta);
+            let newline_before = if old_before < start {
+                text.as_bytes()[old_before] == b'\n'
+            } else {
+                before >= new_end
+            };
+            if !newline_before {
+                return false;
+            }
+            let old_start = instr.wrapping_add_signed(-delta);
+            let rest = &old[first..];
+            let k = rest.partition_point(|r| r.span.start < old_start);
+            match rest.get(k) {
+                Some(r) if r.span.start == old_start => {
+                    resume = Some((first + k, i64::from(number) - i64::from(r.line)));
+                    true
+                }
+                _ => false,
+            }
+        },
+    );
+
+    let Body {
+        instructions,
+        comments,
+        mut errors,
+    } = region;
+    errors.sort_by_key(|e| e.span.start);
+    let added = instructions.len();
+    let (removed, line_delta, old_resume) = match (stopped, resume) {
+        (Some(line), Some((j, line_delta))) => {
+            (j - first, line_delta, line.wrapping_add_signed(-delta))
+        }
+        _ => (file.instructions.len() - first, 0, usize::MAX),
+    };
+
+    // instructions: the region replaces the old ones, those after it move
+    file.instructions
+        .splice(first..first + removed, instructions);
+    for r in &mut file.instructions[first + added..] {
+        r.span = moved(r.span, delta);
+        r.line = moved_line(r.line, line_delta);
+        for s in &mut r.segments {
+            *s = moved(*s, delta);
+        }
+        for h in &mut r.heredocs {
+            h.body = moved(h.body, delta);
+            h.terminator = moved(h.terminator, delta);
+        }
+    }
+    // comments and errors: kept before the region, replaced in it, moved after it
+    let keep = file.comments.partition_point(|c| c.span.start < resync);
+    let after = file.comments.partition_point(|c| c.span.start < old_resume);
+    let region_comments = comments.len();
+    file.comments.splice(keep..after, comments);
+    for c in &mut file.comments[keep + region_comments..] {
+        c.span = moved(c.span, delta);
+        c.line = moved_line(c.line, line_delta);
+    }
+    let keep_e = file.errors.partition_point(|e| e.span.start < resync);
+    let after_e = file.errors.partition_point(|e| e.span.start < old_resume);
+    let region_errors = errors.len();
+    file.errors.splice(keep_e..after_e, errors);
+    for e in &mut file.errors[keep_e + region_errors..] {
+        e.span = moved(e.span, delta);
+    }
+    Some(Splice {
+        first,
+        removed,
+        added,
+        delta,
+        line_delta,
+    })
 }
 
 /// Read the parser directives at the top; returns the first line that is not one.

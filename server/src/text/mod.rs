@@ -221,10 +221,67 @@ impl TextDocument {
     pub fn position(&self, offset: usize, enc: Encoding) -> Position {
         let offset = floor_char_boundary(&self.text, offset);
         let line = self.rope.byte_to_line(offset);
-        let Range { start, end } = self.line_bounds(line);
+        let bounds = self
+            .short_line_bounds(offset)
+            .unwrap_or_else(|| self.line_bounds(line));
+        debug_assert_eq!(bounds, self.line_bounds(line));
+        self.position_on_line(offset, line, bounds, enc)
+    }
+
+    /// [`Self::position`] of each of `offsets`, in one pass over the text: for many offsets
+    /// (every instruction of a large file) cheaper than a rope look-up each.
+    #[must_use]
+    pub fn positions(&self, offsets: &[usize], enc: Encoding) -> Vec<Position> {
+        let bytes = self.text.as_bytes();
+        let mut order: Vec<usize> = (0..offsets.len()).collect();
+        order.sort_by_key(|&k| offsets[k]);
+        let mut out = vec![Position::default(); offsets.len()];
+        // `line` breaks end at or before `at`; the last of them ends at `line_start`. A CR
+        // followed by an LF is not a break of its own: the pair ends at the LF.
+        let (mut at, mut line, mut line_start) = (0usize, 0usize, 0usize);
+        for k in order {
+            let offset = floor_char_boundary(&self.text, offsets[k]);
+            while at < offset {
+                match bytes[at..offset]
+                    .iter()
+                    .position(|b| matches!(b, b'\n' | b'\r'))
+                {
+                    Some(i) => {
+                        let p = at + i;
+                        if bytes[p] == b'\n' || bytes.get(p + 1) != Some(&b'\n') {
+                            line += 1;
+                            line_start = p + 1;
+                        }
+                        at = p + 1;
+                    }
+                    None => at = offset,
+                }
+            }
+            let end = bytes[line_start..]
+                .iter()
+                .position(|b| matches!(b, b'\n' | b'\r'))
+                .map_or(bytes.len(), |i| line_start + i);
+            out[k] = self.position_on_line(offset, line, line_start..end, enc);
+            debug_assert_eq!(out[k], self.position(offset, enc));
+        }
+        out
+    }
+
+    /// The position of `offset` on `line`, whose content is `bounds`.
+    fn position_on_line(
+        &self,
+        offset: usize,
+        line: usize,
+        bounds: Range<usize>,
+        enc: Encoding,
+    ) -> Position {
+        let Range { start, end } = bounds;
         let offset = offset.min(end);
+        // ASCII before the offset (the common case): one code unit per byte, no rope walk
+        let ascii = self.text.as_bytes()[start..offset].is_ascii();
         let character = match enc {
             Encoding::Utf8 => offset - start,
+            _ if ascii => offset - start,
             Encoding::Utf16 => self.utf16_cu_of_byte(offset) - self.utf16_cu_of_byte(start),
             Encoding::Utf32 => self.rope.byte_to_char(offset) - self.rope.byte_to_char(start),
         };
@@ -275,6 +332,35 @@ impl TextDocument {
             old_end,
             new_end: start + text.len(),
         }
+    }
+
+    /// The start and content end of the line holding `offset` (a char boundary), found in the
+    /// bytes around it when the line is short: cheaper than the rope's line-to-byte look-up,
+    /// which scans a whole chunk for line breaks. A CR right before an LF at `offset` is not a
+    /// line break here: the pair ends the line `offset` is on.
+    fn short_line_bounds(&self, offset: usize) -> Option<Range<usize>> {
+        const SHORT: usize = 1024;
+        let bytes = self.text.as_bytes();
+        let back_from =
+            if offset > 0 && bytes.get(offset) == Some(&b'\n') && bytes[offset - 1] == b'\r' {
+                offset - 1
+            } else {
+                offset
+            };
+        let is_break = |b: &u8| matches!(b, b'\n' | b'\r');
+        let window = back_from.saturating_sub(SHORT);
+        let start = match bytes[window..back_from].iter().rposition(is_break) {
+            Some(i) => window + i + 1,
+            None if window == 0 => 0,
+            None => return None,
+        };
+        let window_end = (start + 2 * SHORT).min(bytes.len());
+        let end = match bytes[start..window_end].iter().position(is_break) {
+            Some(i) => start + i,
+            None if window_end == bytes.len() => bytes.len(),
+            None => return None,
+        };
+        Some(start..end)
     }
 
     /// Start and content end (before the terminator) of an existing `line`.
@@ -855,9 +941,10 @@ mod tests {
     // ---- Properties. ------------------------------------------------------
 
     /// Characters of every UTF-8 and UTF-16 width, every line break, and
-    /// characters that are *not* line breaks here.
+    /// characters that are *not* line breaks here (a BOM, NUL, a tab).
     const ALPHABET: &[char] = &[
-        'a', 'Z', ' ', '\n', '\r', '\r', 'é', '日', '😀', '\u{2028}', '\u{85}',
+        'a', 'Z', ' ', '\n', '\r', '\r', 'é', '日', '😀', '\u{2028}', '\u{85}', '\u{feff}', '\0',
+        '\t',
     ];
 
     fn text_of(len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
@@ -952,6 +1039,26 @@ mod tests {
                     prop_assert_eq!(index.offset(line, col), offset);
                 }
             }
+        }
+
+        /// The bulk conversion gives what one conversion at a time gives, for any offsets (in
+        /// any order, repeated, inside characters, past the end), on short lines and on lines
+        /// longer than the look-around window of a single conversion.
+        #[test]
+        fn bulk_positions_equal_single_positions(
+            text in text_of(0..40),
+            long in 0usize..3,
+            offsets in proptest::collection::vec(0usize..3200, 0..24),
+            enc in encoding(),
+        ) {
+            let text = match long {
+                0 => text,
+                1 => format!("{}\r\n{text}", "a".repeat(2100)),
+                _ => format!("{text}{}é\n{}", "b".repeat(3000), "c".repeat(9)),
+            };
+            let d = doc(&text);
+            let single: Vec<Position> = offsets.iter().map(|&o| d.position(o, enc)).collect();
+            prop_assert_eq!(d.positions(&offsets, enc), single);
         }
 
         /// Any position, valid or not, maps to the oracle's offset, never

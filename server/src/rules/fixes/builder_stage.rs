@@ -84,6 +84,8 @@ struct Plan {
     same_base: bool,
     /// Copy the folders the Dockerfile copies the application into.
     app_dirs: bool,
+    /// The application runs on Python (so `python3` is a runtime package).
+    runs_python: bool,
 }
 
 /// Build the fix. `is_toolchain` says which package names are build-only.
@@ -91,6 +93,7 @@ struct Plan {
 /// # Errors
 /// The reason the artifacts cannot be determined.
 pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<Fix, String> {
+    super::parses(cx)?;
     let stage = cx.model.stages.last().ok_or("no stage")?;
     if stage.parent.is_some() {
         return Err(
@@ -191,9 +194,21 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
                         continue;
                     }
                     manager = Some(pkg.manager);
+                    // an interpreter installed with a compiler in an image that does not run it
+                    // (python3 for node-gyp in a node image) is a build tool too
+                    let builds = pkg
+                        .packages
+                        .iter()
+                        .any(|w| is_toolchain(package_name(&w.value)));
                     for w in &pkg.packages {
                         let name = package_name(&w.value);
                         if name.starts_with('$') || name.starts_with('-') {
+                            continue;
+                        }
+                        if builds
+                            && !plan.runs_python
+                            && matches!(name, "python3" | "python" | "python-is-python3")
+                        {
                             continue;
                         }
                         let keep = if is_toolchain(name) {
@@ -226,8 +241,18 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
             _ => return Err("the runtime packages come from a package manager layerwise cannot rewrite".into()),
         });
     }
+    // an ENV the plan needs that the stage already sets (`PATH=/root/.local/bin:$PATH`) once
+    let plan_env: Vec<String> = plan
+        .env
+        .into_iter()
+        .filter(|e| {
+            !envs
+                .iter()
+                .any(|x| x.split_whitespace().eq(e.split_whitespace()))
+        })
+        .collect();
     out.extend(envs);
-    out.extend(plan.env);
+    out.extend(plan_env);
     out.extend(users);
     let workdir = cx
         .model
@@ -276,7 +301,7 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         text: appended,
     });
     edits.sort_by_key(|e| (e.span.start, e.span.end));
-    Ok(Fix::unsafe_edit(TITLE, edits))
+    super::verified(cx, Fix::unsafe_edit(TITLE, edits))
 }
 
 fn runtime_lib(dev: &str, manager: PkgManager) -> Option<&'static str> {
@@ -387,6 +412,7 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
         edits: Vec::new(),
         same_base: false,
         app_dirs: false,
+        runs_python: false,
     };
 
     match path.as_str() {
@@ -456,6 +482,17 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
         _ => {}
     }
 
+    let runs_python = path == "python"
+        || has(&[
+            Ecosystem::Pip,
+            Ecosystem::Poetry,
+            Ecosystem::Pipenv,
+            Ecosystem::Uv,
+            Ecosystem::UvPip,
+            Ecosystem::Pdm,
+            Ecosystem::Conda,
+        ])
+        || pip_installs(cx, stage).next().is_some();
     let same = |copies: Vec<(String, String)>, env: Vec<String>, edits: Vec<Edit>| Plan {
         base: raw.clone(),
         copies,
@@ -463,6 +500,7 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
         edits,
         same_base: true,
         app_dirs: true,
+        runs_python,
     };
     if has(&[Ecosystem::Pip]) || pip_installs(cx, stage).next().is_some() {
         let pips: Vec<(usize, Vec<String>, Span)> = pip_installs(cx, stage).collect();
@@ -535,7 +573,10 @@ fn pip_installs<'a>(
 ) -> impl Iterator<Item = (usize, Vec<String>, Span)> + 'a {
     stage.body.clone().flat_map(move |i| {
         let l = cx.instr(i);
+        // only RUNs install (a shell-form CMD that mentions `pip install` runs at start-up)
+        let run = l.keyword == crate::syntax::Keyword::Run;
         l.commands()
+            .filter(move |_| run)
             .filter_map(|c| {
                 let args = pip_args(c)?;
                 let install = args.iter().find(|a| !a.value.starts_with('-'))?;

@@ -7,7 +7,7 @@
 //! file that is now excluded (for example `git describe` needs `.git`).
 
 use super::eol;
-use crate::model::commands::{install_step, Ecosystem};
+use crate::model::commands::{installs, Ecosystem};
 use crate::model::dockerignore::DockerIgnore;
 use crate::rules::{Analysis, Fix, NewFile};
 use crate::syntax::instruction::{Args, Keyword};
@@ -51,11 +51,12 @@ fn ecosystem_entries(e: Ecosystem) -> &'static [&'static str] {
 pub fn build(cx: &Analysis<'_>) -> Option<Fix> {
     let root = cx.context.root()?;
     let mut entries: Vec<&str> = ALWAYS.to_vec();
+    // each ecosystem once, in the order of its first install: the entries come out the same
     let mut installs_in_image: Vec<Ecosystem> = Vec::new();
     for located in &cx.tree.instructions {
-        for cmd in located.commands() {
-            if let Some(step) = install_step(cmd) {
-                installs_in_image.push(step.ecosystem);
+        for e in installs(located).iter() {
+            if !installs_in_image.contains(e) {
+                installs_in_image.push(*e);
             }
         }
     }
@@ -88,12 +89,15 @@ pub fn build(cx: &Analysis<'_>) -> Option<Fix> {
         new
     });
     // never exclude what the Dockerfile copies by name
-    let copied = copied_paths(cx);
+    let mut copied = copied_paths(cx);
+    copied.sort_unstable();
+    copied.dedup();
     entries.retain(|entry| {
         let single = DockerIgnore::parse(entry);
-        !copied.iter().any(|p| {
-            single.is_excluded(p) || p.starts_with(&format!("{}/", entry.trim_end_matches('/')))
-        })
+        let folder = format!("{}/", entry.trim_end_matches('/'));
+        !copied
+            .iter()
+            .any(|p| single.is_excluded(p) || p.starts_with(&folder))
     });
     let nl = eol(cx.text);
     let mut text = format!("# Not sent to the builder (created by layerwise){nl}");

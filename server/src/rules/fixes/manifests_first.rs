@@ -43,6 +43,7 @@ pub const TITLE: &str = "Copy dependency manifests first";
 /// # Errors
 /// The reason the rewrite cannot be proven safe, for the diagnostic.
 pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result<Fix, String> {
+    super::parses(cx)?;
     // Installs that only need manifests move before the copy; a project build of an ecosystem
     // whose dependencies are now installed first (`go build` after `go mod download`) stays
     // after it, and so does everything after that build.
@@ -196,7 +197,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         let inserted: String = lines
             .iter()
             .map(|(dir, files)| {
-                let dest = if *dir == cx.model.workdir[k] {
+                let dest = if dir.as_str() == &*cx.model.workdir[k] {
                     "./".to_string()
                 } else {
                     format!("{}/", dir.trim_end_matches('/'))
@@ -238,6 +239,13 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             let Some(Form::Shell(shell)) = run.form() else {
                 return Err("the RUN is not shell text".into());
             };
+            // the second RUN would read a leading `--word` as one of its flags
+            if text[run.abs(cmd.span).start..].starts_with('-') {
+                return Err(format!(
+                    "the RUN on line {} cannot be split cleanly after the install",
+                    line(cx, k)
+                ));
+            }
             let head = Span::new(run.keyword_span().start, run.abs(shell.span).start).of(text);
             let indent = indentation(text, run.span().start);
             edits.push(Edit {
@@ -261,7 +269,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         }
     }
     edits.sort_by_key(|e| (e.span.start, e.span.end));
-    Ok(Fix::unsafe_edit(TITLE, edits))
+    super::verified(cx, Fix::unsafe_edit(TITLE, edits))
 }
 
 /// The manifests an install reads: (path in the context, folder in the image).

@@ -6,7 +6,39 @@ pub mod dockerignore;
 pub mod manifests_first;
 pub mod quick;
 
+use crate::rules::{Analysis, Fix};
 use crate::syntax::{Located, Span};
+
+/// A restructuring fix is offered only when its output parses: it writes instructions from
+/// paths and words of the file (a `WORKDIR` whose path holds `<<EOF` or a lone CR, copied into
+/// `COPY --from=` lines, would make a heredoc), so it is checked by parsing what it produces.
+/// Runs once per analysis that finds the problem, not per keystroke otherwise.
+///
+/// # Errors
+/// The reason, when the edits do not apply or the output has a syntax error.
+pub fn verified(cx: &Analysis<'_>, fix: Fix) -> Result<Fix, String> {
+    let out = crate::fix::apply_edits(cx.text, &fix.edits)?;
+    match crate::syntax::parse(&out).errors().next() {
+        Some(e) => Err(format!(
+            "the rewritten file would not parse ({}); fix it by hand",
+            e.message
+        )),
+        None => Ok(fix),
+    }
+}
+
+/// Restructuring fixes (a builder stage, manifests first) move and copy instructions; on a file
+/// with syntax errors they would carry broken instructions along (an `ARG` with no name copied
+/// into the runtime stage is one more error), so they wait until the file parses.
+///
+/// # Errors
+/// The reason, when the file has a syntax error.
+pub fn parses(cx: &Analysis<'_>) -> Result<(), String> {
+    match cx.tree.errors().next() {
+        Some(_) => Err("the file has syntax errors; fix them first".into()),
+        None => Ok(()),
+    }
+}
 
 /// The file's line ending: CRLF when its first line break is CRLF, LF otherwise.
 #[must_use]
@@ -21,7 +53,12 @@ pub fn eol(text: &str) -> &'static str {
 #[must_use]
 pub fn line_start(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
-    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+    // bytes, not `str` slicing: `offset` need not be a char boundary (one byte before the end of
+    // an instruction whose last character is multi-byte); a `\n` byte always is
+    text.as_bytes()[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
 }
 
 /// The offset just after the line break of the line containing `offset` (the end of the text
@@ -29,8 +66,9 @@ pub fn line_start(text: &str, offset: usize) -> usize {
 #[must_use]
 pub fn after_line(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
-    text[offset..]
-        .find('\n')
+    text.as_bytes()[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
         .map_or(text.len(), |i| offset + i + 1)
 }
 
@@ -69,5 +107,22 @@ pub fn word(s: &str) -> String {
         format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{after_line, line_start};
+
+    /// Found by the stable fuzzer: `instruction_lines` asks for the line of the last byte of an
+    /// instruction, which is inside its last character when that is multi-byte.
+    #[test]
+    fn offsets_inside_a_character_are_fine() {
+        let text = "RUN a\nRUN b😀\nRUN c";
+        let inside = text.find('😀').unwrap_or(0) + 1;
+        assert_eq!(line_start(text, inside), 6);
+        assert_eq!(after_line(text, inside), 16);
+        assert_eq!(after_line(text, text.len() + 5), text.len());
+        assert_eq!(line_start(text, 0), 0);
     }
 }

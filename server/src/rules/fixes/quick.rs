@@ -4,8 +4,8 @@
 use super::{eol, instruction_lines, line_start};
 use crate::rules::{Analysis, Edit};
 use crate::syntax::instruction::Form;
-use crate::syntax::shell::{Command, ShellWord};
-use crate::syntax::Span;
+use crate::syntax::shell::{self, Command, Script, ShellWord};
+use crate::syntax::{split, words, Span};
 
 /// Insert ` text` right after `word` (an absolute span).
 #[must_use]
@@ -29,7 +29,12 @@ pub fn append_command(cx: &Analysis<'_>, i: usize, command: &str) -> Option<Edit
     let located = cx.instr(i);
     if let Some(h) = located.heredocs.iter().find(|h| h.script.is_some()) {
         let term = located.abs(h.terminator);
-        if term.is_empty() {
+        let body = located.abs(h.body).of(cx.text);
+        if term.is_empty()
+            || !h.script.as_ref().is_some_and(|script| {
+                stands_alone(script, &format!("{body}\n{command}\n"), command)
+            })
+        {
             return None;
         }
         let indent = if h.strip_tabs { "\t" } else { "" };
@@ -48,10 +53,31 @@ pub fn append_command(cx: &Analysis<'_>, i: usize, command: &str) -> Option<Edit
     if !after_last.trim().is_empty() {
         return None;
     }
+    if !stands_alone(
+        &shell.script,
+        &format!("{} && {command}", shell.text),
+        command,
+    ) {
+        return None;
+    }
     Some(Edit {
         span: Span::empty(located.abs(last.span).end),
         text: format!(" && {command}"),
     })
+}
+
+/// Whether `command`, appended to the script that lexed to `script` (giving `appended`), is a
+/// command of its own. After an unterminated quote, `$(` or backtick it would be swallowed: the
+/// finding would stay, and every fix round would append it again.
+fn stands_alone(script: &Script, appended: &str, command: &str) -> bool {
+    let probe = shell::lex(appended);
+    let last = probe
+        .commands
+        .last()
+        .map(|c| c.words.iter().map(|w| w.value.as_str()).collect::<Vec<_>>());
+    words::lexes_cleanly(appended)
+        && probe.commands.len() == script.commands.len() + 1
+        && last == Some(command.split_whitespace().collect())
 }
 
 /// Remove a word (and the blanks before it) from a shell-form command, or an element (and its
@@ -152,6 +178,18 @@ pub fn merge_runs(cx: &Analysis<'_>, prev: usize, cur: usize) -> Option<Vec<Edit
     } else {
         c_script.of(cx.text).to_string()
     };
+    // joined, each RUN's commands must stay what they were: an unterminated quote or `$(` in
+    // the first would swallow the second, or two would pair up and turn a quoted `<<EOF` into a
+    // heredoc
+    let joined_text = format!("{} && {}", ps.text, cs.text);
+    let joined = shell::lex(&joined_text);
+    if !words::lexes_cleanly(&ps.text)
+        || !words::lexes_cleanly(&cs.text)
+        || joined.commands.len() != ps.script.commands.len() + cs.script.commands.len()
+        || !split::heredoc_words(&joined_text).is_empty()
+    {
+        return None;
+    }
     let lines = instruction_lines(cx.text, c);
     let indent_start = line_start(cx.text, p.span().start);
     let indent = &cx.text[indent_start..p.span().start];

@@ -1,0 +1,7 @@
+FROM debian:bookworm-slim
+SHELL ["/bin/bash", "-c"]
+RUN echo "< "-c"]
+RUN echo "<<EOF"
+RUN cat <<< "here-<EOF"
+RUN cat <<< "here-string, not a heredoc"
+RUN ["bash", "-c", "cat <<EOF
