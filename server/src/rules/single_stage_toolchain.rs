@@ -229,11 +229,14 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     if found.is_empty() {
         return;
     }
-    // one builder-stage extraction fixes them all; each finding offers it
+    // One builder-stage extraction fixes them all. Each finding offers it, up to a bound: the
+    // fix is as large as the stage, so a copy per finding would grow with the square of the file.
+    const OFFERED_ON: usize = 32;
     let fix = crate::rules::fixes::builder_stage::build(cx, &|name| is_toolchain(name, &runtime));
-    for d in found {
+    for (k, d) in found.into_iter().enumerate() {
         out.push(match &fix {
-            Ok(fix) => d.with_fix(Some(fix.clone())),
+            Ok(fix) if k < OFFERED_ON => d.with_fix(Some(fix.clone())),
+            Ok(_) => d,
             Err(reason) => {
                 let mut d = d;
                 d.message
