@@ -37,7 +37,8 @@ use serde_json::{json, Value};
 mod dockerfile_gen;
 
 const USAGE: &str = "usage: lsp_e2e [--lines N]... [--file PATH] [--runs N] [--edits N] \
-[--requests N] [--timeout SECONDS] [--json FILE] --server 'COMMAND ARGS'...";
+[--requests N] [--timeout SECONDS] [--no-heredocs] [--json FILE] --server 'COMMAND ARGS'...
+       lsp_e2e [--lines N]... [--no-heredocs] --write DIR    (write DIR/<N>/Dockerfile, stop)";
 
 struct Options {
     servers: Vec<Vec<String>>,
@@ -48,6 +49,8 @@ struct Options {
     requests: usize,
     timeout: Duration,
     json: Option<PathBuf>,
+    write: Option<PathBuf>,
+    heredocs: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -60,6 +63,8 @@ fn options() -> Result<Options, String> {
         requests: 20,
         timeout: Duration::from_secs(10),
         json: None,
+        write: None,
+        heredocs: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -77,6 +82,8 @@ fn options() -> Result<Options, String> {
             "--requests" => o.requests = number(value()?)?,
             "--timeout" => o.timeout = Duration::from_secs(number(value()?)? as u64),
             "--json" => o.json = Some(PathBuf::from(value()?)),
+            "--write" => o.write = Some(PathBuf::from(value()?)),
+            "--no-heredocs" => o.heredocs = false,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -706,7 +713,9 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let dir = std::env::temp_dir().join(format!("layerwise-lsp-e2e-{}", std::process::id()));
+    let dir = o.write.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("layerwise-lsp-e2e-{}", std::process::id()))
+    });
     let mut files: Vec<(String, usize, PathBuf, String)> = Vec::new();
     if let Some(file) = &o.file {
         let text = std::fs::read_to_string(file).unwrap_or_else(|e| {
@@ -719,7 +728,7 @@ fn main() {
     for &lines in &o.sizes {
         let folder = dir.join(lines.to_string());
         let path = folder.join("Dockerfile");
-        let text = dockerfile_gen::generate(lines, 1);
+        let text = dockerfile_gen::generate_with(lines, 1, o.heredocs);
         if let Err(e) = std::fs::create_dir_all(&folder).and_then(|()| std::fs::write(&path, &text))
         {
             eprintln!("{}: {e}", path.display());
@@ -728,6 +737,12 @@ fn main() {
         files.push(("generated".to_string(), lines, path, text));
     }
 
+    if o.write.is_some() {
+        for (_, lines, path, _) in &files {
+            println!("{lines} lines: {}", path.display());
+        }
+        return;
+    }
     println!(
         "lsp_e2e: {} run(s) per server and file, {} edits and {} x 3 requests per run; {} CPUs",
         o.runs,

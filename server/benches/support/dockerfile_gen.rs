@@ -128,6 +128,7 @@ struct Gen {
     out: Vec<String>,
     stages: Vec<String>,
     counter: usize,
+    heredocs: bool,
 }
 
 impl Gen {
@@ -338,7 +339,8 @@ impl Gen {
                     "go" => self.run_go(),
                     _ => self.run_script(),
                 },
-                4 | 5 => self.heredoc(),
+                4 | 5 if self.heredocs => self.heredoc(),
+                4 | 5 => self.run_script(),
                 6 => self.env(),
                 7 => self.label(),
                 8 => self.comment(),
@@ -376,12 +378,20 @@ impl Gen {
 /// A Dockerfile of exactly `lines` lines (at least 1), the same for the same arguments.
 #[must_use]
 pub fn generate(lines: usize, seed: u64) -> String {
+    generate_with(lines, seed, true)
+}
+
+/// [`generate`], with or without heredocs (hadolint 2.15 stops parsing at the first instruction
+/// after a heredoc).
+#[must_use]
+pub fn generate_with(lines: usize, seed: u64, heredocs: bool) -> String {
     let lines = lines.max(1);
     let mut g = Gen {
         rng: Rng::new(seed),
         out: Vec::with_capacity(lines + 64),
         stages: Vec::new(),
         counter: 0,
+        heredocs,
     };
     let header = [
         "# syntax=docker/dockerfile:1.7",

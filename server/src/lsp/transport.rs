@@ -282,13 +282,13 @@ impl Reader {
         if self.eof {
             return Ok(false);
         }
-        let mut chunk = [0u8; 1 << 16];
-        let n = input.read(&mut chunk).await?;
+        // straight into the buffer's spare room: no 64 KiB to zero and copy per message
+        self.buf.reserve(1 << 16);
+        let n = input.read_buf(&mut self.buf).await?;
         if n == 0 {
             self.eof = true;
             return Ok(false);
         }
-        self.buf.extend_from_slice(&chunk[..n]);
         Ok(true)
     }
 
