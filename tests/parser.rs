@@ -20,6 +20,11 @@ use layerwise::syntax::{self, Span, SyntaxCache, SyntaxError, SyntaxTree};
 use layerwise::text::AppliedEdit;
 use proptest::prelude::*;
 
+/// The fuzz targets' invariants; this file uses their list of an instruction's spans.
+#[path = "../server/fuzz/src/invariants.rs"]
+mod invariants;
+use invariants::instruction_spans;
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
@@ -839,58 +844,6 @@ fn observable(
         .map(|l| (l.offset, l.line, (*l.parsed).clone()))
         .collect();
     (instructions, tree.errors().collect(), tree.split.clone())
-}
-
-/// Every span of an instruction, relative to the instruction.
-fn instruction_spans(instr: &Instruction, out: &mut Vec<(&'static str, Span)>) {
-    out.push(("span", instr.span));
-    out.push(("keyword", instr.keyword_span));
-    out.push(("args", instr.args_span));
-    out.extend(instr.flags.iter().map(|f| ("flag", f.span)));
-    out.extend(instr.errors.iter().map(|e| ("error", e.span)));
-    out.extend(instr.broken_json.iter().map(|e| ("broken-json", e.span)));
-    for h in &instr.heredocs {
-        out.extend([
-            ("heredoc-opener", h.opener),
-            ("heredoc-body", h.body),
-            ("heredoc-terminator", h.terminator),
-        ]);
-    }
-    for cmd in instr.commands() {
-        out.push(("command", cmd.span));
-        out.extend(
-            cmd.words
-                .iter()
-                .chain(&cmd.assignments)
-                .map(|w| ("shell-word", w.span)),
-        );
-    }
-    match &instr.args {
-        Args::None | Args::Healthcheck(None) => {}
-        Args::From { image, alias } => out.extend(
-            std::iter::once(image)
-                .chain(alias)
-                .map(|w| ("word", w.span)),
-        ),
-        Args::Command(form) | Args::Healthcheck(Some(form)) => {
-            out.push(("form", form.span()));
-            if let Form::Exec { words, .. } = form {
-                out.extend(words.iter().map(|w| ("word", w.span)));
-            }
-        }
-        Args::Copy { sources, dest, .. } => {
-            out.extend(sources.iter().chain([dest]).map(|w| ("word", w.span)));
-        }
-        Args::KeyValues(kvs) => {
-            for kv in kvs {
-                out.push(("key-value", kv.span));
-                out.extend(kv.value_span.map(|s| ("value", s)));
-            }
-        }
-        Args::Words(words) => out.extend(words.iter().map(|w| ("word", w.span))),
-        Args::Text(word) => out.push(("word", word.span)),
-        Args::Onbuild(inner) => instruction_spans(inner, out),
-    }
 }
 
 /// Check that every span of `tree` is well placed in `text`; a message when one is not.

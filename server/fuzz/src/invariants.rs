@@ -96,7 +96,7 @@ pub fn split_spans(text: &str) -> Outcome {
 }
 
 /// Every span of an instruction, relative to the instruction.
-fn instruction_spans(instr: &Instruction, out: &mut Vec<(&'static str, Span)>) {
+pub fn instruction_spans(instr: &Instruction, out: &mut Vec<(&'static str, Span)>) {
     out.push(("span", instr.span));
     out.push(("keyword", instr.keyword_span));
     out.push(("args", instr.args_span));
