@@ -198,6 +198,15 @@ fn unknown_methods_are_errors_and_unknown_notifications_are_ignored() {
         .request("textDocument/hover", json!({"position": "nowhere"}))
         .expect_err("bad params");
     assert_eq!(code(&error), INVALID_PARAMS);
+    // (documentSymbol is answered beside the router: the same errors)
+    let error = client
+        .request("textDocument/documentSymbol", json!({"textDocument": 5}))
+        .expect_err("bad params");
+    assert_eq!(code(&error), INVALID_PARAMS);
+    client.notify(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": DOC}}),
+    );
     client.notify("textDocument/didChange", json!({"textDocument": 5}));
     client.notify(
         "textDocument/didChange",

@@ -135,8 +135,10 @@ impl Server {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
+            // timed when the last byte of the frame is in, before it is parsed: the client's
+            // JSON parsing (a large `documentSymbol` answer takes milliseconds) is not the server's
             while let Some(message) = read_message(&mut reader) {
-                if tx.send((Instant::now(), message)).is_err() {
+                if tx.send(message).is_err() {
                     break;
                 }
             }
@@ -298,7 +300,7 @@ impl Server {
 }
 
 /// One framed message (`Content-Length` headers, then the body); `None` at the end of output.
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+fn read_message(reader: &mut impl BufRead) -> Option<(Instant, Value)> {
     loop {
         let mut length = None;
         loop {
@@ -319,8 +321,9 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
         let Some(length) = length else { continue };
         let mut body = vec![0; length];
         reader.read_exact(&mut body).ok()?;
+        let at = Instant::now();
         if let Ok(value) = serde_json::from_slice(&body) {
-            return Some(value);
+            return Some((at, value));
         }
     }
 }

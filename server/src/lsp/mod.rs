@@ -5,7 +5,8 @@
 //! findings to LSP diagnostics (`convert.rs`) and answers code actions (`code_action.rs`), hovers
 //! (`hover.rs`) and document symbols (`symbols.rs`). Settings come from `.layerwise.toml` and the
 //! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
-//! through one ordered queue (`outbox.rs`).
+//! through one ordered queue (`outbox.rs`). Document symbols are answered beside
+//! `tower-lsp-server`'s router and written straight to the output (`direct.rs`).
 //!
 //! Invariants:
 //! * `didOpen`/`didChange` apply the edit and analyse *synchronously*, before any `.await`, and
@@ -21,6 +22,7 @@ mod analysis;
 mod code_action;
 mod config;
 mod convert;
+mod direct;
 mod document;
 mod hover;
 mod outbox;

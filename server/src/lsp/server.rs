@@ -45,13 +45,32 @@ struct Session {
     early_problems: Vec<String>,
 }
 
+/// The state the request handlers read, shared with the requests answered beside
+/// `tower-lsp-server`'s router ([`super::direct`]).
+#[derive(Debug, Default)]
+pub struct Shared {
+    session: Mutex<Session>,
+    documents: Mutex<HashMap<Uri, Document>>,
+}
+
+impl Shared {
+    /// The negotiated position encoding.
+    pub fn encoding(&self) -> Encoding {
+        lock(&self.session).encoding
+    }
+
+    /// The open documents, locked.
+    pub fn documents(&self) -> MutexGuard<'_, HashMap<Uri, Document>> {
+        lock(&self.documents)
+    }
+}
+
 /// The language server.
 #[derive(Debug)]
 pub struct Backend {
     client: Client,
     outbox: Outbox,
-    session: Mutex<Session>,
-    documents: Mutex<HashMap<Uri, Document>>,
+    shared: Arc<Shared>,
     /// Problems already shown to the user (each is shown once).
     reported: Mutex<HashSet<String>>,
     /// Set when `shutdown` was received; read by [`super::run_stdio`] for the exit code.
@@ -66,7 +85,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Runs the synchronous part of a request handler. A panic (a bug) is logged and answered with an
 /// internal error instead of ending the session; a lock it poisoned is recovered by [`lock`].
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(super) fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
         log(format_args!(
             "{what} failed (panicked: {}); answered with an internal error",
@@ -86,7 +105,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// The error for a request about a document that is not open.
-fn not_open(uri: &Uri) -> Error {
+pub(super) fn not_open(uri: &Uri) -> Error {
     Error::invalid_params(format!(
         "layerwise: document {} is not open (send textDocument/didOpen first)",
         uri.as_str()
@@ -104,15 +123,19 @@ impl Backend {
         Self {
             outbox: Outbox::spawn(client.clone(), frames),
             client,
-            session: Mutex::new(Session::default()),
-            documents: Mutex::new(HashMap::new()),
+            shared: Arc::default(),
             reported: Mutex::new(HashSet::new()),
             shut_down,
         }
     }
 
     fn encoding(&self) -> Encoding {
-        lock(&self.session).encoding
+        self.shared.encoding()
+    }
+
+    /// The state shared with the requests answered beside the router.
+    pub fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
     }
 
     /// Shows each problem once (and logs it).
@@ -135,7 +158,7 @@ impl Backend {
     /// Replaces the client settings and re-analyses every open document.
     fn apply_settings(&self, settings: &Value) {
         let (config, problems) = config::from_client_settings(settings);
-        lock(&self.session).settings = config;
+        lock(&self.shared.session).settings = config;
         self.report(problems);
         self.reanalyse_all();
     }
@@ -143,12 +166,12 @@ impl Backend {
     /// Re-analyses and republishes every open document.
     fn reanalyse_all(&self) {
         let (settings, enc) = {
-            let session = lock(&self.session);
+            let session = lock(&self.shared.session);
             (session.settings.clone(), session.encoding)
         };
         let mut problems = Vec::new();
         {
-            let mut documents = lock(&self.documents);
+            let mut documents = lock(&self.shared.documents);
             for (uri, doc) in documents.iter_mut() {
                 if let Some(out) = doc.analyse(uri, &settings, enc, &mut problems) {
                     self.outbox.push(out);
@@ -174,7 +197,7 @@ impl Backend {
             uri.as_str(),
             panic_message(payload)
         ));
-        lock(&self.documents).remove(uri);
+        lock(&self.shared.documents).remove(uri);
         self.outbox.push(Outgoing::Diagnostics {
             uri: uri.clone(),
             version: None,
@@ -219,7 +242,7 @@ impl LanguageServer for Backend {
             .and_then(|workspace| workspace.configuration)
             .unwrap_or(false);
         {
-            let mut session = lock(&self.session);
+            let mut session = lock(&self.shared.session);
             session.encoding = encoding;
             session.pull_configuration = pull_configuration;
             if let Some(options) = &params.initialization_options {
@@ -240,7 +263,7 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         let (pull, problems) = {
-            let mut session = lock(&self.session);
+            let mut session = lock(&self.shared.session);
             (
                 session.pull_configuration,
                 std::mem::take(&mut session.early_problems),
@@ -260,13 +283,13 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let item = params.text_document;
         let (settings, enc) = {
-            let session = lock(&self.session);
+            let session = lock(&self.shared.session);
             (session.settings.clone(), session.encoding)
         };
         let mut problems = Vec::new();
         let uri = item.uri.clone();
         let opened = catch_unwind(AssertUnwindSafe(|| {
-            let mut documents = lock(&self.documents);
+            let mut documents = lock(&self.shared.documents);
             let mut doc = Document::open(&item.uri, item.text, item.version);
             if let Some(out) = doc.analyse(&item.uri, &settings, enc, &mut problems) {
                 self.outbox.push(out);
@@ -282,12 +305,12 @@ impl LanguageServer for Backend {
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let id = params.text_document;
         let (settings, enc) = {
-            let session = lock(&self.session);
+            let session = lock(&self.shared.session);
             (session.settings.clone(), session.encoding)
         };
         let mut problems = Vec::new();
         let changed = catch_unwind(AssertUnwindSafe(|| {
-            let mut documents = lock(&self.documents);
+            let mut documents = lock(&self.shared.documents);
             let Some(doc) = documents.get_mut(&id.uri) else {
                 log(format_args!(
                     "ignored didChange for {}: the document is not open",
@@ -317,7 +340,7 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        if lock(&self.documents).remove(&uri).is_none() {
+        if lock(&self.shared.documents).remove(&uri).is_none() {
             log(format_args!(
                 "didClose for {}, which is not open",
                 uri.as_str()
@@ -333,7 +356,7 @@ impl LanguageServer for Backend {
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         if config::carries_settings(&params.settings) {
             self.apply_settings(&params.settings);
-        } else if lock(&self.session).pull_configuration {
+        } else if lock(&self.shared.session).pull_configuration {
             self.pull_settings().await;
         } else {
             // Nothing to read; `.layerwise.toml` files may have changed, though.
@@ -344,7 +367,7 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let enc = self.encoding();
         guarded("codeAction", || {
-            let documents = lock(&self.documents);
+            let documents = lock(&self.shared.documents);
             let uri = &params.text_document.uri;
             let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
             let actions = code_action::actions(uri, doc, &params.range, &params.context, enc);
@@ -355,7 +378,7 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let enc = self.encoding();
         guarded("hover", || {
-            let documents = lock(&self.documents);
+            let documents = lock(&self.shared.documents);
             let at = params.text_document_position_params;
             let doc = documents
                 .get(&at.text_document.uri)
@@ -370,7 +393,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<DocumentSymbolResponse>> {
         let enc = self.encoding();
         guarded("documentSymbol", || {
-            let documents = lock(&self.documents);
+            let documents = lock(&self.shared.documents);
             let uri = &params.text_document.uri;
             let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
             Ok(Some(DocumentSymbolResponse::Nested(symbols::symbols(

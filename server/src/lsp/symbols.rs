@@ -1,117 +1,178 @@
 //! Document symbols: one per build stage, with one child per instruction of the stage.
 //!
 //! Instructions before the first `FROM` (global `ARG`s) are top-level symbols of their own.
+//! [`outline`] works the symbols out once; they become either `ls_types` values ([`to_lsp`], for
+//! the handler behind `tower-lsp-server`'s router) or JSON written straight into a buffer
+//! ([`write_json`], for the direct answer of `direct.rs`, which skips the `serde_json::Value`
+//! tree the router builds). A unit test holds the two to the same JSON.
+
+use std::borrow::Cow;
 
 use tower_lsp_server::ls_types::{self as ls, DocumentSymbol, SymbolKind};
 
-use super::convert;
+use super::convert::to_lsp_position;
 use super::document::Document;
-use crate::model::Model;
 use crate::syntax::instruction::Args;
-use crate::syntax::{Keyword, Located, Span};
-use crate::text::Encoding;
+use crate::syntax::{Keyword, Located};
+use crate::text::{Encoding, Position};
 
 /// How many characters of an instruction's arguments its symbol shows.
 const DETAIL_CHARS: usize = 60;
 
-/// A symbol before its byte spans are LSP ranges.
-struct Pending {
-    name: String,
-    detail: Option<String>,
+/// One symbol, its positions in the negotiated encoding.
+#[derive(Debug)]
+pub struct Symbol {
+    name: Cow<'static, str>,
+    /// Empty: none.
+    detail: String,
     kind: SymbolKind,
-    range: Span,
-    selection: Span,
-    children: Option<Vec<Pending>>,
+    range: [Position; 2],
+    selection: [Position; 2],
+    /// A stage's instructions; `None` for an instruction.
+    children: Option<Vec<Symbol>>,
 }
 
-/// The symbols of `doc` (empty when it is not analysed).
-pub fn symbols(doc: &Document, enc: Encoding) -> Vec<DocumentSymbol> {
+/// The symbols of `doc`, in the order of the text.
+pub fn outline(doc: &Document, enc: Encoding) -> Vec<Symbol> {
     let tree = doc.tree();
-    let model = Model::build(tree);
     let text = doc.text.text();
     let escape = tree.split.escape;
-    let mut out: Vec<Pending> = tree
+    // per instruction, in text order (so already sorted for the one pass over the text): its
+    // start, its keyword's start and end, its end
+    let offsets: Vec<usize> = tree
         .instructions
         .iter()
-        .enumerate()
-        .filter(|&(i, _)| model.stage_of.get(i).copied().flatten().is_none())
-        .map(|(_, located)| instruction_symbol(text, escape, located))
+        .flat_map(|located| {
+            let (span, keyword) = (located.span(), located.keyword_span());
+            [span.start, keyword.start, keyword.end, span.end]
+        })
         .collect();
-    for stage in &model.stages {
-        let Some(from) = tree.instructions.get(stage.from) else {
+    let positions = doc.text.positions(&offsets, enc);
+    let mut out: Vec<Symbol> = Vec::new();
+    let mut stages = 0;
+    for (located, at) in tree.instructions.iter().zip(positions.chunks_exact(4)) {
+        let symbol = instruction_symbol(text, escape, located, at);
+        if located.keyword == Keyword::From {
+            out.push(Symbol {
+                name: Cow::Owned(stage_name(located, text)),
+                detail: format!("stage {stages}"),
+                kind: SymbolKind::MODULE,
+                range: symbol.range,
+                selection: symbol.selection,
+                children: Some(Vec::new()),
+            });
+            stages += 1;
             continue;
-        };
-        let children: Vec<Pending> = stage
-            .body
-            .clone()
-            .filter_map(|i| tree.instructions.get(i))
-            .map(|located| instruction_symbol(text, escape, located))
-            .collect();
-        let last = stage
-            .body
-            .clone()
-            .last()
-            .and_then(|i| tree.instructions.get(i))
-            .unwrap_or(from);
-        out.push(Pending {
-            name: stage_name(from, text),
-            detail: Some(format!("stage {}", stage.index)),
-            kind: SymbolKind::MODULE,
-            range: from.span().cover(last.span()),
-            selection: from.keyword_span(),
-            children: Some(children),
-        });
+        }
+        match out.last_mut() {
+            Some(Symbol {
+                range,
+                children: Some(children),
+                ..
+            }) => {
+                range[1] = symbol.range[1];
+                children.push(symbol);
+            }
+            _ => out.push(symbol),
+        }
     }
-    // every range in one pass over the text
-    let mut offsets = Vec::new();
-    collect_offsets(&out, &mut offsets);
-    let mut positions = doc.text.positions(&offsets, enc).into_iter();
-    let mut out = finish(out, &mut positions);
-    out.sort_by_key(|symbol| (symbol.range.start.line, symbol.range.start.character));
     out
 }
 
-fn collect_offsets(symbols: &[Pending], out: &mut Vec<usize>) {
-    for s in symbols {
-        out.extend([
-            s.range.start,
-            s.range.end,
-            s.selection.start,
-            s.selection.end,
-        ]);
-        if let Some(children) = &s.children {
-            collect_offsets(children, out);
-        }
-    }
+/// The symbols of `doc` as `ls_types` values.
+pub fn symbols(doc: &Document, enc: Encoding) -> Vec<DocumentSymbol> {
+    to_lsp(outline(doc, enc))
 }
 
-/// The symbols, their ranges taken from `positions` in the order of [`collect_offsets`].
-fn finish(
-    symbols: Vec<Pending>,
-    positions: &mut impl Iterator<Item = crate::text::Position>,
-) -> Vec<DocumentSymbol> {
-    fn range(positions: &mut impl Iterator<Item = crate::text::Position>) -> ls::Range {
-        let mut next = || convert::to_lsp_position(positions.next().unwrap_or_default());
-        let start = next();
-        ls::Range::new(start, next())
-    }
+/// `symbols` as `ls_types` values.
+pub fn to_lsp(symbols: Vec<Symbol>) -> Vec<DocumentSymbol> {
+    let range =
+        |[start, end]: [Position; 2]| ls::Range::new(to_lsp_position(start), to_lsp_position(end));
     symbols
         .into_iter()
         .map(|s| {
-            let (range, selection_range) = (range(positions), range(positions));
             #[allow(deprecated)]
             DocumentSymbol {
-                name: s.name,
-                detail: s.detail,
+                name: s.name.into_owned(),
+                detail: (!s.detail.is_empty()).then_some(s.detail),
                 kind: s.kind,
                 tags: None,
                 deprecated: None,
-                range,
-                selection_range,
-                children: s.children.map(|children| finish(children, positions)),
+                range: range(s.range),
+                selection_range: range(s.selection),
+                children: s.children.map(to_lsp),
             }
         })
         .collect()
+}
+
+/// Appends `symbols` to `out` as the JSON array of `DocumentSymbol`s that serializing
+/// [`to_lsp`]'s values gives, without building them.
+pub fn write_json(symbols: &[Symbol], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (k, s) in symbols.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"name\":");
+        json_string(&s.name, out);
+        if !s.detail.is_empty() {
+            out.extend_from_slice(b",\"detail\":");
+            json_string(&s.detail, out);
+        }
+        out.extend_from_slice(b",\"kind\":");
+        // a number (`#[serde(transparent)]` over an `i32`)
+        let _ = serde_json::to_writer(&mut *out, &s.kind);
+        out.extend_from_slice(b",\"range\":");
+        json_range(s.range, out);
+        out.extend_from_slice(b",\"selectionRange\":");
+        json_range(s.selection, out);
+        if let Some(children) = &s.children {
+            out.extend_from_slice(b",\"children\":");
+            write_json(children, out);
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+fn json_range([start, end]: [Position; 2], out: &mut Vec<u8>) {
+    for (key, p) in [
+        (&b"{\"start\":{\"line\":"[..], start),
+        (b"},\"end\":{\"line\":", end),
+    ] {
+        out.extend_from_slice(key);
+        json_number(p.line, out);
+        out.extend_from_slice(b",\"character\":");
+        json_number(p.character, out);
+    }
+    out.extend_from_slice(b"}}");
+}
+
+fn json_number(mut n: u32, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+fn json_string(s: &str, out: &mut Vec<u8>) {
+    // what JSON escapes (and `serde_json` does): `"`, `\` and control characters
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // writing to a `Vec` cannot fail, and a `str` always serializes
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 /// `FROM image AS alias`, as written.
@@ -128,42 +189,54 @@ fn stage_name(from: &Located, text: &str) -> String {
     }
 }
 
-/// The symbol of one instruction: its keyword, and the start of its arguments as detail.
-fn instruction_symbol(text: &str, escape: char, located: &Located) -> Pending {
+/// The symbol of one instruction: its keyword, and the start of its arguments as detail. `at`:
+/// the positions of its start, its keyword's start and end, and its end.
+fn instruction_symbol(text: &str, escape: char, located: &Located, at: &[Position]) -> Symbol {
     let name = match located.keyword {
-        Keyword::Unknown if !located.keyword_text.is_empty() => located.keyword_text.clone(),
-        keyword => keyword.name().to_string(),
+        Keyword::Unknown if !located.keyword_text.is_empty() => {
+            Cow::Owned(located.keyword_text.clone())
+        }
+        keyword => Cow::Borrowed(keyword.name()),
     };
-    let detail = detail(located.abs(located.args_span), text, escape);
-    Pending {
+    let at = |k: usize| at.get(k).copied().unwrap_or_default();
+    Symbol {
         name,
-        detail: (!detail.is_empty()).then_some(detail),
+        detail: detail(located.abs(located.args_span).of(text), escape),
         kind: kind(located.keyword),
-        range: located.span(),
-        selection: located.keyword_span(),
+        range: [at(0), at(3)],
+        selection: [at(1), at(2)],
         children: None,
     }
 }
 
-/// The first [`DETAIL_CHARS`] characters of the arguments, on one line: line continuations
-/// (`escape` at the end of a line) removed and runs of blanks collapsed.
-fn detail(args: Span, text: &str, escape: char) -> String {
-    let joined = args
-        .of(text)
-        .lines()
-        .map(|line| {
-            let line = line.trim();
-            line.strip_suffix(escape).unwrap_or(line)
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    let collapsed = joined.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed
-        .chars()
-        .take(DETAIL_CHARS)
-        .collect::<String>()
-        .trim_end()
-        .to_string()
+/// The first [`DETAIL_CHARS`] characters of the arguments `args`, on one line: line
+/// continuations (`escape` at the end of a line) removed and runs of blanks collapsed. Reads only
+/// as much of `args` as it shows.
+fn detail(args: &str, escape: char) -> String {
+    let mut out = String::with_capacity(DETAIL_CHARS + 4);
+    let mut chars = 0;
+    let words = args.lines().flat_map(|line| {
+        let line = line.trim();
+        line.strip_suffix(escape).unwrap_or(line).split_whitespace()
+    });
+    for word in words {
+        if chars >= DETAIL_CHARS {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+            chars += 1;
+        }
+        for c in word.chars() {
+            if chars >= DETAIL_CHARS {
+                break;
+            }
+            out.push(c);
+            chars += 1;
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// A symbol kind that suggests what an instruction does.
@@ -184,16 +257,49 @@ fn kind(keyword: Keyword) -> SymbolKind {
 
 #[cfg(test)]
 mod tests {
-    use super::detail;
-    use crate::syntax::Span;
+    use super::{detail, outline, to_lsp, write_json};
+    use crate::lsp::document::Document;
+    use crate::rules::Config;
+    use crate::text::Encoding;
+    use tower_lsp_server::ls_types::Uri;
+
+    /// The direct JSON and the `ls_types` values say the same, in every encoding, on text with
+    /// what JSON must escape, non-ASCII, CR LF, an unknown instruction and a heredoc.
+    #[test]
+    fn written_json_is_the_serialized_lsp_symbols() {
+        let text = "# syntax=docker/dockerfile:1\r\nARG A=\"x\\\\y\"\r\n\
+                    FROM alpine AS b\u{e9}\r\nRUN echo \"\u{1F600}\" \\\r\n  \t&& true\r\n\
+                    COPY <<EOF /x\r\nhi\r\nEOF\r\nFORM x\r\n\r\nFROM b\u{e9}\r\nCMD [\"a\\\\\"]";
+        let uri: Uri = "untitled:symbols".parse().unwrap_or_else(|e| panic!("{e}"));
+        let mut doc = Document::open(&uri, text.to_string(), 1);
+        let _ = doc.analyse(&uri, &Config::default(), Encoding::Utf16, &mut Vec::new());
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let mut written = Vec::new();
+            write_json(&outline(&doc, enc), &mut written);
+            let written: serde_json::Value = serde_json::from_slice(&written)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&written)));
+            let typed =
+                serde_json::to_value(to_lsp(outline(&doc, enc))).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(written, typed);
+            assert_eq!(typed.as_array().map(Vec::len), Some(3), "{typed}");
+        }
+    }
 
     #[test]
     fn details_are_one_short_line() {
-        let text = "a  b \\\n   c";
-        assert_eq!(detail(Span::new(0, text.len()), text, '\\'), "a b c");
-        let text = "a `\r\n  b";
-        assert_eq!(detail(Span::new(0, text.len()), text, '`'), "a b");
-        let long = "x".repeat(100);
-        assert_eq!(detail(Span::new(0, 100), &long, '\\').len(), 60);
+        assert_eq!(detail("a  b \\\n   c", '\\'), "a b c");
+        assert_eq!(detail("a `\r\n  b", '`'), "a b");
+        assert_eq!(detail(&"x".repeat(100), '\\').len(), 60);
+        assert_eq!(
+            detail(&format!("{} y", "x".repeat(59)), '\\'),
+            "x".repeat(59)
+        );
+        assert_eq!(
+            detail(&format!("{} é", "x".repeat(58)), '\\')
+                .chars()
+                .count(),
+            60
+        );
+        assert_eq!(detail(" \\\n \\\n", '\\'), "");
     }
 }

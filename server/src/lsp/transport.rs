@@ -53,6 +53,7 @@ pub async fn serve(
 ) {
     let (server_in, pump_in) = tokio::io::duplex(PIPE_BYTES);
     let (server_out, pump_out) = tokio::io::duplex(PIPE_BYTES);
+    let service = super::direct::Direct::new(service, frames.clone());
     let (errors_tx, errors_rx) = (frames, frames_out);
     // The input pump may sit in a read of stdin forever (clients need not close it after `exit`):
     // it is not awaited; the runtime is shut down in the background afterwards.
