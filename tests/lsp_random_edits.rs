@@ -134,20 +134,22 @@ fn spawn(encoding: &str) -> (LspClient, bool) {
     (client, utf8)
 }
 
-/// What must be equal between the edited document and a fresh one: diagnostics without the
-/// version their fix data carries, and the document symbols.
+/// What must be equal between the edited document and a fresh one: the diagnostics, the code
+/// actions for all of them (the fixes, the ignores and "fix all"), and the document symbols.
 fn observable(client: &mut LspClient, uri: &str, published: &Value) -> Value {
-    let mut diagnostics = published["diagnostics"].clone();
-    for d in diagnostics.as_array_mut().into_iter().flatten() {
-        if let Some(data) = d.get_mut("data").and_then(Value::as_object_mut) {
-            data.remove("version");
-        }
-    }
+    let diagnostics = published["diagnostics"].clone();
+    let everything = json!({"start": {"line": 0, "character": 0},
+                            "end": {"line": u32::MAX, "character": 0}});
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": everything,
+               "context": {"diagnostics": diagnostics}}),
+    );
     let symbols = client.request_ok(
         "textDocument/documentSymbol",
         json!({"textDocument": {"uri": uri}}),
     );
-    json!({"diagnostics": diagnostics, "symbols": symbols})
+    json!({"diagnostics": diagnostics, "actions": actions, "symbols": symbols})
 }
 
 /// `text` opened afresh at `uri` at `version` (closed first, so its diagnostics are cleared).

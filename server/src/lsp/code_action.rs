@@ -1,8 +1,9 @@
 //! Code actions: a rule's fix, "ignore this rule here", and "fix all safe problems".
 //!
-//! Fixes come from the `data` of the diagnostics the client sends back (see
-//! [`super::convert::FixData`]); they are offered only when computed for the document's current
-//! version. Every edit is a minimal text edit, never a rewrite of the whole file.
+//! A diagnostic the client sends back gets the fix of the current finding it shows: the one with
+//! the same rule, message and range. A diagnostic published for an older text matches none when
+//! the edit moved or changed it (and when it matches, the current finding's fix is the right
+//! one). Every edit is a minimal text edit, never a rewrite of the whole file.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,9 +12,9 @@ use tower_lsp_server::ls_types::{
     WorkspaceEdit,
 };
 
-use super::convert::{self, EditData, FixData, FixSafety};
+use super::convert;
 use super::document::Document;
-use crate::rules::Safety;
+use crate::rules::{self, Safety};
 use crate::syntax::Span;
 use crate::text::Encoding;
 
@@ -36,7 +37,7 @@ pub fn actions(
         let Some(rule) = convert::rule_of(diagnostic) else {
             continue;
         };
-        if let Some(action) = fix_action(uri, doc, diagnostic, enc) {
+        if let Some(action) = fix_action(uri, doc, diagnostic, rule, enc) {
             fixes.push(action);
         }
         let (at, action) = ignore_action(uri, doc, diagnostic, rule, enc);
@@ -77,51 +78,51 @@ fn workspace_edit(uri: &Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
     }
 }
 
-/// The fix carried by `diagnostic`, if it has one for the current version.
+/// The current finding that `diagnostic` (as the client sent it back) shows: the same rule,
+/// message and range.
+fn finding_of<'d>(
+    doc: &'d Document,
+    diagnostic: &ls::Diagnostic,
+    rule: &str,
+    enc: Encoding,
+) -> Option<&'d rules::Diagnostic> {
+    doc.diagnostics.iter().find(|d| {
+        d.rule == rule
+            && d.message == diagnostic.message
+            && convert::range(&doc.text, d.span, enc) == diagnostic.range
+    })
+}
+
+/// The fix of the current finding `diagnostic` shows, if it has one.
 fn fix_action(
     uri: &Uri,
     doc: &Document,
     diagnostic: &ls::Diagnostic,
+    rule: &'static str,
     enc: Encoding,
 ) -> Option<CodeAction> {
-    let data = FixData::from_value(diagnostic.data.as_ref()?)?;
-    if data.version != doc.version {
+    let fix = finding_of(doc, diagnostic, rule, enc)?.fix.as_ref()?;
+    if fix.edits.is_empty() && fix.creates.is_empty() {
         return None;
     }
-    let len = doc.text.len();
-    let text = doc.text.text();
-    let valid = |e: &EditData| {
-        e.start <= e.end
-            && e.end <= len
-            && text.is_char_boundary(e.start)
-            && text.is_char_boundary(e.end)
-    };
-    if (data.fix.edits.is_empty() && data.fix.creates.is_empty())
-        || !data.fix.edits.iter().all(valid)
-    {
-        return None;
-    }
-    let safe = data.fix.safety == FixSafety::Safe;
     // the structural rewrites are refactorings; everything else fixes its finding in place
-    let kind = match convert::rule_of(diagnostic) {
-        Some("cache-busting-copy") if !data.fix.edits.is_empty() => {
-            CodeActionKind::REFACTOR_REWRITE
-        }
-        Some("single-stage-toolchain") => CodeActionKind::REFACTOR_EXTRACT,
+    let kind = match rule {
+        "cache-busting-copy" if !fix.edits.is_empty() => CodeActionKind::REFACTOR_REWRITE,
+        "single-stage-toolchain" => CodeActionKind::REFACTOR_EXTRACT,
         _ => CodeActionKind::QUICKFIX,
     };
-    let edits = convert::text_edits(&doc.text, &data.fix.edits, enc);
-    let edit = if data.fix.creates.is_empty() {
+    let edits = convert::text_edits(&doc.text, &fix.edits, enc);
+    let edit = if fix.creates.is_empty() {
         workspace_edit(uri, edits)
     } else {
-        create_edit(uri, doc, edits, &data.fix.creates)?
+        create_edit(uri, doc, edits, &fix.creates)?
     };
     Some(CodeAction {
-        title: data.fix.title,
+        title: fix.title.clone(),
         kind: Some(kind),
         diagnostics: Some(vec![diagnostic.clone()]),
         edit: Some(edit),
-        is_preferred: safe.then_some(true),
+        is_preferred: (fix.safety == Safety::Safe).then_some(true),
         ..CodeAction::default()
     })
 }
@@ -131,7 +132,7 @@ fn create_edit(
     uri: &Uri,
     doc: &Document,
     edits: Vec<TextEdit>,
-    creates: &[convert::CreateData],
+    creates: &[rules::NewFile],
 ) -> Option<WorkspaceEdit> {
     let mut ops = Vec::new();
     for file in creates {
@@ -290,7 +291,7 @@ mod tests {
     use crate::text::Encoding;
     use serde_json::{json, Value};
     use tower_lsp_server::ls_types::{
-        CodeActionContext, CodeActionKind, CodeActionOrCommand, Range, Uri,
+        CodeActionContext, CodeActionKind, CodeActionOrCommand, NumberOrString, Range, Uri,
     };
 
     const TEXT: &str = "FROM python:3.8.0-slim\nCOPY . /app\nRUN pip install -r requirements.txt\n";
@@ -318,14 +319,27 @@ mod tests {
         doc
     }
 
+    /// The diagnostics published for the findings of `doc`.
+    fn published(doc: &Document) -> Vec<tower_lsp_server::ls_types::Diagnostic> {
+        doc.diagnostics
+            .iter()
+            .map(|d| convert::diagnostic(&uri(), &doc.text, d, Encoding::Utf16))
+            .collect()
+    }
+
     /// The JSON of the actions for all findings of `doc`, as the client would send them back.
     fn actions_json(doc: &Document, only: Option<&[&str]>) -> Value {
+        actions_for(doc, published(doc), only)
+    }
+
+    /// The JSON of the actions for `diagnostics` sent back by the client.
+    fn actions_for(
+        doc: &Document,
+        diagnostics: Vec<tower_lsp_server::ls_types::Diagnostic>,
+        only: Option<&[&str]>,
+    ) -> Value {
         let context = CodeActionContext {
-            diagnostics: doc
-                .diagnostics
-                .iter()
-                .map(|d| convert::diagnostic(&uri(), &doc.text, doc.version, d, Encoding::Utf16))
-                .collect(),
+            diagnostics,
             only: only.map(|kinds| {
                 kinds
                     .iter()
@@ -354,8 +368,8 @@ mod tests {
     }
 
     #[test]
-    fn fixes_travel_in_data_and_go_stale_with_the_version() {
-        let mut doc = document(vec![
+    fn fixes_come_from_the_finding_a_diagnostic_shows() {
+        let doc = document(vec![
             finding(
                 "pip-no-cache-dir",
                 (39, 50),
@@ -403,11 +417,14 @@ mod tests {
         let only_fix_all = actions_json(&doc, Some(&["source.fixAll"]));
         assert_eq!(titles_and_kinds(&only_fix_all), expected[4..].to_vec());
 
-        // the client's diagnostics were computed for version 3; at version 4 no fix is offered
-        doc.version = 4;
-        let stale = actions_json_with_version(&doc, 3);
+        // diagnostics of an older text: moved (a line was inserted above since), or saying
+        // something else; no finding is theirs, so only the ignore actions are offered
+        let mut stale = published(&doc);
+        stale[0].range.start.line += 1;
+        stale[0].range.end.line += 1;
+        stale[1].message.push_str(" (before)");
         assert_eq!(
-            titles_and_kinds(&stale)
+            titles_and_kinds(&actions_for(&doc, stale, None))
                 .into_iter()
                 .map(|(t, _)| t)
                 .collect::<Vec<_>>(),
@@ -417,26 +434,18 @@ mod tests {
                 "Fix all safe layerwise problems (1 fix)",
             ]
         );
-    }
-
-    /// Like [`actions_json`], with the diagnostics' data computed at `version`.
-    fn actions_json_with_version(doc: &Document, version: i32) -> Value {
-        let context = CodeActionContext {
-            diagnostics: doc
-                .diagnostics
-                .iter()
-                .map(|d| convert::diagnostic(&uri(), &doc.text, version, d, Encoding::Utf16))
-                .collect(),
-            ..CodeActionContext::default()
-        };
-        serde_json::to_value(actions(
-            &uri(),
-            doc,
-            &Range::default(),
-            &context,
-            Encoding::Utf16,
-        ))
-        .unwrap_or_default()
+        // and a diagnostic of another rule at the same place gets no fix either
+        let mut other = published(&doc);
+        other.truncate(1);
+        other[0].code = Some(NumberOrString::String("add-instead-of-copy".into()));
+        let found = actions_for(&doc, other, Some(&["quickfix"]));
+        assert_eq!(
+            titles_and_kinds(&found),
+            [(
+                "Ignore `add-instead-of-copy` for this instruction".to_string(),
+                "quickfix".to_string()
+            )]
+        );
     }
 
     #[test]

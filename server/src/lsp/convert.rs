@@ -1,17 +1,16 @@
 //! Conversions between the crate's types and LSP types.
 //!
 //! Byte spans become LSP ranges only through [`crate::text::TextDocument`], in the negotiated
-//! encoding. A finding's fix travels in the LSP diagnostic's `data` ([`FixData`]) together with
-//! the document version it was computed for, so a code action needs no re-analysis and a stale
-//! fix (its byte spans refer to an older text) is never applied.
+//! encoding. A diagnostic carries no `data`: a code action finds the finding a diagnostic shows
+//! among the document's current findings (`code_action.rs`), so it needs no re-analysis, and a
+//! diagnostic of an older text (whose fix would refer to other bytes) matches none.
 
-use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::{
     self as ls, CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
     NumberOrString, TextEdit, Uri,
 };
 
-use crate::rules::{self, Safety, Severity};
+use crate::rules::{self, Severity};
 use crate::syntax::Span;
 use crate::text::{Encoding, Position, TextDocument};
 
@@ -54,89 +53,12 @@ pub fn severity(s: Severity) -> DiagnosticSeverity {
     }
 }
 
-/// An edit of a fix, in bytes of the text it was computed for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EditData {
-    pub start: usize,
-    pub end: usize,
-    pub text: String,
-}
-
-/// A file a fix creates, as carried in `data`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreateData {
-    pub path: std::path::PathBuf,
-    pub text: String,
-}
-
-/// A fix as carried in a diagnostic's `data`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FixJson {
-    pub title: String,
-    pub safety: FixSafety,
-    pub edits: Vec<EditData>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub creates: Vec<CreateData>,
-}
-
-/// [`Safety`], as carried in `data`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FixSafety {
-    Safe,
-    Unsafe,
-}
-
-/// A diagnostic's `data`: its fix and the document version its byte spans refer to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FixData {
-    pub version: i32,
-    pub fix: FixJson,
-}
-
-impl FixData {
-    /// Reads the `data` of a diagnostic the client sent back; `None` when it is not ours.
-    pub fn from_value(data: &serde_json::Value) -> Option<Self> {
-        serde_json::from_value(data.clone()).ok()
-    }
-
-    fn new(fix: &rules::Fix, version: i32) -> Self {
-        Self {
-            version,
-            fix: FixJson {
-                title: fix.title.clone(),
-                safety: match fix.safety {
-                    Safety::Safe => FixSafety::Safe,
-                    Safety::Unsafe => FixSafety::Unsafe,
-                },
-                edits: fix
-                    .edits
-                    .iter()
-                    .map(|e| EditData {
-                        start: e.span.start,
-                        end: e.span.end,
-                        text: e.text.clone(),
-                    })
-                    .collect(),
-                creates: fix
-                    .creates
-                    .iter()
-                    .map(|c| CreateData {
-                        path: c.path.clone(),
-                        text: c.text.clone(),
-                    })
-                    .collect(),
-            },
-        }
-    }
-}
-
-/// The LSP text edits of byte edits, in the current text (which must be the text the spans were
-/// computed for).
-pub fn text_edits(doc: &TextDocument, edits: &[EditData], enc: Encoding) -> Vec<TextEdit> {
+/// The LSP text edits of a fix's edits, in the current text (which must be the text the spans
+/// were computed for).
+pub fn text_edits(doc: &TextDocument, edits: &[rules::Edit], enc: Encoding) -> Vec<TextEdit> {
     edits
         .iter()
-        .map(|e| TextEdit::new(range(doc, Span::new(e.start, e.end), enc), e.text.clone()))
+        .map(|e| TextEdit::new(range(doc, e.span, enc), e.text.clone()))
         .collect()
 }
 
@@ -145,11 +67,10 @@ pub fn rule_href(rule: &str) -> Option<Uri> {
     format!("{RULES_DOC}#{rule}").parse().ok()
 }
 
-/// The LSP diagnostic of a finding in `doc` (at `version`) at `uri`.
+/// The LSP diagnostic of a finding in `doc` at `uri`.
 pub fn diagnostic(
     uri: &Uri,
     doc: &TextDocument,
-    version: i32,
     d: &rules::Diagnostic,
     enc: Encoding,
 ) -> ls::Diagnostic {
@@ -170,10 +91,7 @@ pub fn diagnostic(
         message: d.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
-        data: d
-            .fix
-            .as_ref()
-            .and_then(|fix| serde_json::to_value(FixData::new(fix, version)).ok()),
+        data: None,
     }
 }
 

@@ -77,7 +77,6 @@ impl Service<Request> for Direct {
     type Future = BoxedAnswer;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ExitedError>> {
-        // the router holds messages back while `initialize` runs: so must we
         self.inner.poll_ready(cx)
     }
 

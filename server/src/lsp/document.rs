@@ -122,7 +122,7 @@ impl Document {
                 self.too_large_reported = false;
                 let published = diagnostics
                     .iter()
-                    .map(|d| convert::diagnostic(uri, &self.text, self.version, d, enc))
+                    .map(|d| convert::diagnostic(uri, &self.text, d, enc))
                     .collect();
                 (diagnostics, Some(published))
             }
