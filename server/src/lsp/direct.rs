@@ -133,11 +133,9 @@ fn document_symbols(
     let framed = guarded("documentSymbol", || {
         let enc = shared.encoding();
         let uri = &params.text_document.uri;
-        let outline = {
-            let documents = shared.documents();
-            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
-            symbols::outline(doc, enc)
-        };
+        let documents = shared.documents();
+        let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+        let outline = symbols::outline(doc, enc);
         Ok(response_frame(&id, |out| {
             symbols::write_json(&outline, out)
         }))

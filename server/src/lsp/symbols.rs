@@ -19,21 +19,65 @@ use crate::text::{Encoding, Position};
 /// How many characters of an instruction's arguments its symbol shows.
 const DETAIL_CHARS: usize = 60;
 
-/// One symbol, its positions in the negotiated encoding.
+/// One symbol, its positions in the negotiated encoding; borrows from the document.
 #[derive(Debug)]
-pub struct Symbol {
+pub struct Symbol<'d> {
+    head: Head<'d>,
+    range: [Position; 2],
+    selection: [Position; 2],
+    /// A stage's instructions; `None` for an instruction.
+    children: Option<Vec<Symbol<'d>>>,
+}
+
+/// What a symbol says besides where it is.
+#[derive(Debug)]
+enum Head<'d> {
+    /// An instruction's, kept with its parse (owned when it could not be kept).
+    Instruction(Cow<'d, Shown>),
+    /// A stage's.
+    Stage { name: String, detail: String },
+}
+
+/// What an instruction's symbol says: worked out once per parse and kept with it
+/// (`Instruction::shown`), so that a request after a keystroke redoes only the instructions the
+/// keystroke changed.
+#[derive(Debug, Clone)]
+struct Shown {
+    /// The escape character it was worked out with.
+    escape: char,
     name: Cow<'static, str>,
     /// Empty: none.
     detail: String,
     kind: SymbolKind,
-    range: [Position; 2],
-    selection: [Position; 2],
-    /// A stage's instructions; `None` for an instruction.
-    children: Option<Vec<Symbol>>,
+    /// `"name":...,"detail":...,"kind":...`, as [`write_json`] writes them.
+    json: Box<[u8]>,
+}
+
+impl Head<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Head::Instruction(shown) => &shown.name,
+            Head::Stage { name, .. } => name,
+        }
+    }
+
+    fn detail(&self) -> &str {
+        match self {
+            Head::Instruction(shown) => &shown.detail,
+            Head::Stage { detail, .. } => detail,
+        }
+    }
+
+    fn kind(&self) -> SymbolKind {
+        match self {
+            Head::Instruction(shown) => shown.kind,
+            Head::Stage { .. } => SymbolKind::MODULE,
+        }
+    }
 }
 
 /// The symbols of `doc`, in the order of the text.
-pub fn outline(doc: &Document, enc: Encoding) -> Vec<Symbol> {
+pub fn outline(doc: &Document, enc: Encoding) -> Vec<Symbol<'_>> {
     let tree = doc.tree();
     let text = doc.text.text();
     let escape = tree.split.escape;
@@ -48,22 +92,30 @@ pub fn outline(doc: &Document, enc: Encoding) -> Vec<Symbol> {
         })
         .collect();
     let positions = doc.text.positions(&offsets, enc);
-    let mut out: Vec<Symbol> = Vec::new();
+    let at = |k: usize| positions.get(k).copied().unwrap_or_default();
+    let mut out: Vec<Symbol<'_>> = Vec::new();
     let mut stages = 0;
-    for (located, at) in tree.instructions.iter().zip(positions.chunks_exact(4)) {
-        let symbol = instruction_symbol(text, escape, located, at);
+    for (i, located) in tree.instructions.iter().enumerate() {
+        let (range, selection) = ([at(4 * i), at(4 * i + 3)], [at(4 * i + 1), at(4 * i + 2)]);
         if located.keyword == Keyword::From {
             out.push(Symbol {
-                name: Cow::Owned(stage_name(located, text)),
-                detail: format!("stage {stages}"),
-                kind: SymbolKind::MODULE,
-                range: symbol.range,
-                selection: symbol.selection,
+                head: Head::Stage {
+                    name: stage_name(located, text),
+                    detail: format!("stage {stages}"),
+                },
+                range,
+                selection,
                 children: Some(Vec::new()),
             });
             stages += 1;
             continue;
         }
+        let symbol = Symbol {
+            head: Head::Instruction(shown(text, escape, located)),
+            range,
+            selection,
+            children: None,
+        };
         match out.last_mut() {
             Some(Symbol {
                 range,
@@ -81,26 +133,27 @@ pub fn outline(doc: &Document, enc: Encoding) -> Vec<Symbol> {
 
 /// The symbols of `doc` as `ls_types` values.
 pub fn symbols(doc: &Document, enc: Encoding) -> Vec<DocumentSymbol> {
-    to_lsp(outline(doc, enc))
+    to_lsp(&outline(doc, enc))
 }
 
 /// `symbols` as `ls_types` values.
-pub fn to_lsp(symbols: Vec<Symbol>) -> Vec<DocumentSymbol> {
+pub fn to_lsp(symbols: &[Symbol<'_>]) -> Vec<DocumentSymbol> {
     let range =
         |[start, end]: [Position; 2]| ls::Range::new(to_lsp_position(start), to_lsp_position(end));
     symbols
-        .into_iter()
+        .iter()
         .map(|s| {
+            let detail = s.head.detail();
             #[allow(deprecated)]
             DocumentSymbol {
-                name: s.name.into_owned(),
-                detail: (!s.detail.is_empty()).then_some(s.detail),
-                kind: s.kind,
+                name: s.head.name().to_string(),
+                detail: (!detail.is_empty()).then(|| detail.to_string()),
+                kind: s.head.kind(),
                 tags: None,
                 deprecated: None,
                 range: range(s.range),
                 selection_range: range(s.selection),
-                children: s.children.map(to_lsp),
+                children: s.children.as_deref().map(to_lsp),
             }
         })
         .collect()
@@ -108,21 +161,20 @@ pub fn to_lsp(symbols: Vec<Symbol>) -> Vec<DocumentSymbol> {
 
 /// Appends `symbols` to `out` as the JSON array of `DocumentSymbol`s that serializing
 /// [`to_lsp`]'s values gives, without building them.
-pub fn write_json(symbols: &[Symbol], out: &mut Vec<u8>) {
+pub fn write_json(symbols: &[Symbol<'_>], out: &mut Vec<u8>) {
+    out.reserve(symbols.len() * 200);
     out.push(b'[');
     for (k, s) in symbols.iter().enumerate() {
         if k > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(b"{\"name\":");
-        json_string(&s.name, out);
-        if !s.detail.is_empty() {
-            out.extend_from_slice(b",\"detail\":");
-            json_string(&s.detail, out);
+        out.push(b'{');
+        match &s.head {
+            Head::Instruction(shown) => out.extend_from_slice(&shown.json),
+            Head::Stage { name, detail } => {
+                json_head(name, detail, SymbolKind::MODULE, out);
+            }
         }
-        out.extend_from_slice(b",\"kind\":");
-        // a number (`#[serde(transparent)]` over an `i32`)
-        let _ = serde_json::to_writer(&mut *out, &s.kind);
         out.extend_from_slice(b",\"range\":");
         json_range(s.range, out);
         out.extend_from_slice(b",\"selectionRange\":");
@@ -134,6 +186,62 @@ pub fn write_json(symbols: &[Symbol], out: &mut Vec<u8>) {
         out.push(b'}');
     }
     out.push(b']');
+}
+
+/// `"name":...,"detail":...,"kind":...` (no detail when it is empty).
+fn json_head(name: &str, detail: &str, kind: SymbolKind, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"\"name\":");
+    json_string(name, out);
+    if !detail.is_empty() {
+        out.extend_from_slice(b",\"detail\":");
+        json_string(detail, out);
+    }
+    out.extend_from_slice(b",\"kind\":");
+    // a number (`#[serde(transparent)]` over an `i32`); writing to a `Vec` cannot fail
+    let _ = serde_json::to_writer(&mut *out, &kind);
+}
+
+/// `FROM image AS alias`, as written.
+fn stage_name(from: &Located, text: &str) -> String {
+    match &from.args {
+        Args::From { image, alias } => {
+            let image = from.abs(image.span).of(text);
+            match alias {
+                Some(alias) => format!("FROM {image} AS {}", from.abs(alias.span).of(text)),
+                None => format!("FROM {image}"),
+            }
+        }
+        _ => "FROM".to_string(),
+    }
+}
+
+/// What the symbol of an instruction says: its keyword, and the start of its arguments as
+/// detail. Kept with the parse (worked out again only when the escape character changed).
+fn shown<'d>(text: &str, escape: char, located: &'d Located) -> Cow<'d, Shown> {
+    let make = || {
+        let name = match located.keyword {
+            Keyword::Unknown if !located.keyword_text.is_empty() => {
+                Cow::Owned(located.keyword_text.clone())
+            }
+            keyword => Cow::Borrowed(keyword.name()),
+        };
+        let detail = detail(located.abs(located.args_span).of(text), escape);
+        let kind = kind(located.keyword);
+        let mut json = Vec::with_capacity(name.len() + detail.len() + 32);
+        json_head(&name, &detail, kind, &mut json);
+        Shown {
+            escape,
+            name,
+            detail,
+            kind,
+            json: json.into_boxed_slice(),
+        }
+    };
+    match located.shown.get_or_init(make) {
+        Some(shown) if shown.escape == escape => Cow::Borrowed(shown),
+        // another escape character since it was kept
+        _ => Cow::Owned(make()),
+    }
 }
 
 fn json_range([start, end]: [Position; 2], out: &mut Vec<u8>) {
@@ -164,7 +272,7 @@ fn json_number(mut n: u32, out: &mut Vec<u8>) {
 }
 
 fn json_string(s: &str, out: &mut Vec<u8>) {
-    // what JSON escapes (and `serde_json` does): `"`, `\` and control characters
+    // what JSON escapes (and `serde_json` does): `"`, `\\` and control characters
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -172,40 +280,6 @@ fn json_string(s: &str, out: &mut Vec<u8>) {
     } else {
         // writing to a `Vec` cannot fail, and a `str` always serializes
         let _ = serde_json::to_writer(&mut *out, s);
-    }
-}
-
-/// `FROM image AS alias`, as written.
-fn stage_name(from: &Located, text: &str) -> String {
-    match &from.args {
-        Args::From { image, alias } => {
-            let image = from.abs(image.span).of(text);
-            match alias {
-                Some(alias) => format!("FROM {image} AS {}", from.abs(alias.span).of(text)),
-                None => format!("FROM {image}"),
-            }
-        }
-        _ => "FROM".to_string(),
-    }
-}
-
-/// The symbol of one instruction: its keyword, and the start of its arguments as detail. `at`:
-/// the positions of its start, its keyword's start and end, and its end.
-fn instruction_symbol(text: &str, escape: char, located: &Located, at: &[Position]) -> Symbol {
-    let name = match located.keyword {
-        Keyword::Unknown if !located.keyword_text.is_empty() => {
-            Cow::Owned(located.keyword_text.clone())
-        }
-        keyword => Cow::Borrowed(keyword.name()),
-    };
-    let at = |k: usize| at.get(k).copied().unwrap_or_default();
-    Symbol {
-        name,
-        detail: detail(located.abs(located.args_span).of(text), escape),
-        kind: kind(located.keyword),
-        range: [at(0), at(3)],
-        selection: [at(1), at(2)],
-        children: None,
     }
 }
 
@@ -279,7 +353,7 @@ mod tests {
             let written: serde_json::Value = serde_json::from_slice(&written)
                 .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&written)));
             let typed =
-                serde_json::to_value(to_lsp(outline(&doc, enc))).unwrap_or_else(|e| panic!("{e}"));
+                serde_json::to_value(to_lsp(&outline(&doc, enc))).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(written, typed);
             assert_eq!(typed.as_array().map(Vec::len), Some(3), "{typed}");
         }

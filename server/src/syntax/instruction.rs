@@ -237,12 +237,16 @@ pub struct Instruction {
     /// What BuildKit accepts but almost certainly is a mistake: text meant as a JSON exec form
     /// that is not valid JSON (Docker runs it as a shell command).
     pub broken_json: Option<SyntaxError>,
-    /// What later layers work out from this instruction alone, kept with the parse.
+    /// What later layers work out from this instruction alone, kept with the parse: the model's
+    /// facts (`model::commands`), and what the language server shows of it (its document
+    /// symbol, `lsp::symbols`).
     pub derived: Derived,
+    pub shown: Derived,
 }
 
 /// A place for what a later layer works out from one instruction alone (the model's
-/// [`crate::model::commands::installs`]): worked out at most once per parse, and, since an
+/// [`crate::model::commands::installs`], the language server's document symbol): worked out at
+/// most once per parse, and, since an
 /// edit keeps the parse of every instruction it did not touch, not again on every keystroke.
 /// Holds one value, of the type the first [`Derived::get_or_init`] gives. Not part of what an
 /// instruction is: every two are equal, a clone starts empty.
@@ -393,6 +397,7 @@ fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) ->
         errors: Vec::new(),
         broken_json: None,
         derived: Derived::default(),
+        shown: Derived::default(),
     };
     let mut p = Parser {
         logical,
