@@ -931,6 +931,25 @@ proptest! {
         }
     }
 
+    /// The first error of a rewrite, found by parsing only the instructions the old text did not
+    /// parse cleanly, is the first error of a fresh parse (what the restructuring fixes check).
+    #[test]
+    fn first_error_of_a_rewrite_equals_a_fresh_parses(
+        start in prop_oneof![dockerfile_text(), dockerish_text()],
+        edits in proptest::collection::vec(line_edit(), 1..6),
+    ) {
+        let old = syntax::parse(&start);
+        let mut text = start.clone();
+        for e in &edits {
+            let _ = apply(&mut text, e);
+            prop_assert_eq!(
+                syntax::first_error_after(&start, &old, &text),
+                syntax::parse(&text).errors().next(),
+                "text {:?}", text
+            );
+        }
+    }
+
     /// The same on longer line-based texts, with whole lines inserted and deleted, and with
     /// several edits folded into one update (as for a `didChange` with several changes).
     #[test]

@@ -64,6 +64,7 @@ declare_rule! {
         summary: "Compilers, headers or an SDK in the shipped image: build in a builder stage",
         hadolint: [],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
@@ -214,7 +215,18 @@ fn is_toolchain(name: &str, runtime: &Runtime) -> bool {
     false
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+/// The findings are all about the final stage: what ships is it and the stages it is built on,
+/// and whether its toolchains are build-only depends on what it runs (its effective `CMD` and
+/// `ENTRYPOINT`), on its base images and on the build context. So the final stage is checked,
+/// with its ancestors, and the others have nothing; the language server keeps the findings while
+/// an edit leaves the shipped stages alone.
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    if s + 1 == cx.model.stages.len() {
+        check_shipped(cx, out);
+    }
+}
+
+fn check_shipped(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     if is_toolchain_image(cx) {
         return;
     }

@@ -11,14 +11,15 @@ use crate::syntax::{Located, Span};
 
 /// A restructuring fix is offered only when its output parses: it writes instructions from
 /// paths and words of the file (a `WORKDIR` whose path holds `<<EOF` or a lone CR, copied into
-/// `COPY --from=` lines, would make a heredoc), so it is checked by parsing what it produces.
-/// Runs once per analysis that finds the problem, not per keystroke otherwise.
+/// `COPY --from=` lines, would make a heredoc), so it is checked by parsing what it produces:
+/// the instructions the fix wrote or changed (the others parsed without errors before, and an
+/// instruction parses the same wherever it is). Runs once per analysis that finds the problem.
 ///
 /// # Errors
 /// The reason, when the edits do not apply or the output has a syntax error.
 pub fn verified(cx: &Analysis<'_>, fix: Fix) -> Result<Fix, String> {
     let out = crate::fix::apply_edits(cx.text, &fix.edits)?;
-    match crate::syntax::parse(&out).errors().next() {
+    match crate::syntax::first_error_after(cx.text, cx.tree, &out) {
         Some(e) => Err(format!(
             "the rewritten file would not parse ({}); fix it by hand",
             e.message
