@@ -6,15 +6,17 @@
 //!
 //! - the same text before the first FROM (not touched by the edit, same length) and the same
 //!   FROM instructions (the same parses: an instruction the edit did not touch keeps its parse);
-//! - its own text and the text of every stage it is built on not touched by the edit, all of them
-//!   on the same side of it (so that they moved together);
+//! - its own text and the text of every stage it is built on not touched by the edit;
 //! - findings whose spans all lie in those stages;
-//! - unless the rule found nothing there: the same first line, the same answer to "has the file
-//!   syntax errors" and the same line ending. These only shape what a finding says (a message
-//!   names a line, a fix is not offered while the file has syntax errors, a fix writes the file's
-//!   line ending), never whether there is one.
+//! - unless the rule found nothing there: the same first line for each of those stages, the same
+//!   answer to "has the file syntax errors" and the same line ending. These only shape what a
+//!   finding says (a message names a line, a fix is not offered while the file has syntax
+//!   errors, a fix writes the file's line ending), never whether there is one.
 //!
-//! Kept findings are moved by the edit's length change. Everything else is checked again, so
+//! Kept findings are moved span by span with the stage each span lies in: by nothing before the
+//! edit, by the edit's length change after it (a stage after the edit built on one before it,
+//! the common case of a final stage built on the first, keeps its findings too). A span on the
+//! border of two stages the edit moved apart is ambiguous: the findings are checked again. Everything else is checked again, so
 //! [`check`] returns exactly what [`super::check`] returns; the property test in
 //! `tests/incremental.rs` holds it to that on random edits.
 
@@ -50,6 +52,15 @@ struct Global {
 struct Shape {
     has_errors: bool,
     eol: &'static str,
+}
+
+/// How the kept findings of a stage can be reused after an edit.
+#[derive(Debug, Clone)]
+struct Reuse {
+    /// The stage and the stages it is built on: old region, and how far the edit moved it.
+    lineage: Vec<(Span, isize)>,
+    /// Their first lines, the syntax errors and the line ending are the same as before.
+    same_shape: bool,
 }
 
 #[derive(Debug)]
@@ -136,21 +147,32 @@ fn moved(span: Span, delta: isize) -> Span {
     )
 }
 
-/// `d` with every span moved by `delta`.
-fn moved_diagnostic(d: &Diagnostic, delta: isize) -> Diagnostic {
-    let mut d = d.clone();
-    if delta != 0 {
-        d.span = moved(d.span, delta);
-        for r in &mut d.related {
-            r.span = moved(r.span, delta);
+/// `d` with every span moved as the region holding it moved (`regions`: old region, shift);
+/// `None` when a span lies in no region, or on the border of two that moved differently.
+fn moved_diagnostic(d: &Diagnostic, regions: &[(Span, isize)]) -> Option<Diagnostic> {
+    let move_span = |span: &mut Span| -> Option<()> {
+        let mut shifts = regions
+            .iter()
+            .filter(|(r, _)| r.start <= span.start && span.end <= r.end)
+            .map(|&(_, shift)| shift);
+        let shift = shifts.next()?;
+        if shifts.any(|other| other != shift) {
+            return None;
         }
-        if let Some(fix) = &mut d.fix {
-            for e in &mut fix.edits {
-                e.span = moved(e.span, delta);
-            }
+        *span = moved(*span, shift);
+        Some(())
+    };
+    let mut d = d.clone();
+    move_span(&mut d.span)?;
+    for r in &mut d.related {
+        move_span(&mut r.span)?;
+    }
+    if let Some(fix) = &mut d.fix {
+        for e in &mut fix.edits {
+            move_span(&mut e.span)?;
         }
     }
-    d
+    Some(d)
 }
 
 /// Whether every span of `d` lies within one of `regions` (ends included).
@@ -208,11 +230,11 @@ pub fn check(
         new_end: text.len(),
     });
 
-    // For each stage whose text and whose ancestors' text the edit left alone: the shift of its
-    // kept findings, and whether findings (not only "nothing found") can be kept: all those
-    // stages moved together, and the line, syntax errors and line ending are the same.
+    // For each stage whose text and whose ancestors' text the edit left alone: the old region
+    // and shift of each of them, and whether findings (not only "nothing found") can be kept:
+    // their lines, the syntax errors and the line ending are the same.
     let last = memo.last.take();
-    let reusable: Vec<Option<(isize, bool)>> = match &last {
+    let reusable: Vec<Option<Reuse>> = match &last {
         Some(last)
             if last.global == global
                 && global.prologue_end <= edit.start
@@ -228,15 +250,17 @@ pub fn check(
                 .collect();
             (0..regions.len())
                 .map(|s| {
-                    let own = shifts[s]?;
-                    let mut together = true;
+                    let mut lineage = Vec::new();
+                    let mut same_lines = true;
                     for st in model.lineage(s) {
-                        let theirs = shifts[st.index]?;
-                        together &= theirs == own;
+                        let old = &last.stages[st.index];
+                        lineage.push((old.region, shifts[st.index]?));
+                        same_lines &= old.line == lines[st.index];
                     }
-                    let same_shape =
-                        together && last.stages[s].line == lines[s] && last.shape == shape;
-                    Some((own, same_shape))
+                    Some(Reuse {
+                        lineage,
+                        same_shape: same_lines && last.shape == shape,
+                    })
                 })
                 .collect()
         }
@@ -261,10 +285,15 @@ pub fn check(
         let r = rule_index(rule);
         let mut all = Vec::new();
         for s in 0..stages.len() {
-            let kept = reusable[s].and_then(|(delta, same_shape)| {
+            let kept = reusable[s].as_ref().and_then(|reuse| {
                 let found = last.as_ref()?.stages[s].found[r].as_ref()?;
-                (same_shape || found.is_empty())
-                    .then(|| found.iter().map(|d| moved_diagnostic(d, delta)).collect())
+                if !(reuse.same_shape || found.is_empty()) {
+                    return None;
+                }
+                found
+                    .iter()
+                    .map(|d| moved_diagnostic(d, &reuse.lineage))
+                    .collect::<Option<Vec<_>>>()
             });
             let (found, keep) = match kept {
                 Some(found) => (found, true),

@@ -24,10 +24,11 @@
 //! # Cost
 //!
 //! [`TextDocument`] keeps a `String` (for the analysis, which wants one
-//! contiguous slice) and a [`ropey::Rope`] (for O(log n) line and code-unit
+//! contiguous slice), the start of every line (a binary search finds the line
+//! of an offset) and a [`ropey::Rope`] (for O(log n) UTF-16 and character
 //! look-ups) in sync.  Applying an edit costs O(log n + edit size) in the
-//! rope plus one `memmove` of the `String`; converting a position costs
-//! O(log n).  [`LineIndex`] is a plain O(n)-to-build index for code that only
+//! rope, one `memmove` of the `String` and one pass moving the line starts
+//! after the edit; converting a position costs O(log n).  [`LineIndex`] is a plain O(n)-to-build index for code that only
 //! has a `&str` (the CLI).
 
 use std::ops::Range;
@@ -121,13 +122,24 @@ pub struct AppliedEdit {
     pub new_end: usize,
 }
 
-/// The text of one open document: a `String` and a [`Rope`] kept in sync.
-#[derive(Debug, Clone, Default)]
+/// The text of one open document: a `String`, the start of each of its lines and a [`Rope`],
+/// kept in sync.
+#[derive(Debug, Clone)]
 pub struct TextDocument {
     /// The contiguous text handed to the analysis.
     text: String,
-    /// The same text, for O(log n) line and UTF-16 look-ups.
+    /// The byte offset where each line starts: 0, then after every LF, and after every CR not
+    /// followed by an LF. A binary search finds the line of an offset (the rope would count the
+    /// line breaks of a whole chunk on every look-up).
+    line_starts: Vec<usize>,
+    /// The same text, for O(log n) UTF-16 and character look-ups.
     rope: Rope,
+}
+
+impl Default for TextDocument {
+    fn default() -> Self {
+        Self::new(String::new())
+    }
 }
 
 impl TextDocument {
@@ -135,7 +147,13 @@ impl TextDocument {
     #[must_use]
     pub fn new(text: String) -> Self {
         let rope = Rope::from_str(&text);
-        Self { text, rope }
+        let mut line_starts = vec![0];
+        push_line_starts(text.as_bytes(), 0..text.len(), &mut line_starts);
+        Self {
+            text,
+            line_starts,
+            rope,
+        }
     }
 
     /// The whole text as one contiguous slice.
@@ -160,22 +178,22 @@ impl TextDocument {
     /// line and a document ending in a line break has an empty last line.
     #[must_use]
     pub fn line_count(&self) -> usize {
-        self.rope.len_lines()
+        self.line_starts.len()
     }
 
     /// 0-based line index containing byte `offset` (clamped to the length).
     /// An offset between the CR and LF of a CRLF is on the line the pair ends.
     #[must_use]
     pub fn line_of(&self, offset: usize) -> usize {
-        self.rope
-            .byte_to_line(floor_char_boundary(&self.text, offset))
+        let offset = floor_char_boundary(&self.text, offset);
+        self.line_starts.partition_point(|&start| start <= offset) - 1
     }
 
     /// Byte range of the content of `line`, without its line terminator;
     /// `None` if the line does not exist.
     #[must_use]
     pub fn line_range(&self, line: usize) -> Option<Range<usize>> {
-        (line < self.rope.len_lines()).then(|| self.line_bounds(line))
+        (line < self.line_starts.len()).then(|| self.line_bounds(line))
     }
 
     /// Byte offset of an LSP position.
@@ -188,7 +206,7 @@ impl TextDocument {
     #[must_use]
     pub fn offset(&self, pos: Position, enc: Encoding) -> usize {
         let line = to_usize(pos.line);
-        if line >= self.rope.len_lines() {
+        if line >= self.line_starts.len() {
             return self.text.len();
         }
         let Range { start, end } = self.line_bounds(line);
@@ -220,52 +238,31 @@ impl TextDocument {
     #[must_use]
     pub fn position(&self, offset: usize, enc: Encoding) -> Position {
         let offset = floor_char_boundary(&self.text, offset);
-        let line = self.rope.byte_to_line(offset);
-        let bounds = self
-            .short_line_bounds(offset)
-            .unwrap_or_else(|| self.line_bounds(line));
-        debug_assert_eq!(bounds, self.line_bounds(line));
-        self.position_on_line(offset, line, bounds, enc)
+        let line = self.line_of(offset);
+        self.position_on_line(offset, line, self.line_bounds(line), enc)
     }
 
-    /// [`Self::position`] of each of `offsets`, in one pass over the text: for many offsets
-    /// (every instruction of a large file) cheaper than a rope look-up each. Cheapest when
+    /// [`Self::position`] of each of `offsets`, walking the line starts once (for many offsets,
+    /// every instruction of a large file, cheaper than a binary search each). Cheapest when
     /// `offsets` are sorted.
     #[must_use]
     pub fn positions(&self, offsets: &[usize], enc: Encoding) -> Vec<Position> {
-        let bytes = self.text.as_bytes();
         let mut order: Vec<usize> = (0..offsets.len()).collect();
         if !offsets.is_sorted() {
             order.sort_by_key(|&k| offsets[k]);
         }
         let mut out = vec![Position::default(); offsets.len()];
-        // `line` breaks end at or before `at`; the last of them ends at `line_start`. A CR
-        // followed by an LF is not a break of its own: the pair ends at the LF. `cr`: such a CR
-        // between `line_start` and `at`, which ends the line's content (an offset between the CR
-        // and the LF rounds down to it).
-        let (mut at, mut line, mut line_start) = (0usize, 0usize, 0usize);
-        let mut cr = None;
+        let mut line = 0;
         for k in order {
             let offset = floor_char_boundary(&self.text, offsets[k]);
-            while at < offset {
-                match memchr::memchr2(b'\n', b'\r', &bytes[at..offset]) {
-                    Some(i) => {
-                        let p = at + i;
-                        if bytes[p] == b'\n' || bytes.get(p + 1) != Some(&b'\n') {
-                            line += 1;
-                            line_start = p + 1;
-                            cr = None;
-                        } else {
-                            cr = Some(p);
-                        }
-                        at = p + 1;
-                    }
-                    None => at = offset,
-                }
+            while self
+                .line_starts
+                .get(line + 1)
+                .is_some_and(|&next| next <= offset)
+            {
+                line += 1;
             }
-            // the bounds only clamp `offset`: no need to find where the line ends
-            let end = cr.unwrap_or(offset);
-            out[k] = self.position_on_line(offset, line, line_start..end, enc);
+            out[k] = self.position_on_line(offset, line, self.line_bounds(line), enc);
             debug_assert_eq!(out[k], self.position(offset, enc));
         }
         out
@@ -301,9 +298,7 @@ impl TextDocument {
         match change.range {
             None => {
                 let old_end = self.text.len();
-                self.text.clear();
-                self.text.push_str(change.text);
-                self.rope = Rope::from_str(change.text);
+                *self = Self::new(change.text.to_string());
                 AppliedEdit {
                     start: 0,
                     old_end,
@@ -331,6 +326,7 @@ impl TextDocument {
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, text);
         self.text.replace_range(start..old_end, text);
+        self.update_line_starts(start, old_end, start + text.len());
         AppliedEdit {
             start,
             old_end,
@@ -338,39 +334,35 @@ impl TextDocument {
         }
     }
 
-    /// The start and content end of the line holding `offset` (a char boundary), found in the
-    /// bytes around it when the line is short: cheaper than the rope's line-to-byte look-up,
-    /// which scans a whole chunk for line breaks. A CR right before an LF at `offset` is not a
-    /// line break here: the pair ends the line `offset` is on.
-    fn short_line_bounds(&self, offset: usize) -> Option<Range<usize>> {
-        const SHORT: usize = 1024;
-        let bytes = self.text.as_bytes();
-        let back_from =
-            if offset > 0 && bytes.get(offset) == Some(&b'\n') && bytes[offset - 1] == b'\r' {
-                offset - 1
-            } else {
-                offset
-            };
-        let is_break = |b: &u8| matches!(b, b'\n' | b'\r');
-        let window = back_from.saturating_sub(SHORT);
-        let start = match bytes[window..back_from].iter().rposition(is_break) {
-            Some(i) => window + i + 1,
-            None if window == 0 => 0,
-            None => return None,
-        };
-        let window_end = (start + 2 * SHORT).min(bytes.len());
-        let end = match bytes[start..window_end].iter().position(is_break) {
-            Some(i) => start + i,
-            None if window_end == bytes.len() => bytes.len(),
-            None => return None,
-        };
-        Some(start..end)
+    /// Brings the line starts up to date after `start..old_end` was replaced with what is now
+    /// `start..new_end`. A start depends on the byte before it and the byte after that (a CR
+    /// followed by an LF is no break of its own): the starts in `start..=old_end` are worked out
+    /// again from the bytes in `start - 1..new_end`, the later ones move.
+    fn update_line_starts(&mut self, start: usize, old_end: usize, new_end: usize) {
+        let starts = &mut self.line_starts;
+        let first = starts.partition_point(|&s| s < start.max(1));
+        let last = starts.partition_point(|&s| s <= old_end);
+        let delta = new_end.wrapping_sub(old_end);
+        for s in &mut starts[last..] {
+            *s = s.wrapping_add(delta);
+        }
+        let mut fresh = Vec::new();
+        push_line_starts(
+            self.text.as_bytes(),
+            start.saturating_sub(1)..new_end,
+            &mut fresh,
+        );
+        starts.splice(first..last, fresh);
     }
 
     /// Start and content end (before the terminator) of an existing `line`.
     fn line_bounds(&self, line: usize) -> Range<usize> {
-        let start = self.rope.line_to_byte(line);
-        let next = self.rope.line_to_byte(line + 1);
+        let start = self.line_starts[line];
+        let next = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         start..content_end(self.text.as_bytes(), start, next)
     }
 
@@ -460,6 +452,19 @@ impl<'a> LineIndex<'a> {
     }
 }
 
+/// Appends to `out` the line starts that the bytes at `range` make: `i + 1` for an LF at `i`,
+/// or a CR at `i` not followed by an LF.
+fn push_line_starts(bytes: &[u8], range: Range<usize>, out: &mut Vec<usize>) {
+    let mut at = range.start;
+    while let Some(k) = memchr::memchr2(b'\n', b'\r', &bytes[at..range.end]) {
+        let i = at + k;
+        if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+            out.push(i + 1);
+        }
+        at = i + 1;
+    }
+}
+
 /// End of the content of the line spanning `start..next` (the start of the
 /// next line), i.e. `next` minus the length of the line's terminator.
 fn content_end(text: &[u8], start: usize, next: usize) -> usize {
@@ -509,6 +514,11 @@ mod tests {
     /// matches an independent scan.
     fn assert_in_sync(doc: &TextDocument) {
         assert_eq!(doc.rope.to_string(), doc.text, "rope and String diverged");
+        let starts: Vec<usize> = naive_lines(&doc.text)
+            .iter()
+            .map(|&(start, _)| start)
+            .collect();
+        assert_eq!(doc.line_starts, starts, "line starts of {:?}", doc.text);
         assert_eq!(
             doc.line_count(),
             naive_lines(&doc.text).len(),
