@@ -6,7 +6,8 @@
 //! (`hover.rs`) and document symbols (`symbols.rs`). Settings come from `.layerwise.toml` and the
 //! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
 //! through one ordered queue (`outbox.rs`). Document symbols are answered beside
-//! `tower-lsp-server`'s router and written straight to the output (`direct.rs`).
+//! `tower-lsp-server`'s router and written straight to the output (`direct.rs`); both they and
+//! the diagnostics are written as JSON by hand (`json.rs`).
 //!
 //! Invariants:
 //! * `didOpen`/`didChange` apply the edit and analyse *synchronously*, before any `.await`, and
@@ -25,6 +26,7 @@ mod convert;
 mod direct;
 mod document;
 mod hover;
+mod json;
 mod outbox;
 mod server;
 mod stdio;

@@ -7,9 +7,7 @@
 
 use serde::Serialize;
 use tokio::sync::mpsc::{self, UnboundedSender};
-use tower_lsp_server::ls_types::{
-    Diagnostic, MessageType, PublishDiagnosticsParams, ShowMessageParams, Uri,
-};
+use tower_lsp_server::ls_types::{Diagnostic, MessageType, ShowMessageParams, Uri};
 use tower_lsp_server::Client;
 
 /// One notification for the client.
@@ -106,15 +104,11 @@ fn frame(item: Outgoing) -> Option<Vec<u8>> {
             uri,
             version,
             diagnostics,
-        } => serde_json::to_vec(&Notification {
-            jsonrpc: "2.0",
-            method: "textDocument/publishDiagnostics",
-            params: PublishDiagnosticsParams {
-                uri,
-                diagnostics,
-                version,
-            },
-        }),
+        } => {
+            let mut body = Vec::new();
+            super::json::publish_diagnostics(&uri, version, &diagnostics, &mut body);
+            Ok(body)
+        }
         Outgoing::Message { kind, text } => serde_json::to_vec(&Notification {
             jsonrpc: "2.0",
             method: "window/showMessage",

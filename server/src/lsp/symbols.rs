@@ -12,6 +12,7 @@ use tower_lsp_server::ls_types::{self as ls, DocumentSymbol, SymbolKind};
 
 use super::convert::to_lsp_position;
 use super::document::Document;
+use super::json;
 use crate::syntax::instruction::Args;
 use crate::syntax::{Keyword, Located};
 use crate::text::{Encoding, Position};
@@ -136,10 +137,13 @@ pub fn symbols(doc: &Document, enc: Encoding) -> Vec<DocumentSymbol> {
     to_lsp(&outline(doc, enc))
 }
 
+fn to_lsp_range([start, end]: [Position; 2]) -> ls::Range {
+    ls::Range::new(to_lsp_position(start), to_lsp_position(end))
+}
+
 /// `symbols` as `ls_types` values.
 pub fn to_lsp(symbols: &[Symbol<'_>]) -> Vec<DocumentSymbol> {
-    let range =
-        |[start, end]: [Position; 2]| ls::Range::new(to_lsp_position(start), to_lsp_position(end));
+    let range = to_lsp_range;
     symbols
         .iter()
         .map(|s| {
@@ -176,9 +180,9 @@ pub fn write_json(symbols: &[Symbol<'_>], out: &mut Vec<u8>) {
             }
         }
         out.extend_from_slice(b",\"range\":");
-        json_range(s.range, out);
+        json::range(to_lsp_range(s.range), out);
         out.extend_from_slice(b",\"selectionRange\":");
-        json_range(s.selection, out);
+        json::range(to_lsp_range(s.selection), out);
         if let Some(children) = &s.children {
             out.extend_from_slice(b",\"children\":");
             write_json(children, out);
@@ -191,14 +195,13 @@ pub fn write_json(symbols: &[Symbol<'_>], out: &mut Vec<u8>) {
 /// `"name":...,"detail":...,"kind":...` (no detail when it is empty).
 fn json_head(name: &str, detail: &str, kind: SymbolKind, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\"name\":");
-    json_string(name, out);
+    json::string(name, out);
     if !detail.is_empty() {
         out.extend_from_slice(b",\"detail\":");
-        json_string(detail, out);
+        json::string(detail, out);
     }
     out.extend_from_slice(b",\"kind\":");
-    // a number (`#[serde(transparent)]` over an `i32`); writing to a `Vec` cannot fail
-    let _ = serde_json::to_writer(&mut *out, &kind);
+    json::serde_value(&kind, out);
 }
 
 /// `FROM image AS alias`, as written.
@@ -241,45 +244,6 @@ fn shown<'d>(text: &str, escape: char, located: &'d Located) -> Cow<'d, Shown> {
         Some(shown) if shown.escape == escape => Cow::Borrowed(shown),
         // another escape character since it was kept
         _ => Cow::Owned(make()),
-    }
-}
-
-fn json_range([start, end]: [Position; 2], out: &mut Vec<u8>) {
-    for (key, p) in [
-        (&b"{\"start\":{\"line\":"[..], start),
-        (b"},\"end\":{\"line\":", end),
-    ] {
-        out.extend_from_slice(key);
-        json_number(p.line, out);
-        out.extend_from_slice(b",\"character\":");
-        json_number(p.character, out);
-    }
-    out.extend_from_slice(b"}}");
-}
-
-fn json_number(mut n: u32, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
-fn json_string(s: &str, out: &mut Vec<u8>) {
-    // what JSON escapes (and `serde_json` does): `"`, `\\` and control characters
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        // writing to a `Vec` cannot fail, and a `str` always serializes
-        let _ = serde_json::to_writer(&mut *out, s);
     }
 }
 
