@@ -1,27 +1,16 @@
 //! The command line as a user runs it: exit codes, stdout and stderr together.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-/// A fresh folder with the given files.
-fn project(files: &[(&str, &[u8])]) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "layerwise-cli-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for (name, content) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-        std::fs::write(path, content).expect("write");
-    }
-    dir
+mod common;
+use common::project::Project;
+
+/// A fresh folder with the given files, removed on drop.
+fn project(files: &[(&str, &[u8])]) -> Project {
+    Project::new("cli", files)
 }
 
 /// Run `layerwise ARGS` in `dir`: (exit code, stdout, stderr).
@@ -52,7 +41,7 @@ fn broken_dockerfile_gives_a_located_syntax_error_and_exit_1() {
         ("Dockerfile", b"FROM alpine:3.19\nCOP . /app\n"),
         (".dockerignore", b".git\n"),
     ]);
-    let (code, out, err) = run(&dir, &["check"]);
+    let (code, out, err) = run(dir.path(), &["check"]);
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(out, "Dockerfile:2:1: syntax unknown instruction `COP`; did you mean `COPY`?\n1 problem in 1 file\n");
     assert_eq!(err, "");
@@ -64,7 +53,7 @@ fn json_output_is_the_documented_contract() {
         ("Dockerfile", b"FROM python:3.12-slim\nWORKDIR app\n"),
         (".dockerignore", b""),
     ]);
-    let (code, out, _) = run(&dir, &["check", "--format", "json", "Dockerfile"]);
+    let (code, out, _) = run(dir.path(), &["check", "--format", "json", "Dockerfile"]);
     assert_eq!(code, 1);
     let items = json(&out);
     assert_eq!(items.len(), 1);
@@ -115,7 +104,7 @@ fn clean_file_exits_0() {
         ("Dockerfile", b"FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"),
         (".dockerignore", b".git\n"),
     ]);
-    let (code, out, err) = run(&dir, &["check"]);
+    let (code, out, err) = run(dir.path(), &["check"]);
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (0, "0 problems in 1 file\n", "")
@@ -130,7 +119,7 @@ fn folders_are_searched_and_dockerignore_files_are_not_dockerfiles() {
         ("node_modules/x/Dockerfile", b"FROM node:latest\n"),
         ("web.dockerfile", b"FROM nginx:1.25\n"),
     ]);
-    let (code, out, _) = run(&dir, &["check", "--format", "json"]);
+    let (code, out, _) = run(dir.path(), &["check", "--format", "json"]);
     assert_eq!(code, 1);
     let files: Vec<String> = json(&out)
         .iter()
@@ -162,7 +151,7 @@ fn usage_and_io_errors_exit_2_with_the_reason() {
         (&["rule", "nope"], "unknown rule `nope`"),
     ];
     for (args, expected) in cases {
-        let (code, out, err) = run(&dir, args);
+        let (code, out, err) = run(dir.path(), args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(err.contains(expected), "{args:?}: stderr was {err:?}");
         assert_eq!(out, "", "{args:?}");
@@ -176,7 +165,7 @@ fn select_ignore_and_config_file() {
     let rules = |args: &[&str]| -> Vec<String> {
         let mut full = vec!["check", "--format", "json"];
         full.extend_from_slice(args);
-        json(&run(&dir, &full).1)
+        json(&run(dir.path(), &full).1)
             .iter()
             .map(|d| d["rule"].as_str().unwrap_or("").to_string())
             .collect()
@@ -195,7 +184,7 @@ fn select_ignore_and_config_file() {
         "[rules]\nunpinned-base-image = \"off\"\nrelative-workdir = \"info\"\n",
     )
     .expect("write");
-    let (code, out, _) = run(&dir, &["check", "--format", "json"]);
+    let (code, out, _) = run(dir.path(), &["check", "--format", "json"]);
     let items = json(&out);
     assert_eq!(items.len(), 1);
     assert_eq!(
@@ -208,7 +197,7 @@ fn select_ignore_and_config_file() {
         "[rules]\nrelative-workdir = \"loud\"\n",
     )
     .expect("write");
-    let (code, _, err) = run(&dir, &["check"]);
+    let (code, _, err) = run(dir.path(), &["check"]);
     assert_eq!(code, 2);
     assert!(
         err.contains(".layerwise.toml") && err.contains("level must be one of"),
@@ -225,7 +214,7 @@ fn suppression_comments() {
         ),
         (".dockerignore", b""),
     ]);
-    let (_, out, _) = run(&dir, &["check", "--format", "json"]);
+    let (_, out, _) = run(dir.path(), &["check", "--format", "json"]);
     let got: Vec<(String, u64)> = json(&out)
         .iter()
         .map(|d| {
@@ -247,7 +236,7 @@ fn suppression_comments() {
 #[test]
 fn sarif_is_valid_and_names_rules() {
     let dir = project(&[("Dockerfile", b"FROM node:latest\n")]);
-    let (code, out, _) = run(&dir, &["check", "--format", "sarif"]);
+    let (code, out, _) = run(dir.path(), &["check", "--format", "sarif"]);
     assert_eq!(code, 1);
     let sarif: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(sarif["version"], "2.1.0");
@@ -262,11 +251,11 @@ fn sarif_is_valid_and_names_rules() {
 #[test]
 fn rules_and_rule_docs() {
     let dir = project(&[]);
-    let (code, out, _) = run(&dir, &["rules"]);
+    let (code, out, _) = run(dir.path(), &["rules"]);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), layerwise::rules::RULES.len());
     assert!(out.lines().any(|l| l.starts_with("cache-busting-copy ")));
-    let (code, out, _) = run(&dir, &["rule", "cache-busting-copy"]);
+    let (code, out, _) = run(dir.path(), &["rule", "cache-busting-copy"]);
     assert_eq!(code, 0);
     assert!(
         out.starts_with("# cache-busting-copy\n") && out.contains("## Why is this bad?"),
@@ -287,7 +276,7 @@ ENTRYPOINT uvicorn main:app --reload --host 0.0.0.0 --port 8080
 #[test]
 fn fix_applies_only_safe_fixes_and_diff_writes_nothing() {
     let dir = project(&[("Dockerfile", SEED), ("requirements.txt", b"fastapi\n")]);
-    let (code, out, err) = run(&dir, &["check", "--diff"]);
+    let (code, out, err) = run(dir.path(), &["check", "--diff"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("+RUN pip install --no-cache-dir --user"),
@@ -299,7 +288,7 @@ fn fix_applies_only_safe_fixes_and_diff_writes_nothing() {
         "--diff must not write"
     );
 
-    let (_, out, _) = run(&dir, &["check", "--fix"]);
+    let (_, out, _) = run(dir.path(), &["check", "--fix"]);
     let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
     assert_eq!(
         fixed,
@@ -327,7 +316,7 @@ fn unsafe_fixes_turn_the_seed_into_a_two_stage_build() {
         ("requirements.txt", b"fastapi\n"),
         ("main.py", b"app = None\n"),
     ]);
-    let (code, out, err) = run(&dir, &["check", "--fix", "--unsafe-fixes"]);
+    let (code, out, err) = run(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
     assert_eq!((code, err.as_str()), (0, ""), "{out}");
     assert_eq!(out, "0 problems in 1 file (9 fixes applied)\n");
     let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
@@ -356,6 +345,6 @@ ENTRYPOINT [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"80
         "{ignore}"
     );
     // a second run finds nothing to do
-    let (code, out, _) = run(&dir, &["check", "--fix", "--unsafe-fixes"]);
+    let (code, out, _) = run(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
     assert_eq!((code, out.as_str()), (0, "0 problems in 1 file\n"));
 }

@@ -3,63 +3,35 @@
 //! errors exit 2 with the path (and position) on stderr; a file is never left half-written
 //! (`fix::write_atomically`: a temporary file, synced, then renamed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A fresh folder with the given files, removed on drop (read-only attributes undone first).
-struct Project {
-    dir: PathBuf,
+mod common;
+use common::project::Project;
+
+/// A fresh folder with the given files, removed on drop.
+fn project(files: &[(&str, &[u8])]) -> Project {
+    Project::new("cli-hostile", files)
 }
 
-impl Project {
-    fn new(files: &[(&str, &[u8])]) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "layerwise-cli-hostile-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        for (name, content) in files {
-            let path = dir.join(name);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-            std::fs::write(path, content).expect("write");
-        }
-        Self { dir }
-    }
-
-    /// Run `layerwise ARGS` in the folder: (exit code, stdout, stderr).
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        output(
-            Command::new(env!("CARGO_BIN_EXE_layerwise"))
-                .args(args)
-                .current_dir(&self.dir),
-        )
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.dir.join(name)).expect("read")
-    }
-
-    /// The names in the folder, sorted.
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
-            .expect("list")
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
+/// Run `layerwise ARGS` in the folder: (exit code, stdout, stderr).
+fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
+    output(
+        Command::new(env!("CARGO_BIN_EXE_layerwise"))
+            .args(args)
+            .current_dir(p.path()),
+    )
 }
 
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = Command::new("chattr").arg("-i").arg(&self.dir).output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The names in the folder, sorted.
+fn names(p: &Project) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(p.path())
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 fn output(command: &mut Command) -> (i32, String, String) {
@@ -76,18 +48,18 @@ const FIXABLE: &[u8] = b"FROM python:3.12-slim\nRUN pip install flask\n";
 
 #[test]
 fn unreadable_paths_exit_2_with_the_path() {
-    let p = Project::new(&[("ok/Dockerfile", b"FROM alpine:3.20\n")]);
+    let p = project(&[("ok/Dockerfile", b"FROM alpine:3.20\n")]);
     // we may run as root, for whom chmod 000 changes nothing: dangling links are unreadable
     // for everyone
-    std::os::unix::fs::symlink(p.dir.join("nowhere"), p.dir.join("Dockerfile")).expect("link");
-    std::os::unix::fs::symlink(p.dir.join("gone"), p.dir.join("ok/Dockerfile.dev")).expect("link");
+    std::os::unix::fs::symlink(p.join("nowhere"), p.join("Dockerfile")).expect("link");
+    std::os::unix::fs::symlink(p.join("gone"), p.join("ok/Dockerfile.dev")).expect("link");
     for (args, expected) in [
         (&["check", "Dockerfile"][..], "Dockerfile: "),
         (&["check", "missing/Dockerfile"], "missing/Dockerfile: "),
         // found by the folder walk, then unreadable
         (&["check", "ok"], "ok/Dockerfile.dev: cannot read"),
     ] {
-        let (code, out, err) = p.run(args);
+        let (code, out, err) = run(&p, args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(err.contains(expected), "{args:?}: {err}");
         assert!(err.contains("No such file"), "{args:?}: {err}");
@@ -97,7 +69,7 @@ fn unreadable_paths_exit_2_with_the_path() {
 
 #[test]
 fn folders_without_dockerfiles_exit_2() {
-    let p = Project::new(&[
+    let p = project(&[
         ("empty/.keep", b""),
         ("only-ignored/.dockerignore", b".git\n"),
         ("only-ignored/Dockerfile.dockerignore", b".git\n"),
@@ -107,14 +79,14 @@ fn folders_without_dockerfiles_exit_2() {
         ),
         ("only-ignored/.git/Dockerfile", b"FROM node:20\n"),
     ]);
-    std::fs::create_dir_all(p.dir.join("a-folder-named/Dockerfile")).expect("dir");
+    std::fs::create_dir_all(p.join("a-folder-named/Dockerfile")).expect("dir");
     for folder in [
         "empty",
         "only-ignored",
         "a-folder-named",
         "a-folder-named/Dockerfile",
     ] {
-        let (code, out, err) = p.run(&["check", folder]);
+        let (code, out, err) = run(&p, &["check", folder]);
         assert_eq!(code, 2, "{folder}: {out}{err}");
         assert!(err.contains("no Dockerfile found"), "{folder}: {err}");
     }
@@ -122,22 +94,22 @@ fn folders_without_dockerfiles_exit_2() {
 
 #[test]
 fn fifos_and_devices_are_not_read() {
-    let p = Project::new(&[("Dockerfile", b"FROM alpine:3.20\n")]);
-    let fifo = p.dir.join("Dockerfile.pipe");
+    let p = project(&[("Dockerfile", b"FROM alpine:3.20\n")]);
+    let fifo = p.join("Dockerfile.pipe");
     let made = Command::new("mkfifo").arg(&fifo).status();
     if !made.is_ok_and(|s| s.success()) {
         eprintln!("SKIPPED fifos_and_devices_are_not_read: mkfifo is not available");
         return;
     }
     // the folder walk skips it (reading it would block forever)
-    let (code, out, err) = p.run(&["check", "."]);
+    let (code, out, err) = run(&p, &["check", "."]);
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (0, "0 problems in 1 file\n", "")
     );
     // named explicitly, it is refused
     for path in ["Dockerfile.pipe", "/dev/zero"] {
-        let (code, _, err) = p.run(&["check", path]);
+        let (code, _, err) = run(&p, &["check", path]);
         assert_eq!(code, 2, "{path}: {err}");
         assert!(err.contains("not a regular file"), "{path}: {err}");
     }
@@ -145,7 +117,7 @@ fn fifos_and_devices_are_not_read() {
 
 #[test]
 fn non_utf8_input_exits_2_with_line_and_column() {
-    let p = Project::new(&[
+    let p = project(&[
         ("first.Dockerfile", b"\xffFROM alpine\n"),
         // the column counts characters: `é` is one
         (
@@ -181,13 +153,13 @@ fn non_utf8_input_exits_2_with_line_and_column() {
             "utf16.Dockerfile:1:1: the file is UTF-16",
         ),
     ] {
-        let (code, out, err) = p.run(&["check", file]);
+        let (code, out, err) = run(&p, &["check", file]);
         assert_eq!(code, 2, "{file}: {out}{err}");
         assert!(err.contains(expected), "{file}: {err}");
         assert_eq!(out, "");
         // --fix leaves it alone
         let before = p.read(file);
-        let (code, _, _) = p.run(&["check", "--fix", "--unsafe-fixes", file]);
+        let (code, _, _) = run(&p, &["check", "--fix", "--unsafe-fixes", file]);
         assert_eq!(code, 2);
         assert_eq!(p.read(file), before, "{file}");
     }
@@ -195,18 +167,18 @@ fn non_utf8_input_exits_2_with_line_and_column() {
 
 #[test]
 fn nul_bytes_and_control_characters_are_checked_like_any_text() {
-    let p = Project::new(&[
+    let p = project(&[
         (
             "Dockerfile",
             b"FROM python:3.12-slim\x00\nRUN \x00pip install flask\x01\nCOPY \x00 /x\n\x00\x00\x00",
         ),
         (".dockerignore", b".git\n"),
     ]);
-    let (code, out, err) = p.run(&["check", "--format", "json"]);
+    let (code, out, err) = run(&p, &["check", "--format", "json"]);
     assert!(code == 0 || code == 1, "{out}{err}");
     let findings: serde_json::Value = serde_json::from_str(&out).expect("JSON output");
     assert!(findings.is_array(), "{out}");
-    let (code, out, err) = p.run(&["check", "--fix", "--unsafe-fixes"]);
+    let (code, out, err) = run(&p, &["check", "--fix", "--unsafe-fixes"]);
     assert!(code == 0 || code == 1, "{out}{err}");
     assert!(p.read("Dockerfile").contains(&0), "NUL bytes kept");
 }
@@ -216,21 +188,21 @@ fn nul_bytes_and_control_characters_are_checked_like_any_text() {
 /// way the Dockerfile keeps its old content; a failed write also removes its temporary file.
 #[test]
 fn an_interrupted_fix_leaves_the_file_intact() {
-    let p = Project::new(&[("Dockerfile", FIXABLE), ("requirements.txt", b"flask\n")]);
+    let p = project(&[("Dockerfile", FIXABLE), ("requirements.txt", b"flask\n")]);
     let bin = env!("CARGO_BIN_EXE_layerwise");
     // killed in the middle of writing the temporary file
     let (code, _, _) = output(
         Command::new("sh")
             .arg("-c")
             .arg(format!("ulimit -f 0 && exec '{bin}' check --fix"))
-            .current_dir(&p.dir),
+            .current_dir(p.path()),
     );
     assert_ne!(code, 0);
     assert_eq!(p.read("Dockerfile"), FIXABLE, "killed: the file is intact");
-    for name in p.names() {
+    for name in names(&p) {
         if name.ends_with(".tmp") {
             // what a killed process leaves is only its temporary file, never a broken Dockerfile
-            let _ = std::fs::remove_file(p.dir.join(name));
+            let _ = std::fs::remove_file(p.join(&name));
         }
     }
     // the write fails: a clear error, exit 2, the file intact, no temporary file left
@@ -240,7 +212,7 @@ fn an_interrupted_fix_leaves_the_file_intact() {
             .arg(format!(
                 "trap '' XFSZ; ulimit -f 0 && exec '{bin}' check --fix"
             ))
-            .current_dir(&p.dir),
+            .current_dir(p.path()),
     );
     assert_eq!(code, 2, "{out}{err}");
     assert!(
@@ -248,7 +220,7 @@ fn an_interrupted_fix_leaves_the_file_intact() {
         "{err}"
     );
     assert_eq!(p.read("Dockerfile"), FIXABLE);
-    assert_eq!(p.names(), ["Dockerfile", "requirements.txt"]);
+    assert_eq!(names(&p), ["Dockerfile", "requirements.txt"]);
 }
 
 /// Makes `dir` read-only for this process: `chmod 555` for a normal user; as root (whom modes do
@@ -272,12 +244,12 @@ fn make_read_only(dir: &Path) -> bool {
 
 #[test]
 fn a_read_only_folder_gives_a_clear_error_and_leaves_the_file_intact() {
-    let p = Project::new(&[("svc/Dockerfile", FIXABLE), ("ok/Dockerfile", FIXABLE)]);
-    if !make_read_only(&p.dir.join("svc")) {
+    let p = project(&[("svc/Dockerfile", FIXABLE), ("ok/Dockerfile", FIXABLE)]);
+    if !make_read_only(&p.join("svc")) {
         eprintln!("SKIPPED a_read_only_folder...: cannot make a folder read-only here");
         return;
     }
-    let (code, out, err) = p.run(&["check", "--fix", "svc/Dockerfile"]);
+    let (code, out, err) = run(&p, &["check", "--fix", "svc/Dockerfile"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(
         err.contains("svc/Dockerfile: cannot write the fixed file") && err.contains("unchanged"),
@@ -285,20 +257,17 @@ fn a_read_only_folder_gives_a_clear_error_and_leaves_the_file_intact() {
     );
     assert_eq!(p.read("svc/Dockerfile"), FIXABLE);
     // --diff only reads: it still works there
-    let (code, out, _) = p.run(&["check", "--diff", "svc/Dockerfile"]);
+    let (code, out, _) = run(&p, &["check", "--diff", "svc/Dockerfile"]);
     assert_eq!(code, 1);
     assert!(
         out.contains("+RUN pip install --no-cache-dir flask"),
         "{out}"
     );
     // the writable folder is fixed as usual
-    let (_, _, err) = p.run(&["check", "--fix", "ok/Dockerfile"]);
+    let (_, _, err) = run(&p, &["check", "--fix", "ok/Dockerfile"]);
     assert_eq!(err, "");
     assert_ne!(p.read("ok/Dockerfile"), FIXABLE);
-    let _ = Command::new("chattr")
-        .arg("-i")
-        .arg(p.dir.join("svc"))
-        .output();
+    let _ = Command::new("chattr").arg("-i").arg(p.join("svc")).output();
     use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(p.dir.join("svc"), std::fs::Permissions::from_mode(0o755));
+    let _ = std::fs::set_permissions(p.join("svc"), std::fs::Permissions::from_mode(0o755));
 }

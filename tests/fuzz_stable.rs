@@ -14,8 +14,10 @@
 //! `tests/regressions/` holds inputs that once broke an invariant (found by either fuzzer); they
 //! are checked here on every run, and seed the cargo-fuzz corpora.
 
+mod common;
 #[path = "../server/fuzz/src/invariants.rs"]
 mod invariants;
+use common::project::Project;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -249,18 +251,10 @@ fn repo() -> &'static Path {
 }
 
 /// A build context on disk with the usual manifests, and without `.dockerignore`.
-struct TempContext {
-    dir: PathBuf,
-}
-
-impl TempContext {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "layerwise-fuzz-stable-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        for (file, text) in [
+fn temp_context(name: &str) -> Project {
+    Project::new(
+        &format!("fuzz-stable-{name}"),
+        &[
             ("requirements.txt", "flask==3.0\n"),
             ("package.json", "{\"name\": \"x\"}\n"),
             ("package-lock.json", "{}\n"),
@@ -268,28 +262,19 @@ impl TempContext {
             ("go.sum", ""),
             ("Cargo.toml", "[package]\nname = \"x\"\n"),
             (".git/HEAD", "ref: refs/heads/main\n"),
-        ] {
-            let path = dir.join(file);
-            std::fs::create_dir_all(path.parent().unwrap_or(&dir)).expect("temp dir");
-            std::fs::write(path, text).expect("temp file");
-        }
-        Self { dir }
-    }
-    fn context(&self) -> FsContext {
-        FsContext::new(self.dir.clone(), Some("Dockerfile".to_string()))
-    }
+        ],
+    )
 }
 
-impl Drop for TempContext {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The build context of `project`, for a Dockerfile named `Dockerfile` in it.
+fn context_of(project: &Project) -> FsContext {
+    FsContext::new(project.path().to_path_buf(), Some("Dockerfile".to_string()))
 }
 
 /// Checks one input against every invariant, with no build context and, when `disk` is given,
 /// with that one; `Err` says which failed. An input over the time budget is timed again before
 /// it counts as slow: a busy machine may pause the test for a moment, a slow input is slow twice.
-fn check(text: &str, earlier: &str, disk: Option<&TempContext>) -> Result<(), String> {
+fn check(text: &str, earlier: &str, disk: Option<&Project>) -> Result<(), String> {
     let took = check_once(text, earlier, disk)?;
     if took > INPUT_BUDGET {
         let again = check_once(text, earlier, disk)?;
@@ -303,9 +288,9 @@ fn check(text: &str, earlier: &str, disk: Option<&TempContext>) -> Result<(), St
 }
 
 /// One run of the checks; how long it took.
-fn check_once(text: &str, earlier: &str, disk: Option<&TempContext>) -> Result<Duration, String> {
-    let dockerfile = disk.map(|d| d.dir.join("Dockerfile"));
-    let context = disk.map(TempContext::context);
+fn check_once(text: &str, earlier: &str, disk: Option<&Project>) -> Result<Duration, String> {
+    let dockerfile = disk.map(|d| d.join("Dockerfile"));
+    let context = disk.map(context_of);
     let mut contexts: Vec<(&dyn BuildContext, Option<&Path>)> = vec![(&NoContext, None)];
     if let Some(context) = &context {
         contexts.push((context, dockerfile.as_deref()));
@@ -355,7 +340,7 @@ fn mutants_of_the_fixtures_keep_every_invariant() {
     let iterations = env_number("LAYERWISE_FUZZ_ITERS").unwrap_or(4000);
     let budget = Duration::from_secs(env_number("LAYERWISE_FUZZ_SECS").unwrap_or(3));
     let mut rng = Rng(env_number("LAYERWISE_FUZZ_SEED").unwrap_or(0x005e_ed1a_7e0f_d0c5) | 1);
-    let disk = TempContext::new("mutants");
+    let disk = temp_context("mutants");
     let started = Instant::now();
     let mut done = 0;
     let mut current = String::new();
@@ -391,7 +376,7 @@ fn regression_inputs_keep_every_invariant() {
     record_panics();
     let mut inputs = Vec::new();
     dockerfiles(&repo().join("tests/regressions"), &mut inputs);
-    let disk = TempContext::new("regressions");
+    let disk = temp_context("regressions");
     let mut failures = Vec::new();
     for (path, text) in &inputs {
         if let Err(e) = check(text, "", Some(&disk)) {

@@ -6,11 +6,11 @@
 //! and diagnostics are compared as `(rule, line, character)` summaries.
 
 mod common;
+use common::project::Project;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitStatus;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::lsp::LspClient;
@@ -58,7 +58,7 @@ fn initialize_negotiates_encoding_and_announces_capabilities() {
 
 #[test]
 fn did_open_reports_findings_with_the_build_context() {
-    let project = Project::new("open", &[]);
+    let project = project("open", &[]);
     let mut s = Session::start(&["utf-16"]);
     let uri = project.uri("Dockerfile");
     let params = s.open(&uri, PYTHON);
@@ -87,7 +87,7 @@ fn did_open_reports_findings_with_the_build_context() {
 
 #[test]
 fn broken_syntax_is_reported() {
-    let project = Project::new("syntax", &[]);
+    let project = project("syntax", &[]);
     let mut s = Session::start(&[]);
     let uri = project.uri("Dockerfile");
     let found = summary(&s.open(&uri, "FROM alpine:3.20\nCOP . /app\n")["diagnostics"]);
@@ -165,7 +165,7 @@ fn incremental_edits_match_a_fresh_open() {
         (&["utf-16"][..], crlf_text.as_str(), CRLF),
         (&["utf-8", "utf-16"][..], crlf_text.as_str(), CRLF),
     ] {
-        let project = Project::new("incremental", &[]);
+        let project = project("incremental", &[]);
         let uri = project.uri("Dockerfile");
         let mut s = Session::start(offered);
         let mut text = initial.to_string();
@@ -190,7 +190,7 @@ fn incremental_edits_match_a_fresh_open() {
 /// version's match the final text.
 #[test]
 fn a_burst_of_changes_ends_with_the_final_texts_diagnostics() {
-    let project = Project::new("burst", &[]);
+    let project = project("burst", &[]);
     let uri = project.uri("Dockerfile");
     let mut s = Session::start(&["utf-16"]);
     let mut text = PYTHON.to_string();
@@ -358,7 +358,7 @@ fn documents_above_5_mb_get_one_notice_and_no_analysis() {
 
 #[test]
 fn settings_from_every_source_apply() {
-    let project = Project::new(
+    let project = project(
         "settings",
         &[(".layerwise.toml", "[rules]\npip-no-cache-dir = \"off\"\n")],
     );
@@ -442,7 +442,7 @@ fn settings_from_every_source_apply() {
 
 #[test]
 fn an_invalid_config_file_is_reported_once() {
-    let project = Project::new("badconfig", &[(".layerwise.toml", "[rules\nnope")]);
+    let project = project("badconfig", &[(".layerwise.toml", "[rules\nnope")]);
     let mut s = Session::start(&[]);
     for (i, name) in ["Dockerfile", "Dockerfile.dev"].iter().enumerate() {
         let uri = project.uri(name);
@@ -471,7 +471,7 @@ fn an_invalid_config_file_is_reported_once() {
 
 #[test]
 fn hover_shows_rule_docs_and_keyword_descriptions() {
-    let project = Project::new("hover", &[]);
+    let project = project("hover", &[]);
     let uri = project.uri("Dockerfile");
     let mut s = Session::start(&["utf-16"]);
     s.open(&uri, PYTHON);
@@ -538,7 +538,7 @@ fn ignore_action_inserts_a_comment_with_the_files_line_ending() {
             "  # layerwise: ignore=cache-busting-copy\r\n",
         ),
     ];
-    let project = Project::new("ignore", &[]);
+    let project = project("ignore", &[]);
     let mut s = Session::start(&["utf-16"]);
     for (name, text, inserted) in cases {
         let uri = project.uri(name);
@@ -576,7 +576,7 @@ fn ignore_action_inserts_a_comment_with_the_files_line_ending() {
 
 #[test]
 fn every_layerwise_diagnostic_gets_an_ignore_action_and_foreign_ones_none() {
-    let project = Project::new("actions", &[]);
+    let project = project("actions", &[]);
     let uri = project.uri("Dockerfile");
     let mut s = Session::start(&["utf-16"]);
     let published = s.open(&uri, PYTHON);
@@ -846,41 +846,8 @@ fn symbol_names(symbols: &Value) -> Vec<String> {
 }
 
 /// A temporary folder with files, removed on drop.
-struct Project {
-    dir: PathBuf,
-}
-
-impl Project {
-    fn new(name: &str, files: &[(&str, &str)]) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let dir =
-            std::env::temp_dir().join(format!("layerwise-lsp-{}-{name}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
-        for (file, contents) in files {
-            std::fs::write(dir.join(file), contents)
-                .unwrap_or_else(|e| panic!("write {file}: {e}"));
-        }
-        Self { dir }
-    }
-
-    /// The `file:` URI of `name` in the folder (the file itself need not exist).
-    fn uri(&self, name: &str) -> String {
-        let path = self.dir.join(name);
-        let path = path.to_string_lossy().replace('\\', "/");
-        if path.starts_with('/') {
-            format!("file://{path}")
-        } else {
-            format!("file:///{path}")
-        }
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+fn project(name: &str, files: &[(&str, &str)]) -> Project {
+    Project::new(&format!("lsp-{name}"), files)
 }
 
 /// An initialised server, the position encoding it negotiated, and the version of each open

@@ -3,9 +3,7 @@
 //! their edits client-side gives the expected files. "Create .dockerignore" creates a file.
 
 mod common;
-
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use common::project::Project;
 
 use common::lsp::LspClient;
 use serde_json::{json, Value};
@@ -50,19 +48,16 @@ COPY --from=builder /app /app
 ENTRYPOINT uvicorn main:app --reload --host 0.0.0.0 --port 8080
 ";
 
-fn project() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "layerwise-lspfix-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(dir.join("Dockerfile"), SEED).expect("write");
-    std::fs::write(dir.join("requirements.txt"), "fastapi\n").expect("write");
-    std::fs::write(dir.join("main.py"), "app = None\n").expect("write");
-    dir
+/// The seed project: the Dockerfile and the files it copies, removed on drop.
+fn project() -> Project {
+    Project::new(
+        "lsp-fixes",
+        &[
+            ("Dockerfile", SEED),
+            ("requirements.txt", "fastapi\n"),
+            ("main.py", "app = None\n"),
+        ],
+    )
 }
 
 /// Byte offset of an LSP position (UTF-16 characters) in `text`.
@@ -164,7 +159,7 @@ impl Session {
 #[test]
 fn seed_goldens_through_code_actions() {
     let dir = project();
-    let mut s = Session::open(&dir);
+    let mut s = Session::open(dir.path());
 
     let reorder = s.action("cache-busting-copy", "Copy dependency manifests first");
     assert_eq!(reorder["kind"], "refactor.rewrite");
@@ -204,7 +199,7 @@ fn seed_goldens_through_code_actions() {
 #[test]
 fn create_dockerignore_is_a_file_creation() {
     let dir = project();
-    let mut s = Session::open(&dir);
+    let mut s = Session::open(dir.path());
     let create = s.action("missing-dockerignore", "Create .dockerignore");
     let ops = create["edit"]["documentChanges"]
         .as_array()

@@ -8,8 +8,9 @@
 //! Deterministic (xorshift, fixed seeds); `LAYERWISE_EDIT_SEQUENCES=N` runs more sequences.
 
 mod common;
+use common::project::Project;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::lsp::{range_change, LspClient};
@@ -328,34 +329,17 @@ fn offset_at(text: &str, line: u64, character: u64, utf8: bool) -> usize {
 }
 
 /// A folder with a manifest (so context-dependent rules and fixes run), removed on drop.
-struct Project(PathBuf);
-
-impl Project {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "layerwise-random-edits-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        std::fs::write(dir.join("requirements.txt"), "flask\n").unwrap_or_else(|e| panic!("{e}"));
-        Self(dir)
-    }
-    fn uri(&self, file: &str) -> String {
-        format!("file://{}", self.0.join(file).to_string_lossy())
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+fn project(name: &str) -> Project {
+    Project::new(
+        &format!("random-edits-{name}"),
+        &[("requirements.txt", "flask\n")],
+    )
 }
 
 /// Runs `sequences` random sequences of `edits` changes each; compares with a fresh open every
 /// `checkpoint` changes and at the end.
 fn run(encoding: &str, seed: u64, sequences: usize, edits: usize, checkpoint: usize) {
-    let project = Project::new(encoding);
+    let project = project(encoding);
     let (mut client, utf8) = spawn(encoding);
     let mut rng = Rng(seed);
     for sequence in 0..sequences {

@@ -5,9 +5,10 @@
 //! absence of false positives from the others. [`check`] also enforces the message style on
 //! every finding it sees: one sentence, one line, no final period.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod common;
+use common::project::Project;
 
 use serde_json::Value;
 
@@ -21,34 +22,6 @@ struct Finding {
     message: String,
 }
 
-/// A fresh, empty folder under the system temp dir; removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("layerwise-rules-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("create folder");
-    }
-    std::fs::write(path, text).expect("write file");
-}
-
 /// The text of a case: the raw string literal without its first line break, so that line 1 of
 /// the Dockerfile is the first line after `r#"`.
 fn text(dockerfile: &str) -> &str {
@@ -58,14 +31,13 @@ fn text(dockerfile: &str) -> &str {
 /// Lint `dockerfile`, saved as `name` (a path relative to the context root) beside the empty
 /// `context` files, and return every finding.
 fn run_named(name: &str, dockerfile: &str, context: &[&str]) -> Vec<Finding> {
-    let dir = TempDir::new();
-    write(&dir.0, name, text(dockerfile));
+    let dir = Project::new("rules", &[(name, text(dockerfile))]);
     for file in context {
-        write(&dir.0, file, "");
+        dir.write(file, "");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_layerwise"))
         .args(["check", "--format", "json"])
-        .arg(dir.0.join(name))
+        .arg(dir.join(name))
         .output()
         .expect("layerwise runs");
     assert!(
