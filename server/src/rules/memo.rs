@@ -16,9 +16,9 @@
 //! Kept findings are moved span by span with the stage each span lies in: by nothing before the
 //! edit, by the edit's length change after it (a stage after the edit built on one before it,
 //! the common case of a final stage built on the first, keeps its findings too). A span on the
-//! border of two stages the edit moved apart is ambiguous: the findings are checked again. Everything else is checked again, so
-//! [`check`] returns exactly what [`super::check`] returns; the property test in
-//! `tests/incremental.rs` holds it to that on random edits.
+//! border of two stages the edit moved apart is ambiguous: those findings are checked again.
+//! Everything else is checked again too, so [`check`] returns exactly what [`super::check`]
+//! returns; the property test in `tests/incremental.rs` holds it to that on random edits.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
