@@ -357,13 +357,7 @@ impl TextDocument {
 
     /// Start and content end (before the terminator) of an existing `line`.
     fn line_bounds(&self, line: usize) -> Range<usize> {
-        let start = self.line_starts[line];
-        let next = self
-            .line_starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        start..content_end(self.text.as_bytes(), start, next)
+        line_bounds(&self.line_starts, self.text.as_bytes(), line)
     }
 
     /// UTF-16 code-unit index of a byte offset that is a char boundary.
@@ -386,18 +380,8 @@ impl<'a> LineIndex<'a> {
     /// Indexes `text` in O(n).
     #[must_use]
     pub fn new(text: &'a str) -> Self {
-        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        for (i, &byte) in bytes.iter().enumerate() {
-            let ends_line = match byte {
-                b'\n' => true,
-                b'\r' => bytes.get(i + 1) != Some(&b'\n'),
-                _ => false,
-            };
-            if ends_line {
-                starts.push(i + 1);
-            }
-        }
+        push_line_starts(text.as_bytes(), 0..text.len(), &mut starts);
         Self { text, starts }
     }
 
@@ -442,13 +426,7 @@ impl<'a> LineIndex<'a> {
 
     /// Start and content end of an existing `line`.
     fn line_bounds(&self, line: usize) -> Range<usize> {
-        let start = self.starts.get(line).copied().unwrap_or(self.text.len());
-        let next = self
-            .starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        start..content_end(self.text.as_bytes(), start, next)
+        line_bounds(&self.starts, self.text.as_bytes(), line)
     }
 }
 
@@ -463,6 +441,14 @@ fn push_line_starts(bytes: &[u8], range: Range<usize>, out: &mut Vec<usize>) {
         }
         at = i + 1;
     }
+}
+
+/// Start and content end (before the terminator) of `line` of `text`, whose lines start at
+/// `starts`; a line past the end is the empty end of the text.
+fn line_bounds(starts: &[usize], text: &[u8], line: usize) -> Range<usize> {
+    let start = starts.get(line).copied().unwrap_or(text.len());
+    let next = starts.get(line + 1).copied().unwrap_or(text.len());
+    start..content_end(text, start, next)
 }
 
 /// End of the content of the line spanning `start..next` (the start of the
