@@ -159,7 +159,7 @@ fn find_header(buf: &[u8], from: usize) -> Option<usize> {
     const NAME: &[u8] = b"content-length";
     let mut at = from;
     while at < buf.len() {
-        let start = at + buf[at..].iter().position(|&b| b | 0x20 == b'c')?;
+        let start = at + memchr::memchr2(b'c', b'C', &buf[at..])?;
         if buf
             .get(start..start + NAME.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(NAME))
