@@ -28,8 +28,8 @@
 //! of an offset) and a [`ropey::Rope`] (for O(log n) UTF-16 and character
 //! look-ups) in sync.  Applying an edit costs O(log n + edit size) in the
 //! rope, one `memmove` of the `String` and one pass moving the line starts
-//! after the edit; converting a position costs O(log n).  [`LineIndex`] is a plain O(n)-to-build index for code that only
-//! has a `&str` (the CLI).
+//! after the edit; converting a position costs O(log n).  [`LineIndex`] is a
+//! plain O(n)-to-build index for code that only has a `&str` (the CLI).
 
 use std::ops::Range;
 
