@@ -7,6 +7,7 @@ use serde_json::Value;
 
 mod common;
 use common::project::Project;
+use common::SEED;
 
 /// A fresh folder with the given files, removed on drop.
 fn project(files: &[(&str, &[u8])]) -> Project {
@@ -263,19 +264,12 @@ fn rules_and_rule_docs() {
     );
 }
 
-const SEED: &[u8] = b"FROM python:3.8.0-slim
-COPY . /app
-RUN apt-get update \\
-&& apt-get install gcc -y \\
-&& apt-get clean
-WORKDIR app
-RUN pip install --user --default-timeout=100 -r requirements.txt
-ENTRYPOINT uvicorn main:app --reload --host 0.0.0.0 --port 8080
-";
-
 #[test]
 fn fix_applies_only_safe_fixes_and_diff_writes_nothing() {
-    let dir = project(&[("Dockerfile", SEED), ("requirements.txt", b"fastapi\n")]);
+    let dir = project(&[
+        ("Dockerfile", SEED.as_bytes()),
+        ("requirements.txt", b"fastapi\n"),
+    ]);
     let (code, out, err) = run(dir.path(), &["check", "--diff"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
@@ -284,7 +278,7 @@ fn fix_applies_only_safe_fixes_and_diff_writes_nothing() {
     );
     assert_eq!(
         std::fs::read(dir.join("Dockerfile")).expect("read"),
-        SEED,
+        SEED.as_bytes(),
         "--diff must not write"
     );
 
@@ -312,7 +306,7 @@ ENTRYPOINT [\"uvicorn\", \"main:app\", \"--reload\", \"--host\", \"0.0.0.0\", \"
 #[test]
 fn unsafe_fixes_turn_the_seed_into_a_two_stage_build() {
     let dir = project(&[
-        ("Dockerfile", SEED),
+        ("Dockerfile", SEED.as_bytes()),
         ("requirements.txt", b"fastapi\n"),
         ("main.py", b"app = None\n"),
     ]);

@@ -3,20 +3,11 @@
 //! their edits client-side gives the expected files. "Create .dockerignore" creates a file.
 
 mod common;
-use common::project::Project;
-
 use common::lsp::LspClient;
-use serde_json::{json, Value};
+use common::project::Project;
+use common::SEED;
 
-const SEED: &str = "FROM python:3.8.0-slim
-COPY . /app
-RUN apt-get update \\
-&& apt-get install gcc -y \\
-&& apt-get clean
-WORKDIR app
-RUN pip install --user --default-timeout=100 -r requirements.txt
-ENTRYPOINT uvicorn main:app --reload --host 0.0.0.0 --port 8080
-";
+use serde_json::{json, Value};
 
 /// The article's second version (the manifest COPY right before the pip RUN, as `./`).
 const REORDERED: &str = "FROM python:3.8.0-slim

@@ -2,3 +2,6 @@
 
 pub mod lsp;
 pub mod project;
+
+/// The article's FastAPI Dockerfile (the README's example): every flagship problem at once.
+pub const SEED: &str = include_str!("../fixtures/example/Dockerfile");
