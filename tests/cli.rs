@@ -207,6 +207,49 @@ fn select_ignore_and_config_file() {
 }
 
 #[test]
+fn target_names_the_stage_that_ships() {
+    // the last stage is a test stage; `--target runtime` (or the config, or a comment) ships
+    // the single-stage runtime, whose compiler is then a finding
+    let text = b"FROM python:3.12-slim AS runtime\nRUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n\nFROM runtime AS test\nRUN pip install --no-cache-dir pytest && pytest -q /app\n";
+    let dir = project(&[("Dockerfile", text), (".dockerignore", b".git\n")]);
+    let rules = |args: &[&str]| -> Vec<(String, u64)> {
+        let mut full = vec!["check", "--format", "json"];
+        full.extend_from_slice(args);
+        json(&run(dir.path(), &full).1)
+            .iter()
+            .map(|d| {
+                (
+                    d["rule"].as_str().unwrap_or("").to_string(),
+                    d["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let toolchain = vec![("single-stage-toolchain".to_string(), 2)];
+    assert_eq!(rules(&[]), []);
+    assert_eq!(rules(&["--target", "runtime"]), toolchain);
+    assert_eq!(
+        rules(&["--target=RUNTIME"]),
+        toolchain,
+        "stage names are case-insensitive"
+    );
+    // a name that is no stage falls back to the last stage
+    assert_eq!(rules(&["--target", "prod"]), []);
+    std::fs::write(dir.join(".layerwise.toml"), "target = \"runtime\"\n").expect("write");
+    assert_eq!(rules(&[]), toolchain);
+    assert_eq!(
+        rules(&["--target", "test"]),
+        [],
+        "the command line wins over the file"
+    );
+    std::fs::remove_file(dir.join(".layerwise.toml")).expect("remove");
+    let mut commented = b"# layerwise: target=runtime\n".to_vec();
+    commented.extend_from_slice(text);
+    std::fs::write(dir.join("Dockerfile"), &commented).expect("write");
+    assert_eq!(rules(&[]), [("single-stage-toolchain".to_string(), 3)]);
+}
+
+#[test]
 fn suppression_comments() {
     let dir = project(&[
         (

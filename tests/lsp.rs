@@ -495,8 +495,13 @@ fn hover_shows_rule_docs_and_keyword_descriptions() {
         // on a keyword without findings
         ((2, 1), Some(&["`RUN`: Runs a command"])),
         ((0, 0), Some(&["`FROM`: Starts a build stage"])),
+        // over the FROM line: what the image is for
+        (
+            (0, 10),
+            Some(&["**Ships**: application image (keeps its base image's process)"]),
+        ),
         // nothing there
-        ((0, 10), None),
+        ((1, 11), None),
         ((40, 3), None),
     ];
     for &((line, character), expected) in cases {
@@ -519,6 +524,75 @@ fn hover_shows_rule_docs_and_keyword_descriptions() {
         }
     }
     s.finish();
+}
+
+#[test]
+fn the_target_setting_chooses_the_stage_that_ships() {
+    let project = project("target", &[(".dockerignore", ".git\n")]);
+    let uri = project.uri("Dockerfile");
+    let text = "FROM python:3.12-slim AS app\nRUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*\nCOPY . /app\nCMD [\"gunicorn\", \"app:app\"]\nFROM app AS dev\nCMD [\"flask\", \"run\", \"--debug\"]\n";
+    let mut client = spawn();
+    client.initialize(capabilities(None, false));
+    client.did_open(&uri, text, 1);
+    // the last stage is a dev environment: its toolchain and dev server are expected
+    let codes = |params: &Value| -> Vec<String> {
+        params["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| d["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let params = client.wait_diagnostics(&uri, Some(1));
+    assert!(codes(&params).is_empty(), "{params}");
+    let hover = |client: &mut LspClient, line: u32| {
+        client.request_ok(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": 6}}),
+        )["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let last = hover(&mut client, 4);
+    assert!(
+        last.contains("**Ships**: development environment (the stage is named `dev`)"),
+        "{last}"
+    );
+    assert!(
+        last.contains("name the stage you ship with the `target` setting"),
+        "{last}"
+    );
+    assert!(hover(&mut client, 0).contains("**Ships** as the base of stage `dev`"));
+
+    // with `target = "app"`, the app stage is checked
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"layerwise": {"target": "app"}}}),
+    );
+    let params = client.wait_diagnostics(&uri, Some(1));
+    assert_eq!(codes(&params), ["single-stage-toolchain"], "{params}");
+    let first = hover(&mut client, 0);
+    assert!(
+        first.contains("**Ships**: application image (runs `gunicorn app:app`) (named by the `target` setting)"),
+        "{first}"
+    );
+    assert!(hover(&mut client, 4).contains("**Does not ship**: the build produces stage `app`"));
+    assert!(client.shutdown_and_exit().success());
+}
+
+#[test]
+fn a_finding_in_a_heredoc_underlines_the_command_not_the_script() {
+    let project = project("heredoc", &[(".dockerignore", ".git\n")]);
+    let uri = project.uri("Dockerfile");
+    let text = "FROM python:3.12-slim\nRUN <<EOF\nset -eux\napt-get update\napt-get install -y --no-install-recommends gcc\nrm -rf /var/lib/apt/lists/*\nEOF\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n";
+    let mut client = spawn();
+    client.initialize(capabilities(None, false));
+    client.did_open(&uri, text, 1);
+    let params = client.wait_diagnostics(&uri, Some(1));
+    let toolchain = find(&params["diagnostics"], "single-stage-toolchain");
+    assert_eq!(toolchain["range"], range((4, 0), (4, 46)), "{toolchain}");
+    assert!(client.shutdown_and_exit().success());
 }
 
 // ----- code actions ------------------------------------------------------------------------

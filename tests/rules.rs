@@ -940,7 +940,8 @@ RUN npm ci
 FROM node:20-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
 COPY src/ ./src/
 CMD ["node", "src/index.js"]
 "#,
@@ -1134,7 +1135,7 @@ fn r2_server_image_with_inherited_process_is_checked() {
     check(
         r#"
 FROM nginx:1.27
-RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*
 "#,
         IGNORE,
         &[(R2, 2)],
@@ -2034,7 +2035,8 @@ CMD ["/app"]
 "#,
         IGNORE,
     );
-    assert_eq!(only(&findings, R2), (1, 6, 1, 17));
+    // a base image for others (ONBUILD): its SDK is what children build with
+    assert!(findings.iter().all(|f| f.rule != R2), "{findings:?}");
     // the trigger's COPY, not the ONBUILD keyword
     assert_eq!(only(&findings, R1), (2, 9, 2, 20));
 }

@@ -1,7 +1,7 @@
 //! Snapshot tests of the rendered diagnostics: every `tests/fixtures/rules/<rule>/<case>.Dockerfile`
 //! (its folder is the build context) is checked with every rule, and the findings, rendered
-//! as a user sees them (range, severity, rule, message, related locations, fix title and
-//! safety), must equal `<case>.snap`. Cases named `*_positive` must report `<rule>`, cases named
+//! as a user sees them (range, severity, rule, message, the range the editor underlines when it
+//! differs, related locations, fix title and safety), must equal `<case>.snap`. Cases named `*_positive` must report `<rule>`, cases named
 //! `*_negative` must not.
 //!
 //! `UPDATE_SNAPSHOTS=1 cargo test --test snapshots` rewrites the snapshots; review the diff.
@@ -61,6 +61,14 @@ fn render(file: &Path) -> (String, Vec<&'static str>) {
             d.rule,
             d.message
         );
+        if let Some(focus) = d.focus {
+            let _ = writeln!(
+                out,
+                "    underlined in the editor: {}-{}",
+                pos(focus.start),
+                pos(focus.end)
+            );
+        }
         for r in &d.related {
             let _ = writeln!(
                 out,

@@ -29,6 +29,7 @@ Options for check:
   --select RULE[,RULE]       run only these rules
   --ignore RULE[,RULE]       turn these rules off
   --config FILE              read rule settings from FILE instead of the nearest .layerwise.toml
+  --target STAGE             the stage that ships (as `docker build --target`; default: the last)
   --fix                      apply the safe fixes in place (and create missing .dockerignore files)
   --unsafe-fixes             with --fix or --diff: apply the restructuring fixes too
   --diff                     show the fixes as a unified diff instead of writing them
@@ -99,6 +100,7 @@ struct CheckArgs {
     select: Vec<String>,
     ignore: Vec<String>,
     config: Option<PathBuf>,
+    target: Option<String>,
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
@@ -112,6 +114,7 @@ fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
         select: Vec::new(),
         ignore: Vec::new(),
         config: None,
+        target: None,
         fix: false,
         unsafe_fixes: false,
         diff: false,
@@ -149,6 +152,7 @@ fn parse_check_args(args: &[String]) -> Result<CheckArgs, Fail> {
                 .ignore
                 .extend(value("--ignore")?.split(',').map(str::to_string)),
             "--config" => out.config = Some(PathBuf::from(value("--config")?)),
+            "--target" => out.target = Some(value("--target")?),
             "--fix" => out.fix = true,
             "--unsafe-fixes" => out.unsafe_fixes = true,
             "--diff" => out.diff = true,
@@ -258,6 +262,9 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
         cli_config
             .set(id, Level::Off)
             .map_err(|e| Fail(e.message))?;
+    }
+    if let Some(target) = &args.target {
+        cli_config.set_target(target);
     }
     let explicit_config = match &args.config {
         Some(path) => Some(load_config(path)?),

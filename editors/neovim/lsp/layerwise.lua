@@ -8,7 +8,7 @@
 -- is not on PATH, or rule severities:
 --
 --   vim.lsp.config('layerwise', {
---     settings = { layerwise = { rules = { ['consecutive-run'] = 'off' } } },
+--     settings = { layerwise = { rules = { ['consecutive-run'] = 'off' }, target = 'runtime' } },
 --   })
 --
 -- The name is `layerwise`, not `dockerls` (nvim-lspconfig's config for another server), so both
@@ -21,7 +21,8 @@ return {
   filetypes = { 'dockerfile' },
   root_markers = { '.layerwise.toml', '.dockerignore', '.git' },
   -- answered to the server's workspace/configuration request for section `layerwise`;
-  -- rule ids map to 'error' | 'warning' | 'info' | 'hint' | 'off', laid over .layerwise.toml
+  -- rule ids map to 'error' | 'warning' | 'info' | 'hint' | 'off', laid over .layerwise.toml;
+  -- `target = 'runtime'` names the stage the image ships when it is not the last one
   settings = {
     layerwise = {
       rules = vim.empty_dict(),

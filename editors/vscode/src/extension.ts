@@ -27,10 +27,12 @@ function enqueue(task: () => Promise<void>): Promise<void> {
   return queue;
 }
 
-/** The section the server reads: `{"rules": {...}}`. */
-function serverSettings(scope?: vscode.Uri): { rules: Record<string, string> } {
-  const rules = vscode.workspace.getConfiguration(SECTION, scope).get<Record<string, string>>("rules");
-  return { rules: { ...(rules ?? {}) } };
+/** The section the server reads: `{"rules": {...}, "target": "stage"}`. */
+function serverSettings(scope?: vscode.Uri): { rules: Record<string, string>; target: string | null } {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
+  const rules = config.get<Record<string, string>>("rules");
+  const target = config.get<string>("target")?.trim();
+  return { rules: { ...(rules ?? {}) }, target: target ? target : null };
 }
 
 export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
@@ -44,7 +46,10 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
       if (event.affectsConfiguration(`${SECTION}.path`)) {
         output.appendLine("`layerwise.path` changed: restarting the server");
         void enqueue(restart);
-      } else if (event.affectsConfiguration(`${SECTION}.rules`) && client?.isRunning()) {
+      } else if (
+        (event.affectsConfiguration(`${SECTION}.rules`) || event.affectsConfiguration(`${SECTION}.target`)) &&
+        client?.isRunning()
+      ) {
         void client.sendNotification(DidChangeConfigurationNotification.type, {
           settings: { [SECTION]: serverSettings() },
         });
@@ -116,7 +121,7 @@ async function start(): Promise<void> {
     initializationOptions: serverSettings(),
     middleware: {
       workspace: {
-        // The server asks for section `layerwise` and reads `{"rules": {...}}` from it.
+        // The server asks for section `layerwise` and reads `{"rules": {...}, "target": ...}` from it.
         configuration: async (params, token, next) => {
           const answers = await next(params, token);
           if (answers instanceof ResponseError) {

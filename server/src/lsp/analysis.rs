@@ -71,6 +71,11 @@ impl Environment {
         }
     }
 
+    /// The build context (unknown for unsaved buffers).
+    pub fn context(&self) -> &dyn BuildContext {
+        self.context.as_ref()
+    }
+
     /// Whether the disk should be consulted again.
     pub fn is_stale(&self) -> bool {
         self.path.is_some() && self.loaded.elapsed() >= REFRESH

@@ -89,7 +89,7 @@ fn finding_of<'d>(
     doc.diagnostics.iter().find(|d| {
         d.rule == rule
             && d.message == diagnostic.message
-            && convert::range(&doc.text, d.span, enc) == diagnostic.range
+            && convert::range(&doc.text, d.editor_span(), enc) == diagnostic.range
     })
 }
 

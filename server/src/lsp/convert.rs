@@ -83,7 +83,7 @@ pub fn diagnostic(
         })
         .collect();
     ls::Diagnostic {
-        range: range(doc, d.span, enc),
+        range: range(doc, d.editor_span(), enc),
         severity: Some(severity(d.severity)),
         code: Some(NumberOrString::String(d.rule.to_string())),
         code_description: rule_href(d.rule).map(|href| CodeDescription { href }),

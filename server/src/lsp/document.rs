@@ -9,6 +9,8 @@ use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 use super::analysis::{self, Environment, Kept, Outcome, MAX_ANALYSED_BYTES};
 use super::convert;
 use super::outbox::Outgoing;
+use crate::model::purpose;
+use crate::model::{Model, TargetSource};
 use crate::rules::{self, Config};
 use crate::syntax::SyntaxTree;
 use crate::text::{AppliedEdit, Change, Encoding, TextDocument};
@@ -36,6 +38,8 @@ pub struct Document {
     env: Environment,
     /// Whether the "too large to analyse" notice was published since it became too large.
     too_large_reported: bool,
+    /// The `target` setting of the last analysis.
+    target: Option<String>,
 }
 
 impl Document {
@@ -50,6 +54,7 @@ impl Document {
             diagnostics: Vec::new(),
             env: Environment::of(uri),
             too_large_reported: false,
+            target: None,
         }
     }
 
@@ -90,6 +95,58 @@ impl Document {
         }
     }
 
+    /// What the stage that starts at instruction `from` (a FROM) is for, as hover shows it:
+    /// whether it ships, and the purpose of the image the build produces.
+    pub fn stage_summary(&self, from: usize) -> Option<String> {
+        let tree = self.tree();
+        let model = Model::build_for(tree, Some(self.text.text()), self.target.as_deref());
+        let stage = model.stage(from)?;
+        let target = model.target()?;
+        let purpose = purpose::of_stage(
+            tree,
+            &model,
+            target,
+            self.env.path.as_deref(),
+            self.env.context(),
+        );
+        let built = &model.stages[target];
+        let name = |s: &crate::model::Stage| {
+            s.alias.as_ref().map_or_else(
+                || format!("stage {}", s.index + 1),
+                |a| format!("stage `{a}`"),
+            )
+        };
+        let chosen = match model.target_source {
+            TargetSource::Last => {
+                "the last stage, which `docker build` produces without `--target`"
+            }
+            TargetSource::Comment => "named by the `# layerwise: target=` comment",
+            TargetSource::Setting => "named by the `target` setting",
+        };
+        let hint = if model.target_source == TargetSource::Last
+            && purpose.kind != purpose::Kind::Application
+            && model.stages.len() > 1
+        {
+            " If a build with `--target` ships another stage, name the stage you ship with the `target` setting or a `# layerwise: target=NAME` comment, and layerwise checks that one."
+        } else {
+            ""
+        };
+        Some(if stage.index == target {
+            format!("**Ships**: {} ({chosen}).{hint}", purpose.describe())
+        } else if stage.shipped {
+            format!(
+                "**Ships** as the base of {}: {}.{hint}",
+                name(built),
+                purpose.describe()
+            )
+        } else {
+            format!(
+                "**Does not ship**: the build produces {} ({chosen}); only what `COPY --from` takes from this stage reaches it.",
+                name(built)
+            )
+        })
+    }
+
     /// Analyses the current text with `settings` laid over the project configuration and
     /// returns the diagnostics to publish (`None`: nothing new to say). Problems with the
     /// configuration file are added to `problems`.
@@ -109,6 +166,7 @@ impl Document {
             problems.push(error.clone());
         }
         let config = self.env.file_config.with_settings(settings);
+        self.target = config.target().map(str::to_string);
         let parse = match (self.analysed, self.edit.take()) {
             (false, _) => analysis::Parse::Fresh,
             (true, None) => analysis::Parse::Unchanged,

@@ -1,4 +1,5 @@
-//! Hover: a rule's documentation over its findings, a one-line description over a keyword.
+//! Hover: a rule's documentation over its findings, a one-line description over a keyword, and
+//! over a `FROM` whether its stage ships and what the built image is for.
 
 use tower_lsp_server::ls_types::{self as ls, Hover, HoverContents, MarkupContent, MarkupKind};
 
@@ -13,7 +14,11 @@ pub fn hover(doc: &Document, position: ls::Position, enc: Encoding) -> Option<Ho
     let at = convert::offset(&doc.text, position, enc);
     let mut sections = Vec::new();
     let mut covered: Option<Span> = None;
-    for d in doc.diagnostics.iter().filter(|d| touches(d.span, at)) {
+    for d in doc
+        .diagnostics
+        .iter()
+        .filter(|d| touches(d.editor_span(), at))
+    {
         let Some(meta) = rules::rule(d.rule) else {
             continue;
         };
@@ -24,18 +29,33 @@ pub fn hover(doc: &Document, position: ls::Position, enc: Encoding) -> Option<Ho
             d.message,
             dedent(meta.doc)
         ));
-        covered = Some(covered.map_or(d.span, |c| c.cover(d.span)));
+        covered = Some(covered.map_or(d.editor_span(), |c| c.cover(d.editor_span())));
     }
-    let keyword = doc
-        .tree()
-        .instructions
+    let instructions = &doc.tree().instructions;
+    let keyword = instructions
         .iter()
-        .find(|located| touches(located.keyword_span(), at));
-    if let Some(located) = keyword {
+        .position(|located| touches(located.keyword_span(), at));
+    if let Some(k) = keyword {
+        let located = &instructions[k];
         if let Some(line) = describe(located.keyword) {
             sections.push(format!("`{}`: {line}", located.keyword.name()));
             covered =
                 Some(covered.map_or(located.keyword_span(), |c| c.cover(located.keyword_span())));
+        }
+    }
+    // over a FROM line: what the stage is for
+    let from = instructions.iter().position(|located| {
+        located.keyword == Keyword::From && {
+            let head = located.keyword_span().cover(located.abs(located.args_span));
+            touches(head, at) || head.end == at
+        }
+    });
+    if let Some(k) = from {
+        if let Some(summary) = doc.stage_summary(k) {
+            let located = &instructions[k];
+            let head = located.keyword_span().cover(located.abs(located.args_span));
+            sections.push(summary);
+            covered = Some(covered.map_or(head, |c| c.cover(head)));
         }
     }
     let covered = covered?;

@@ -1,14 +1,16 @@
 //! The model: what the instructions mean together.
 //!
-//! Stages (base image with ARG substitution, alias, parent stage, shipped or not), the WORKDIR in
-//! effect at each instruction, ENV and ARG scopes, the effective CMD/ENTRYPOINT of the final
-//! image, and the build context. Built from a [`SyntaxTree`] in one pass over the instructions;
-//! no rule re-derives any of this.
+//! Stages (base image with ARG substitution, alias, parent stage, shipped or not), the stage the
+//! build produces (the last one, or the target a setting or a `# layerwise: target=` comment
+//! names), the WORKDIR in effect at each instruction, ENV and ARG scopes, the effective
+//! CMD/ENTRYPOINT of the built image, what the image is for ([`purpose`]), and the build context.
+//! Built from a [`SyntaxTree`] in one pass over the instructions; no rule re-derives any of this.
 
 pub mod commands;
 pub mod context;
 pub mod dockerignore;
 pub mod expand;
+pub mod purpose;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -101,9 +103,22 @@ pub struct Stage {
     pub alias: Option<String>,
     /// The stage this one is built on (`FROM <earlier stage>`).
     pub parent: Option<usize>,
-    /// Its layers end up in the final image: the final stage and its ancestors.
+    /// Its layers end up in the built image: the target stage and its ancestors.
     pub shipped: bool,
+    /// The stage the build produces: the last one, or the target that was named.
     pub is_final: bool,
+}
+
+/// Where the built stage comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetSource {
+    /// No target was named (or the named one is not a stage of this file): the last stage.
+    #[default]
+    Last,
+    /// A `# layerwise: target=NAME` comment before the first `FROM`.
+    Comment,
+    /// The `target` setting (`--target`, `.layerwise.toml`, the editor's settings).
+    Setting,
 }
 
 /// The model of a Dockerfile.
@@ -118,12 +133,23 @@ pub struct Model {
     /// a stage run in the same one).
     pub workdir: Vec<Arc<str>>,
     pub escape: char,
+    /// Where the built stage (the one with `is_final`) comes from.
+    pub target_source: TargetSource,
 }
 
 impl Model {
-    /// Build the model of `tree`.
+    /// Build the model of `tree` for the build of its last stage.
     #[must_use]
     pub fn build(tree: &SyntaxTree) -> Self {
+        Self::build_for(tree, None, None)
+    }
+
+    /// Build the model of `tree` (parsed from `text`, which holds the comments) for the build of
+    /// stage `target` (a setting: it wins over a `# layerwise: target=` comment in the file). A
+    /// name that is no stage of this file falls back to the comment, then to the last stage, as
+    /// `docker build` without `--target` builds.
+    #[must_use]
+    pub fn build_for(tree: &SyntaxTree, text: Option<&str>, target: Option<&str>) -> Self {
         let instrs = &tree.instructions;
         let escape = tree.split.escape;
         let mut model = Model {
@@ -186,8 +212,27 @@ impl Model {
             model.stage_of[i] = current;
         }
 
-        // shipped stages: the final one and its ancestors
-        if let Some(last) = model.stages.len().checked_sub(1) {
+        // shipped stages: the built one and its ancestors
+        let named = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            model
+                .stages
+                .iter()
+                .rposition(|s| s.alias.as_deref() == Some(name.as_str()))
+        };
+        let built = match target.and_then(named) {
+            Some(s) => Some((s, TargetSource::Setting)),
+            None => match text.and_then(|t| target_comment(t, tree)).and_then(named) {
+                Some(s) => Some((s, TargetSource::Comment)),
+                None => model
+                    .stages
+                    .len()
+                    .checked_sub(1)
+                    .map(|s| (s, TargetSource::Last)),
+            },
+        };
+        if let Some((last, source)) = built {
+            model.target_source = source;
             model.stages[last].is_final = true;
             let mut s = Some(last);
             let mut guard = 0;
@@ -233,6 +278,12 @@ impl Model {
         }
         model.workdir = workdir;
         model
+    }
+
+    /// The index of the stage the build produces (the target, else the last stage).
+    #[must_use]
+    pub fn target(&self) -> Option<usize> {
+        self.stages.iter().position(|s| s.is_final)
     }
 
     /// The stage of instruction `i`.
@@ -299,12 +350,18 @@ impl Model {
         expand::expand(s, self.escape, &|name| self.var_at(tree, i, name))
     }
 
-    /// The instruction that sets the final image's process: the last ENTRYPOINT and the last CMD
-    /// of the final stage, else inherited through its parents.
+    /// The instruction that sets the built image's process: the last ENTRYPOINT and the last CMD
+    /// of the built stage, else inherited through its parents.
     #[must_use]
     pub fn effective(&self, tree: &SyntaxTree, keyword: Keyword) -> Option<usize> {
-        let last = self.stages.len().checked_sub(1)?;
-        self.lineage(last).find_map(|st| {
+        self.effective_in(tree, self.target()?, keyword)
+    }
+
+    /// The instruction that sets the process of stage `stage`'s image: its last `keyword`
+    /// (ENTRYPOINT or CMD), else inherited through its parents.
+    #[must_use]
+    pub fn effective_in(&self, tree: &SyntaxTree, stage: usize, keyword: Keyword) -> Option<usize> {
+        self.lineage(stage).find_map(|st| {
             st.body
                 .clone()
                 .rev()
@@ -321,6 +378,30 @@ impl Model {
         let range = self.stages.get(s).map_or(0..0, |st| st.body.clone());
         range.map(move |j| (j, &tree.instructions[j]))
     }
+}
+
+/// The stage named by a `# layerwise: target=NAME` comment before the first `FROM`.
+fn target_comment<'t>(text: &'t str, tree: &SyntaxTree) -> Option<&'t str> {
+    let first_from = tree
+        .instructions
+        .iter()
+        .find(|l| l.keyword == Keyword::From)
+        .map_or(usize::MAX, |l| l.offset);
+    tree.split
+        .comments
+        .iter()
+        .take_while(|c| c.span.start < first_from)
+        .find_map(|c| {
+            let body = c.span.of(text).trim_start_matches('#').trim_start();
+            let rest = body.strip_prefix("layerwise")?;
+            let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+            let name = rest
+                .strip_prefix("target")?
+                .trim_start()
+                .strip_prefix('=')?;
+            let name = name.split_whitespace().next()?;
+            (!name.is_empty()).then_some(name)
+        })
 }
 
 /// `base` joined with `path` the way WORKDIR does: absolute paths replace, relative ones append.

@@ -1,8 +1,11 @@
-//! User configuration: per-rule severity or `off`, from `.layerwise.toml`, the CLI
-//! (`--select`/`--ignore`) and LSP settings (`layerwise.rules`).
+//! User configuration: per-rule severity or `off`, and the stage that ships (`target`), from
+//! `.layerwise.toml`, the CLI (`--select`/`--ignore`/`--target`) and LSP settings
+//! (`layerwise.rules`, `layerwise.target`).
 //!
 //! ```toml
 //! # .layerwise.toml
+//! target = "runtime"   # the stage `docker build --target` builds and ships
+//!
 //! [rules]
 //! consecutive-run = "off"
 //! pip-no-cache-dir = "error"
@@ -36,6 +39,8 @@ pub struct Config {
     levels: HashMap<String, Level>,
     /// When set, only these rules run.
     select: Option<Vec<String>>,
+    /// The stage that ships (`docker build --target NAME`), when it is not the last one.
+    target: Option<String>,
 }
 
 /// A problem in a configuration source.
@@ -58,6 +63,24 @@ impl Config {
             Some(Level::Severity(s)) => Some(*s),
             None => Some(meta.severity),
         }
+    }
+
+    /// Whether the user set this rule's level (else it runs at its default, and a finding the
+    /// rule reports at a lower severity keeps it).
+    #[must_use]
+    pub fn is_set(&self, meta: &RuleMeta) -> bool {
+        matches!(self.levels.get(meta.id), Some(Level::Severity(_)))
+    }
+
+    /// The stage named as the one that ships, if any.
+    #[must_use]
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    /// Name the stage that ships (`--target`).
+    pub fn set_target(&mut self, name: &str) {
+        self.target = Some(name.to_string());
     }
 
     /// Set a rule's level. Unknown rule ids are an error.
@@ -94,9 +117,21 @@ impl Config {
         })?;
         let mut config = Config::default();
         for (key, item) in &value {
+            if key == "target" {
+                let Some(name) = item.as_str().filter(|n| !n.trim().is_empty()) else {
+                    return Err(ConfigError {
+                        message: "`target` must be a stage name, as in `target = \"runtime\"`"
+                            .into(),
+                    });
+                };
+                config.set_target(name.trim());
+                continue;
+            }
             if key != "rules" {
                 return Err(ConfigError {
-                    message: format!("unknown section `{key}`; expected `[rules]`"),
+                    message: format!(
+                        "unknown key `{key}`; expected `target = \"stage\"` or a `[rules]` table"
+                    ),
                 });
             }
             let Some(rules) = item.as_table() else {
@@ -116,10 +151,16 @@ impl Config {
         Ok(config)
     }
 
-    /// Apply LSP settings (`{"rules": {"id": "warning" | "off", ...}}`); unknown entries are
-    /// returned as messages and otherwise ignored.
+    /// Apply LSP settings (`{"rules": {"id": "warning" | "off", ...}, "target": "runtime"}`);
+    /// unknown entries are returned as messages and otherwise ignored.
     pub fn apply_json(&mut self, settings: &serde_json::Value) -> Vec<String> {
         let mut problems = Vec::new();
+        match settings.get("target") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::String(name)) if name.trim().is_empty() => {}
+            Some(serde_json::Value::String(name)) => self.set_target(name.trim()),
+            Some(other) => problems.push(format!("`target` must be a stage name, not {other}")),
+        }
         let Some(rules) = settings.get("rules").and_then(serde_json::Value::as_object) else {
             return problems;
         };
@@ -140,6 +181,9 @@ impl Config {
     pub fn merge(&mut self, other: &Config) {
         self.levels
             .extend(other.levels.iter().map(|(k, v)| (k.clone(), *v)));
+        if let Some(target) = &other.target {
+            self.target = Some(target.clone());
+        }
         if let Some(sel) = &other.select {
             self.select
                 .get_or_insert_with(Vec::new)
@@ -185,6 +229,14 @@ mod tests {
             Some(Severity::Error)
         );
         assert!(Config::from_toml("[rules]\nno-such-rule = \"off\"").is_err());
+        assert_eq!(
+            Config::from_toml("target = \"runtime\"\n[rules]\n")
+                .unwrap()
+                .target(),
+            Some("runtime")
+        );
+        assert!(Config::from_toml("target = 3").is_err());
+        assert!(Config::from_toml("targte = \"runtime\"").is_err());
         assert!(Config::from_toml("[rules]\nconsecutive-run = \"loud\"").is_err());
     }
 }

@@ -1,5 +1,6 @@
 use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::commands::{argv, nested_script};
+use crate::model::purpose::{self, Kind};
 use crate::syntax::instruction::{Form, Keyword};
 use crate::syntax::shell::{basename, lex, Command, Joiner, ShellWord};
 use crate::syntax::Span;
@@ -12,6 +13,12 @@ declare_rule! {
     /// `ng serve`, `react-scripts start`, `php artisan serve`, `php -S`, `dotnet watch`. The
     /// command is looked at through `sh -c "..."`, init wrappers (`tini --`, `dumb-init`) and
     /// package runners (`npx`, `yarn exec`).
+    ///
+    /// Not findings: an image built for development or tests (a `dev`, `development`,
+    /// `devcontainer` or `test` stage, a dev container; see the purpose shown on hover over
+    /// `FROM`), where the dev server is the point. When the image people ship is not the last
+    /// stage, name it with the `target` setting (`--target`, `.layerwise.toml`, or a
+    /// `# layerwise: target=NAME` comment at the top) and that stage is checked instead.
     ///
     /// ## Why is this bad?
     /// Dev servers watch the file system (burning CPU in production), expose debuggers that
@@ -241,6 +248,13 @@ fn dev_trigger(argv: &[W]) -> Option<(&W, String)> {
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(target) = cx.model.target() else {
+        return;
+    };
+    let purpose = purpose::of_stage(cx.tree, cx.model, target, cx.path, cx.context);
+    if matches!(purpose.kind, Kind::DevEnvironment | Kind::Test) {
+        return;
+    }
     let entrypoint = cx.model.effective(cx.tree, Keyword::Entrypoint);
     let cmd = cx.model.effective(cx.tree, Keyword::Cmd);
     let is_exec = |i: usize| matches!(cx.instr(i).form(), Some(Form::Exec { .. }));
@@ -263,7 +277,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             &META,
             cx.range_on(w.instr, w.span),
             format!(
-                "the final image starts a development server ({what}), which is made for local work (reloading, debug tooling, one process) and not for production traffic; start the production server instead"
+                "the shipped image starts a development server ({what}), which is made for local work (reloading, debug tooling, one process) and not for production traffic; start the production server instead"
             ),
         ).with_fix(drop_flag(cx, w)));
         return;

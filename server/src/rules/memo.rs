@@ -45,6 +45,8 @@ struct Global {
     prologue_end: usize,
     /// The FROM instructions, compared by identity.
     froms: Vec<Arc<Instruction>>,
+    /// The stage the build produces (a setting or the prologue's comment may name one).
+    target: Option<usize>,
 }
 
 /// What only shapes the findings: whether the file has syntax errors, its line ending.
@@ -93,12 +95,14 @@ fn global(text: &str, tree: &SyntaxTree, model: &Model) -> Global {
     Global {
         prologue_end,
         froms,
+        target: model.target(),
     }
 }
 
 impl PartialEq for Global {
     fn eq(&self, other: &Self) -> bool {
         self.prologue_end == other.prologue_end
+            && self.target == other.target
             && self.froms.len() == other.froms.len()
             && self
                 .froms
@@ -164,6 +168,9 @@ fn moved_diagnostic(d: &Diagnostic, regions: &[(Span, isize)]) -> Option<Diagnos
     };
     let mut d = d.clone();
     move_span(&mut d.span)?;
+    if let Some(focus) = &mut d.focus {
+        move_span(focus)?;
+    }
     for r in &mut d.related {
         move_span(&mut r.span)?;
     }
@@ -205,7 +212,7 @@ pub fn check(
     memo: &mut StageMemo,
     edit: Option<AppliedEdit>,
 ) -> Vec<Diagnostic> {
-    let model = Model::build(tree);
+    let model = Model::build_for(tree, Some(text), config.target());
     let cx = Analysis {
         text,
         tree,

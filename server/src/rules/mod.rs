@@ -248,13 +248,32 @@ impl Fix {
     }
 }
 
+/// Where a finding is: its range, which starts on the first line of its instruction, and the
+/// exact subject when that lies on a later line (a command in a heredoc body or on a
+/// continuation line), where an editor underlines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub span: Span,
+    pub focus: Option<Span>,
+}
+
+impl From<Span> for Place {
+    fn from(span: Span) -> Self {
+        Self { span, focus: None }
+    }
+}
+
 /// A finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub rule: &'static str,
     pub severity: Severity,
-    /// Absolute byte range in the file.
+    /// Absolute byte range in the file. It starts on the first line of the instruction the
+    /// finding is about, so tools and labels that refer to instructions by line agree.
     pub span: Span,
+    /// The exact subject, when it starts on a later line than `span` (see [`Place`]); the
+    /// editor underlines this instead of the whole instruction.
+    pub focus: Option<Span>,
     pub message: String,
     pub related: Vec<Related>,
     pub fix: Option<Fix>,
@@ -262,11 +281,17 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     #[must_use]
-    pub fn new(meta: &'static RuleMeta, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(
+        meta: &'static RuleMeta,
+        place: impl Into<Place>,
+        message: impl Into<String>,
+    ) -> Self {
+        let Place { span, focus } = place.into();
         Self {
             rule: meta.id,
             severity: meta.severity,
             span,
+            focus,
             message: message.into(),
             related: Vec::new(),
             fix: None,
@@ -284,6 +309,13 @@ impl Diagnostic {
     pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
         self.fix = fix;
         self
+    }
+
+    /// The range an editor underlines: the exact subject when it is on a later line of the
+    /// instruction, else [`Self::span`].
+    #[must_use]
+    pub fn editor_span(&self) -> Span {
+        self.focus.unwrap_or(self.span)
     }
 }
 
@@ -337,19 +369,23 @@ impl<'a> Analysis<'a> {
             .count()
     }
 
-    /// A range for a finding about instruction `i` whose subject is `subject`: it starts on the
-    /// instruction's first line (so every tool reports the instruction's line) and covers the
-    /// subject. When the subject starts on a later line, the range starts at the keyword.
+    /// The place of a finding about instruction `i` whose subject is `subject`: its range starts
+    /// on the instruction's first line (so every tool reports the instruction's line) and covers
+    /// the subject. When the subject starts on a later line, the range starts at the keyword and
+    /// the subject is the place's focus, which editors underline.
     #[must_use]
-    pub fn range_on(&self, i: usize, subject: Span) -> Span {
+    pub fn range_on(&self, i: usize, subject: Span) -> Place {
         let instr = self.instr(i);
         let first_line_end = self.text[instr.offset..]
             .find('\n')
             .map_or(self.text.len(), |n| instr.offset + n);
         if subject.start >= instr.offset && subject.start < first_line_end {
-            subject
+            subject.into()
         } else {
-            instr.keyword_span().cover(subject)
+            Place {
+                span: instr.keyword_span().cover(subject),
+                focus: Some(subject),
+            }
         }
     }
 
@@ -370,7 +406,7 @@ pub fn check(
     path: Option<&Path>,
     config: &Config,
 ) -> Vec<Diagnostic> {
-    let model = Model::build(tree);
+    let model = Model::build_for(tree, Some(text), config.target());
     let cx = Analysis {
         text,
         tree,
@@ -448,7 +484,10 @@ fn collect(
                 );
                 d.fix = None;
             }
-            d.severity = severity;
+            // the user's level wins; else a rule may have said less than its default
+            if config.is_set(meta) {
+                d.severity = severity;
+            }
             all.push(d);
         }
     }

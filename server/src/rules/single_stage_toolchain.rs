@@ -3,12 +3,13 @@ use std::borrow::Cow;
 use super::{declare_rule, Analysis, Diagnostic};
 
 use crate::model::commands::{
-    args, is_apt_mark_auto, nested_script, package_name, pkg_command, program, run_commands,
-    PkgAction, PkgManager,
+    args, is_apt_mark_auto, package_name, pkg_command, program, run_commands, PkgAction, PkgManager,
 };
-use crate::model::{is_broad_copy, ImageRef, Stage};
-use crate::syntax::instruction::{Args, Form, Keyword};
-use crate::syntax::shell::{lex, Command};
+use crate::model::purpose;
+use crate::model::{ImageRef, Stage};
+use crate::rules::Severity;
+use crate::syntax::instruction::Keyword;
+use crate::syntax::shell::Command;
 use crate::syntax::Span;
 
 declare_rule! {
@@ -27,10 +28,25 @@ declare_rule! {
     /// variable (`buildDeps='gcc make'`, or an `ENV`/`ARG`) are expanded. Removing the packages
     /// in a later `RUN` does not help: the files stay in the earlier layer.
     ///
-    /// Not findings: `nodejs`/`npm` when the image runs Node, a JDK when it runs `java`, runtime
-    /// libraries (`libpq5`, `libssl3`), the language runtime itself, and images whose purpose is
-    /// the toolchain: dev containers, and images that copy no project files and run only a
-    /// shell or the tool itself (a CI build environment, `ENTRYPOINT ["git"]`).
+    /// Not findings: `nodejs`/`npm` when the image runs Node, a JDK when it runs `java`, a tool
+    /// the image's process runs (`CMD ["make", "serve"]`), runtime libraries (`libpq5`,
+    /// `libssl3`), the language runtime itself, and `git` unless a `RUN` of the shipped stages
+    /// builds with it (`git clone`, `go get`, a dependency install that can fetch from git):
+    /// a Jenkins controller or a deploy tool runs git, it does not compile with it.
+    ///
+    /// Only application images are checked. What the image is for is worked out from the file
+    /// (hover over `FROM` shows it): development environments (a `dev`, `dev-envs` or
+    /// `devcontainer` stage, a `vscode` user, the docker CLI copied in, a dev container), test
+    /// stages (`test`, `ci`, or a stage that only runs `go test`, `pytest`...), base images
+    /// (`ONBUILD`, or an OS or SDK image with nothing of a project and no process of its own),
+    /// and toolchain or interactive images (built on `buildpack-deps` or a Jupyter image, or
+    /// running a shell, a bare interpreter, a notebook server or a build tool) are left alone,
+    /// since the toolchain is what they are for. An image that neither copies files in nor sets
+    /// its own process may be any of these, so its findings are information only.
+    ///
+    /// The stage checked is the one the build produces: the last stage, or the one named by the
+    /// `target` setting (`--target`, `target` in `.layerwise.toml` or the editor settings) or by
+    /// a `# layerwise: target=NAME` comment before the first `FROM`.
     ///
     /// ## Why is this bad?
     /// Compilers and headers are hundreds of megabytes the application never uses at run time,
@@ -153,10 +169,14 @@ const NODE_PROGRAMS: &[&str] = &[
     "tsx",
 ];
 
-/// What the final image runs, for the packages that are toolchain only when unused at run time.
+/// What the built image runs, for the packages that are toolchain only when unused at run time.
 struct Runtime {
     node: bool,
     java: bool,
+    /// A RUN of a shipped stage uses git to build.
+    git: bool,
+    /// The programs its process runs: a package named like one is a runtime tool.
+    programs: Vec<String>,
 }
 
 fn is_jdk(name: &str) -> bool {
@@ -170,6 +190,12 @@ fn is_jdk(name: &str) -> bool {
 
 /// Whether a package (version pin removed) is a build-only toolchain.
 fn is_toolchain(name: &str, runtime: &Runtime) -> bool {
+    if runtime.programs.iter().any(|p| p == name) {
+        return false;
+    }
+    if matches!(name, "git" | "git-core") {
+        return runtime.git;
+    }
     if TOOLCHAIN.contains(&name) {
         return true;
     }
@@ -221,16 +247,17 @@ fn is_toolchain(name: &str, runtime: &Runtime) -> bool {
 /// with its ancestors, and the others have nothing; the language server keeps the findings while
 /// an edit leaves the shipped stages alone.
 fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
-    if s + 1 == cx.model.stages.len() {
-        check_shipped(cx, out);
+    if cx.model.target() == Some(s) {
+        check_shipped(cx, s, out);
     }
 }
 
-fn check_shipped(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    if is_toolchain_image(cx) {
+fn check_shipped(cx: &Analysis<'_>, target: usize, out: &mut Vec<Diagnostic>) {
+    let purpose = purpose::of_stage(cx.tree, cx.model, target, cx.path, cx.context);
+    if purpose.kind.tooling_expected() {
         return;
     }
-    let runtime = runtime(cx);
+    let runtime = runtime(cx, target);
     let mut found = Vec::new();
     for stage in cx.model.stages.iter().filter(|s| s.shipped) {
         check_base_image(cx, stage, &mut found);
@@ -245,7 +272,14 @@ fn check_shipped(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     // fix is as large as the stage, so a copy per finding would grow with the square of the file.
     const OFFERED_ON: usize = 32;
     let fix = crate::rules::fixes::builder_stage::build(cx, &|name| is_toolchain(name, &runtime));
-    for (k, d) in found.into_iter().enumerate() {
+    for (k, mut d) in found.into_iter().enumerate() {
+        if !purpose.sure {
+            // an image that may not be an application: say it, but softly
+            d.severity = Severity::Info;
+            d.message.push_str(
+                " (information only: the image copies nothing in and sets no process of its own, so it may not be an application)",
+            );
+        }
         out.push(match &fix {
             Ok(fix) if k < OFFERED_ON => d.with_fix(Some(fix.clone())),
             Ok(_) => d,
@@ -502,55 +536,24 @@ fn curl_pipe_toolchain(commands: &[Cow<'_, Command>]) -> Option<(Span, &'static 
     None
 }
 
-/// The programs the final image's process runs (its effective ENTRYPOINT and CMD), looking
+/// The programs the built image's process runs (its effective ENTRYPOINT and CMD), looking
 /// through wrappers (`tini --`, `gosu app`) and `sh -c` scripts.
-fn process_programs(cx: &Analysis<'_>) -> Vec<String> {
-    let mut programs: Vec<String> = Vec::new();
-    for keyword in [Keyword::Entrypoint, Keyword::Cmd] {
-        let Some(i) = cx.model.effective(cx.tree, keyword) else {
-            continue;
-        };
-        match cx.instr(i).form() {
-            Some(Form::Exec { words, .. }) => {
-                let cmd = Command {
-                    assignments: Vec::new(),
-                    words: words.clone(),
-                    span: Span::default(),
-                    joiner: crate::syntax::shell::Joiner::Start,
-                };
-                match nested_script(&cmd) {
-                    Some(script) => programs.extend(
-                        lex(&script.value)
-                            .commands
-                            .iter()
-                            .filter_map(|c| program(c).map(str::to_string)),
-                    ),
-                    None => programs.extend(program(&cmd).map(str::to_string)),
-                }
-            }
-            Some(Form::Shell(s)) => programs.extend(
-                s.script
-                    .commands
-                    .iter()
-                    .filter_map(|c| program(c).map(str::to_string)),
-            ),
-            None => {}
-        }
-    }
-    programs
+fn process_programs(cx: &Analysis<'_>, target: usize) -> Vec<String> {
+    purpose::process_commands(cx.tree, cx.model, target)
+        .iter()
+        .filter_map(|c| program(c).map(str::to_string))
+        .collect()
 }
 
-/// What the final image runs: Node? Java? Unknown (no CMD/ENTRYPOINT, or a script) counts as
+/// What the built image runs: Node? Java? Unknown (no CMD/ENTRYPOINT, or a script) counts as
 /// both, so nothing that might be the runtime is reported.
-fn runtime(cx: &Analysis<'_>) -> Runtime {
-    let programs = process_programs(cx);
-    let node_base = cx.model.stages.last().is_some_and(|last| {
-        cx.model.lineage(last.index).any(|s| {
-            s.image
-                .as_ref()
-                .and_then(ImageRef::path)
-                .is_some_and(|p| p == "node" || p.ends_with("/node"))
-        })
+fn runtime(cx: &Analysis<'_>, target: usize) -> Runtime {
+    let programs = process_programs(cx, target);
+    let node_base = cx.model.lineage(target).any(|s| {
+        s.image
+            .as_ref()
+            .and_then(ImageRef::path)
+            .is_some_and(|p| p == "node" || p.ends_with("/node"))
     });
     // no process, or one started through a script: what it runs is unknown
     let unknown = programs.is_empty()
@@ -559,10 +562,13 @@ fn runtime(cx: &Analysis<'_>) -> Runtime {
                 || p.contains("entrypoint")
                 || matches!(p.as_str(), "sh" | "bash" | "exec")
         });
+    let git = git_used_to_build(cx);
     if unknown {
         return Runtime {
             node: true,
             java: true,
+            git,
+            programs,
         };
     }
     Runtime {
@@ -570,116 +576,36 @@ fn runtime(cx: &Analysis<'_>) -> Runtime {
         java: programs
             .iter()
             .any(|p| p == "java" || p == "mvn" || p == "gradle" || p == "jshell"),
+        git,
+        programs,
     }
 }
 
-/// Images whose purpose is the toolchain: dev containers, and build or CI environments that
-/// only install tools (no process of their own, or an interactive shell, and nothing of the
-/// project copied in).
-fn is_toolchain_image(cx: &Analysis<'_>) -> bool {
-    let devcontainer_base = cx.model.stages.iter().any(|s| {
-        s.shipped
-            && s.image.as_ref().and_then(ImageRef::path).is_some_and(|p| {
-                p.contains("devcontainers") || p.starts_with("vscode/devcontainers")
-            })
-    });
-    let in_devcontainer_dir = cx
-        .path
-        .is_some_and(|p| p.components().any(|c| c.as_os_str() == ".devcontainer"));
-    let has_devcontainer_json = cx.context.exists("devcontainer.json") == Some(true)
-        || cx.context.exists(".devcontainer/devcontainer.json") == Some(true)
-            && in_devcontainer_dir;
-    if devcontainer_base || in_devcontainer_dir || has_devcontainer_json {
-        return true;
-    }
-    // a process of its own that is not the toolchain itself (`ENTRYPOINT ["git"]`,
-    // `CMD ["make"]`) or an interactive shell means an application image
-    let programs = process_programs(cx);
-    let everything = Runtime {
-        node: true,
-        java: true,
-    };
-    let tool_only = if programs.is_empty() {
-        // the base image's process: a shell for OS and SDK images, an application (a web
-        // server, a language runtime) for the others
-        shell_base(cx)
-    } else {
-        programs.iter().all(|p| {
-            is_toolchain(p, &everything)
-                || matches!(p.as_str(), "sh" | "bash" | "zsh" | "ash" | "fish" | "sleep")
-        })
-    };
-    tool_only && !copies_project(cx)
-}
-
-/// OS images whose default process is a shell.
-const OS_IMAGES: &[&str] = &[
-    "ubuntu",
-    "debian",
-    "alpine",
-    "fedora",
-    "centos",
-    "rockylinux",
-    "almalinux",
-    "amazonlinux",
-    "archlinux",
-    "busybox",
-    "oraclelinux",
-    "photon",
-    "clearlinux",
-    "buildpack-deps",
-    "ubi",
-    "ubi-minimal",
-    "ubi8",
-    "ubi9",
-    "ubi10",
-    "ubi8-minimal",
-    "ubi9-minimal",
-    "leap",
-    "tumbleweed",
-    "mariner",
-    "azurelinux",
-    "wolfi-base",
-    "servercore",
-    "nanoserver",
-];
-
-/// The final image starts from an OS or SDK image (its default process is a shell).
-fn shell_base(cx: &Analysis<'_>) -> bool {
-    let Some(last) = cx.model.stages.last() else {
-        return false;
-    };
-    let Some(root) = cx.model.lineage(last.index).last() else {
-        return false;
-    };
-    let Some(image) = &root.image else {
-        return false;
-    };
-    let (Some(path), Some(short)) = (image.path(), image.short_name()) else {
-        return false;
-    };
-    OS_IMAGES.contains(&short.as_str()) || SDK_IMAGES.iter().any(|(sdk, _)| *sdk == path)
-}
-
-/// A shipped stage copies files of the build context (not `--from` another stage, not a URL).
-fn copies_project(cx: &Analysis<'_>) -> bool {
-    cx.model.stages.iter().filter(|s| s.shipped).any(|stage| {
-        stage.body.clone().any(|i| {
-            let instr = cx.instr(i);
-            if is_broad_copy(instr) {
-                return true;
-            }
-            if !matches!(instr.keyword, Keyword::Copy | Keyword::Add)
-                || instr.flag("from").is_some()
-            {
-                return false;
-            }
-            let Args::Copy { sources, .. } = &instr.args else {
-                return false;
-            };
-            sources
+/// Whether a RUN of a shipped stage uses git to build: `git clone`, `go get`/`go mod`, a pip
+/// install from `git+` URLs, or a dependency install that may fetch git dependencies (npm,
+/// yarn, pnpm, Bundler, Composer, Cargo, Go modules). git installed for any other reason is a
+/// tool the application runs (a CI controller, a deploy tool), not build weight.
+fn git_used_to_build(cx: &Analysis<'_>) -> bool {
+    cx.shipped_runs().any(|(_, located)| {
+        run_commands(located).iter().any(|cmd| {
+            let a = args(cmd);
+            let first = a
                 .iter()
-                .any(|s| !s.value.contains("://") && !s.value.starts_with("<<"))
+                .find(|w| !w.value.starts_with('-'))
+                .map(|w| w.value.as_str());
+            match program(cmd) {
+                Some("git" | "bower" | "glide" | "dep") => true,
+                Some("go") => matches!(first, Some("get" | "mod" | "build" | "install")),
+                Some("npm" | "yarn" | "pnpm" | "bun") => {
+                    first.is_none() || matches!(first, Some("install" | "i" | "ci" | "add"))
+                }
+                Some("bundle" | "composer") => matches!(first, Some("install" | "update")),
+                Some("cargo") => matches!(first, Some("build" | "fetch" | "install")),
+                Some(p) if p.starts_with("pip") || p == "uv" || p == "poetry" => a
+                    .iter()
+                    .any(|w| w.value.contains("git+") || w.value.starts_with("-r")),
+                _ => false,
+            }
         })
     })
 }

@@ -41,7 +41,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             .instructions
             .iter()
             .position(|l| l.span().contains(error.span.start));
-        let span = owner.map_or(error.span, |i| cx.range_on(i, error.span));
+        let span = owner.map_or(error.span.into(), |i| cx.range_on(i, error.span));
         out.push(Diagnostic::new(&META, span, error.message));
     }
     let instrs = &cx.tree.instructions;

@@ -95,10 +95,17 @@ struct Plan {
 pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<Fix, String> {
     super::parses(cx)?;
     let stage = cx.model.stages.last().ok_or("no stage")?;
-    if stage.parent.is_some() {
-        return Err(
-            "the toolchain comes from a parent stage; move it into a builder stage by hand".into(),
-        );
+    if !stage.is_final {
+        return Err("the stage that ships is not the last one; move its toolchain into a builder stage by hand".into());
+    }
+    if let Some(parent) = stage.parent {
+        let name = cx.model.stages[parent]
+            .alias
+            .as_deref()
+            .unwrap_or("earlier");
+        return Err(format!(
+            "the shipped stage is built on the `{name}` stage, which other stages may share; split the toolchain off by hand"
+        ));
     }
     let image = stage.image.as_ref().ok_or("the FROM has no image")?;
     let plan = plan(cx, stage, image)?;
