@@ -308,7 +308,16 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         text: appended,
     });
     edits.sort_by_key(|e| (e.span.start, e.span.end));
-    super::verified(cx, Fix::unsafe_edit(TITLE, edits))
+    super::verified(
+        cx,
+        Fix::unsafe_edit(TITLE, edits),
+        &super::equivalence::Allowance {
+            added_options: vec!["--prefix=/install".into()],
+            runtime_stage: true,
+            drops_sources: !plan.app_dirs,
+            ..super::equivalence::Allowance::default()
+        },
+    )
 }
 
 fn runtime_lib(dev: &str, manager: PkgManager) -> Option<&'static str> {

@@ -269,7 +269,11 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         }
     }
     edits.sort_by_key(|e| (e.span.start, e.span.end));
-    super::verified(cx, Fix::unsafe_edit(TITLE, edits))
+    super::verified(
+        cx,
+        Fix::unsafe_edit(TITLE, edits),
+        &super::equivalence::Allowance::default(),
+    )
 }
 
 /// The manifests an install reads: (path in the context, folder in the image).

@@ -3,6 +3,7 @@
 
 pub mod builder_stage;
 pub mod dockerignore;
+pub mod equivalence;
 pub mod manifests_first;
 pub mod quick;
 
@@ -13,19 +14,27 @@ use crate::syntax::{Located, Span};
 /// paths and words of the file (a `WORKDIR` whose path holds `<<EOF` or a lone CR, copied into
 /// `COPY --from=` lines, would make a heredoc), so it is checked by parsing what it produces:
 /// the instructions the fix wrote or changed (the others parsed without errors before, and an
-/// instruction parses the same wherever it is). Runs once per analysis that finds the problem.
+/// instruction parses the same wherever it is). Then the rewritten file must build what the
+/// original builds ([`equivalence::check`]), apart from what `allow` says the fix means to
+/// change. Runs once per analysis that finds the problem.
 ///
 /// # Errors
-/// The reason, when the edits do not apply or the output has a syntax error.
-pub fn verified(cx: &Analysis<'_>, fix: Fix) -> Result<Fix, String> {
+/// The reason, when the edits do not apply, the output has a syntax error, or it is not
+/// equivalent.
+pub fn verified(
+    cx: &Analysis<'_>,
+    fix: Fix,
+    allow: &equivalence::Allowance,
+) -> Result<Fix, String> {
     let out = crate::fix::apply_edits(cx.text, &fix.edits)?;
-    match crate::syntax::first_error_after(cx.text, cx.tree, &out) {
-        Some(e) => Err(format!(
+    if let Some(e) = crate::syntax::first_error_after(cx.text, cx.tree, &out) {
+        return Err(format!(
             "the rewritten file would not parse ({}); fix it by hand",
             e.message
-        )),
-        None => Ok(fix),
+        ));
     }
+    equivalence::check(cx, &out, allow)?;
+    Ok(fix)
 }
 
 /// Restructuring fixes (a builder stage, manifests first) move and copy instructions; on a file

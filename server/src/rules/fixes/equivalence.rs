@@ -1,0 +1,1031 @@
+//! Whether a rewritten Dockerfile builds what the original builds: a small abstract interpreter
+//! run over both files and the build context, whose observations must agree.
+//!
+//! For every stage it follows the instructions and keeps:
+//! - the WORKDIR, USER, SHELL, ENV and ARG in effect, and inside a `RUN`, what earlier commands
+//!   of the same shell changed (`cd`, `export`, `. venv/bin/activate`, `set`, `umask`...);
+//! - which context files lie at which image paths after each `COPY`/`ADD` (with `.dockerignore`,
+//!   `--from` another stage, `--parents`), and what install commands wrote (`node_modules`);
+//! - whether apt's package lists are there.
+//!
+//! Each simple command of each `RUN` is an observation: the state it runs in, the files it reads
+//! (the manifests and local paths of a dependency install, with the context file found at each),
+//! whether its failure fails the build (`&&` chains, `;` lists, `set -e`, pipes), and, for
+//! `apt-get install`, whether the package lists are there. The final image is the context files
+//! at each path, what the installs wrote, and its configuration (CMD, ENTRYPOINT, USER, ENV,
+//! WORKDIR, EXPOSE, HEALTHCHECK...).
+//!
+//! A rewrite is equivalent when every command of the original still runs, in the same state,
+//! reading the same files, failing the build when it did; the commands it adds are the ones it
+//! means to add; and the final image has the same files and configuration, except what a new
+//! runtime stage means to leave out (what only the build needs). The context is represented by
+//! the paths the Dockerfile names (sources, manifests, local paths) and the heavy folders found
+//! in it (`node_modules`, `.venv`...), so the check costs microseconds and needs no walk of the
+//! disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::commands::{args, install_step, program, run_commands, Ecosystem};
+use crate::model::context::BuildContext;
+use crate::model::dockerignore::DockerIgnore;
+use crate::model::{join_path, Model};
+use crate::rules::Analysis;
+use crate::syntax::instruction::{Args, Form, Instruction, Keyword};
+use crate::syntax::shell::{Command, Joiner};
+use crate::syntax::SyntaxTree;
+
+/// What a fix means to change, which the check lets through.
+#[derive(Debug, Clone, Default)]
+pub struct Allowance {
+    /// Commands the fix adds (their words joined by spaces), e.g. `rm -rf /var/lib/apt/lists/*`.
+    pub added_commands: Vec<String>,
+    /// Options the fix adds to existing commands (`--prefix=/install`), ignored when commands
+    /// are matched.
+    pub added_options: Vec<String>,
+    /// The fix adds a runtime stage after the original final stage (which becomes a builder):
+    /// the final image may leave out what the build wrote, and the new stage may run commands
+    /// of its own (installing runtime libraries) and set ENV the builder had.
+    pub runtime_stage: bool,
+    /// With `runtime_stage`: the runtime stage gets only the built artifacts, not the project's
+    /// files (a Go binary, a jar), so context files may be left out of the final image.
+    pub drops_sources: bool,
+}
+
+/// Where the file at an image path comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Origin {
+    /// A file of the build context.
+    Context(String),
+    /// A heredoc written by `COPY <<EOF`.
+    Heredoc(String),
+    /// A folder an install command wrote (`npm ci` -> `node_modules`).
+    Installed(String),
+    /// A file from an image that is not a stage of this file, or a URL.
+    External(String),
+}
+
+/// One simple command of a RUN, as it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Observation {
+    /// Its words, the key that matches it across the two files.
+    key: String,
+    /// Working directory, user, shell and environment it runs in.
+    state: String,
+    /// The files it reads: image path -> the origins found there.
+    reads: BTreeMap<String, BTreeSet<Origin>>,
+    /// Its failure fails the build.
+    critical: bool,
+    /// For `apt-get install`: whether the package lists are there.
+    apt_lists: Option<bool>,
+    /// Index of the stage it runs in.
+    stage: usize,
+}
+
+/// What the interpreter saw of one file.
+#[derive(Debug, Default)]
+struct Trace {
+    commands: Vec<Observation>,
+    /// The built image's files (context files, heredocs, installed folders).
+    files: BTreeMap<String, Origin>,
+    /// The built image's configuration, one line per instruction kind.
+    config: BTreeMap<&'static str, String>,
+    /// The built image's ENV.
+    env: BTreeMap<String, String>,
+    /// The index of the built stage, and how many stages there are.
+    target: usize,
+    stages: usize,
+}
+
+/// Check that `after` (the rewritten text of the file `cx` analyses) is equivalent to it.
+///
+/// # Errors
+/// Why it is not, as a phrase for "no automatic fix: ...".
+pub fn check(cx: &Analysis<'_>, after: &str, allow: &Allowance) -> Result<(), String> {
+    let ignore = cx.context.dockerignore();
+    let universe = universe(cx.tree, cx.context, ignore);
+    let after_tree = crate::syntax::parse(after);
+    let mut universe = universe;
+    universe.extend(self::universe(&after_tree, cx.context, ignore));
+    let before = trace(cx.text, cx.tree, cx.model, &universe, allow);
+    let after_model = Model::build_for(&after_tree, Some(after), None);
+    let after_trace = trace(after, &after_tree, &after_model, &universe, allow);
+    compare(&before, &after_trace, allow)
+}
+
+/// The context paths the interpreter knows about: every path a COPY source or an install names
+/// (relative to the context root, as far as it can tell), and the heavy folders in the context,
+/// without what `.dockerignore` excludes.
+fn universe(
+    tree: &SyntaxTree,
+    context: &dyn BuildContext,
+    ignore: Option<&DockerIgnore>,
+) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    let mut ecosystems: Vec<Ecosystem> = Vec::new();
+    let mut copied_dirs: Vec<String> = Vec::new();
+    let mut add = |p: &str| {
+        let p = normalize(p);
+        if !p.is_empty() && !p.contains('*') && !p.contains('?') && !p.contains('[') {
+            paths.insert(p);
+        }
+    };
+    for located in &tree.instructions {
+        let instr: &Instruction = match &located.args {
+            Args::Onbuild(inner) => inner,
+            _ => located,
+        };
+        if let Args::Copy { sources, .. } = &instr.args {
+            if instr.flag("from").is_none() {
+                for s in sources {
+                    if !s.value.starts_with("<<") && !s.value.contains("://") {
+                        add(&s.value);
+                        if s.value.ends_with('/') && !normalize(&s.value).is_empty() {
+                            copied_dirs.push(normalize(&s.value));
+                        }
+                    }
+                }
+            }
+        }
+        for cmd in instr.commands() {
+            if let Some(step) = install_step(cmd) {
+                for f in &step.files {
+                    add(f);
+                }
+                ecosystems.push(step.ecosystem);
+            }
+            for w in local_path_args(cmd) {
+                add(&w);
+            }
+        }
+    }
+    // the manifests of each install, in each folder copied from the context: those that exist,
+    // or the first of each group when the context is unknown
+    let folders: Vec<String> = std::iter::once(String::new()).chain(copied_dirs).collect();
+    for ecosystem in ecosystems {
+        for group in ecosystem.manifests() {
+            for dir in &folders {
+                let in_dir = |m: &str| normalize(&format!("{dir}/{m}"));
+                let known: Vec<String> = group
+                    .iter()
+                    .map(|m| in_dir(m))
+                    .filter(|p| context.exists(p) == Some(true))
+                    .collect();
+                if !known.is_empty() {
+                    paths.extend(known);
+                } else if dir.is_empty() && context.exists(&in_dir(group[0])).is_none() {
+                    paths.insert(in_dir(group[0]));
+                }
+            }
+        }
+    }
+    for entry in context.notable_entries() {
+        // a folder's contents, as one representative file
+        paths.insert(format!("{}/…", entry.name));
+    }
+    if let Some(ignore) = ignore {
+        paths.retain(|p| !ignore.is_excluded(p));
+    }
+    paths
+}
+
+/// `./a//b/` -> `a/b`; `.` -> ``.
+fn normalize(p: &str) -> String {
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    parts.join("/")
+}
+
+/// Arguments of a dependency install that name local paths: `pip install .`, `-e ./libs/x`,
+/// `npm install ./packages/a`.
+fn local_path_args(cmd: &Command) -> Vec<String> {
+    let Some(prog) = program(cmd) else {
+        return Vec::new();
+    };
+    let installs = prog.starts_with("pip")
+        || matches!(
+            prog,
+            "uv" | "npm" | "yarn" | "pnpm" | "poetry" | "pdm" | "conda"
+        );
+    if !installs {
+        return Vec::new();
+    }
+    args(cmd)
+        .iter()
+        .map(|w| w.value.as_str())
+        .filter(|v| {
+            *v == "."
+                || v.starts_with("./")
+                || v.starts_with("../")
+                || v.starts_with("file:")
+                || (v.contains('/') && !v.starts_with('-') && !v.contains("://"))
+        })
+        .map(|v| v.trim_start_matches("file:").to_string())
+        .collect()
+}
+
+/// The interpreter's state in one stage.
+#[derive(Debug, Clone, Default)]
+struct StageState {
+    workdir: String,
+    user: String,
+    shell: String,
+    env: BTreeMap<String, String>,
+    files: BTreeMap<String, Origin>,
+    apt_lists: bool,
+}
+
+fn trace(
+    text: &str,
+    tree: &SyntaxTree,
+    model: &Model,
+    universe: &BTreeSet<String>,
+    allow: &Allowance,
+) -> Trace {
+    let mut out = Trace {
+        stages: model.stages.len(),
+        target: model.target().unwrap_or(0),
+        ..Trace::default()
+    };
+    let mut finals: Vec<StageState> = Vec::with_capacity(model.stages.len());
+    for stage in &model.stages {
+        let mut st = match stage.parent.and_then(|p| finals.get(p)) {
+            Some(parent) => parent.clone(),
+            None => StageState {
+                workdir: "/".into(),
+                user: "root".into(),
+                shell: "/bin/sh -c".into(),
+                ..StageState::default()
+            },
+        };
+        for i in stage.body.clone() {
+            let located = &tree.instructions[i];
+            match located.keyword {
+                Keyword::Workdir => {
+                    if let Args::Text(w) = &located.args {
+                        let value = model
+                            .expand_at(tree, i, &w.value)
+                            .unwrap_or_else(|| w.value.clone());
+                        st.workdir = join_path(&st.workdir, &value);
+                    }
+                }
+                Keyword::User => {
+                    if let Args::Text(w) = &located.args {
+                        st.user = w.value.clone();
+                    }
+                }
+                Keyword::Shell => {
+                    if let Some(Form::Exec { words, .. }) = located.form() {
+                        st.shell = words
+                            .iter()
+                            .map(|w| w.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                    }
+                }
+                Keyword::Env | Keyword::Arg => {
+                    if let Args::KeyValues(kvs) = &located.args {
+                        for kv in kvs {
+                            let value = kv
+                                .value
+                                .clone()
+                                .unwrap_or_else(|| format!("${{{}}}", kv.key));
+                            st.env.insert(kv.key.clone(), value);
+                        }
+                    }
+                }
+                Keyword::Copy | Keyword::Add => copy(&mut st, located, model, universe, &finals),
+                Keyword::Run => run(&mut st, text, located, stage.index, allow, &mut out),
+                _ => {}
+            }
+        }
+        finals.push(st);
+    }
+    if let Some(built) = finals.get(out.target) {
+        out.files = built.files.clone();
+        out.env = built.env.clone();
+        out.config.insert("user", built.user.clone());
+        out.config.insert("workdir", built.workdir.clone());
+        out.config.insert("shell", built.shell.clone());
+    }
+    if let Some(target) = model.target() {
+        for (name, keyword) in [
+            ("cmd", Keyword::Cmd),
+            ("entrypoint", Keyword::Entrypoint),
+            ("healthcheck", Keyword::Healthcheck),
+            ("stopsignal", Keyword::Stopsignal),
+        ] {
+            if let Some(i) = model.effective_in(tree, target, keyword) {
+                out.config.insert(name, args_text(text, tree, i));
+            }
+        }
+        for (name, keyword) in [
+            ("expose", Keyword::Expose),
+            ("label", Keyword::Label),
+            ("volume", Keyword::Volume),
+        ] {
+            let mut all: Vec<String> = model
+                .lineage(target)
+                .flat_map(|s| s.body.clone())
+                .filter(|&i| tree.instructions[i].keyword == keyword)
+                .map(|i| args_text(text, tree, i))
+                .collect();
+            all.sort();
+            if !all.is_empty() {
+                out.config.insert(name, all.join("\n"));
+            }
+        }
+    }
+    out
+}
+
+/// An instruction's arguments as written, whitespace collapsed.
+fn args_text(text: &str, tree: &SyntaxTree, i: usize) -> String {
+    let located = &tree.instructions[i];
+    let span = located.abs(located.args_span);
+    span.of(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A COPY or ADD: place the files its sources stand for.
+fn copy(
+    st: &mut StageState,
+    located: &crate::syntax::Located,
+    model: &Model,
+    universe: &BTreeSet<String>,
+    finals: &[StageState],
+) {
+    let Args::Copy { sources, dest, .. } = &located.args else {
+        return;
+    };
+    let dest_value =
+        crate::model::expand::expand(&dest.value, model.escape, &|name| st.env.get(name).cloned())
+            .unwrap_or_else(|| dest.value.clone());
+    let to_dir = dest_value.ends_with('/') || sources.len() > 1 || dest_value == ".";
+    let dest_abs = join_path(&st.workdir, &dest_value);
+    let parents = located.flag("parents").is_some();
+    let place = |files: &mut BTreeMap<String, Origin>,
+                 rel_in_src: &str,
+                 origin: Origin,
+                 file_name: &str,
+                 src_is_dir: bool| {
+        let path = if src_is_dir {
+            join_path(&dest_abs, rel_in_src)
+        } else if to_dir || parents {
+            join_path(&dest_abs, file_name)
+        } else {
+            dest_abs.clone()
+        };
+        // a file written inside an installed folder mixes with it
+        files.insert(path, origin);
+    };
+    if let Some(from) = located.flag("from").and_then(|f| f.value.clone()) {
+        let from_l = from.to_ascii_lowercase();
+        let stage = model
+            .stages
+            .iter()
+            .position(|s| s.alias.as_deref() == Some(from_l.as_str()))
+            .or_else(|| from.parse::<usize>().ok());
+        for s in sources {
+            let src = crate::model::clean(&join_path("/", &s.value));
+            match stage.and_then(|k| finals.get(k)) {
+                Some(other) => {
+                    let hits: Vec<(String, Origin)> = other
+                        .files
+                        .iter()
+                        .filter(|(p, _)| within(p, &src))
+                        .map(|(p, o)| (p.clone(), o.clone()))
+                        .collect();
+                    let src_is_dir = hits.iter().any(|(p, _)| p != &src) || hits.is_empty();
+                    for (p, o) in hits {
+                        let rel = p.strip_prefix(&src).unwrap_or("").trim_start_matches('/');
+                        let name = p.rsplit('/').next().unwrap_or(&p).to_string();
+                        place(&mut st.files, rel, o, &name, src_is_dir);
+                    }
+                }
+                None => {
+                    let name = src.rsplit('/').next().unwrap_or(&src).to_string();
+                    place(
+                        &mut st.files,
+                        "",
+                        Origin::External(format!("{from}:{src}")),
+                        &name,
+                        false,
+                    );
+                }
+            }
+        }
+        return;
+    }
+    for s in sources {
+        let value = s.value.as_str();
+        if value.starts_with("<<") {
+            let name = value
+                .trim_start_matches("<<")
+                .trim_start_matches('-')
+                .trim_matches(['"', '\'']);
+            place(
+                &mut st.files,
+                "",
+                Origin::Heredoc(name.to_string()),
+                name,
+                false,
+            );
+            continue;
+        }
+        if value.contains("://") {
+            let name = value.rsplit('/').next().unwrap_or(value);
+            place(
+                &mut st.files,
+                "",
+                Origin::External(value.to_string()),
+                name,
+                false,
+            );
+            continue;
+        }
+        let src = normalize(value);
+        let glob = src.contains(['*', '?', '[']);
+        let pattern = glob.then(|| DockerIgnore::parse(&src));
+        let src_is_dir = !glob
+            && (src.is_empty()
+                || value.ends_with('/')
+                || universe.iter().any(|p| p != &src && within_rel(p, &src)));
+        for p in universe {
+            let matched = match &pattern {
+                Some(pat) => pat.is_excluded(p) && !p.contains("/…"),
+                None => p == &src || (src_is_dir && within_rel(p, &src)),
+            };
+            if !matched {
+                continue;
+            }
+            let rel = if parents {
+                p.as_str()
+            } else if src_is_dir {
+                p.strip_prefix(&src).unwrap_or(p).trim_start_matches('/')
+            } else {
+                ""
+            };
+            let name = if parents {
+                p.as_str()
+            } else {
+                p.rsplit('/').next().unwrap_or(p)
+            };
+            place(
+                &mut st.files,
+                rel,
+                Origin::Context(p.clone()),
+                name,
+                src_is_dir || parents,
+            );
+        }
+    }
+}
+
+/// `path` is `dir` or inside it (absolute paths).
+fn within(path: &str, dir: &str) -> bool {
+    dir == "/" || path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// `path` is inside `dir` (relative paths; `` is the root).
+fn within_rel(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// A RUN: observe each of its commands.
+fn run(
+    st: &mut StageState,
+    text: &str,
+    located: &crate::syntax::Located,
+    stage: usize,
+    allow: &Allowance,
+    out: &mut Trace,
+) {
+    let commands = run_commands(located);
+    let shell_errexit = st
+        .shell
+        .split_whitespace()
+        .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('e'));
+    let compound = located
+        .span()
+        .of(text)
+        .split_whitespace()
+        .any(|w| matches!(w, "if" | "while" | "until" | "case" | "for" | "function"));
+    let critical = criticality(&commands, shell_errexit, compound);
+    let mut cwd = st.workdir.clone();
+    let mut local: Vec<String> = Vec::new();
+    for (k, cmd) in commands.iter().enumerate() {
+        let words: Vec<&str> = cmd.words.iter().map(|w| w.value.as_str()).collect();
+        let key = words
+            .iter()
+            .filter(|w| !allow.added_options.iter().any(|o| o == *w))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let env: Vec<String> = st.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let state = format!(
+            "cwd={cwd} user={} shell={} env=[{}] local=[{}]",
+            st.user,
+            st.shell,
+            env.join(" "),
+            local.join("; ")
+        );
+        // the files it reads
+        let mut reads: BTreeMap<String, BTreeSet<Origin>> = BTreeMap::new();
+        let mut read_paths: Vec<String> = Vec::new();
+        let step = install_step(cmd);
+        if let Some(step) = &step {
+            read_paths.extend(step.files.iter().cloned());
+            for group in step.ecosystem.manifests() {
+                read_paths.extend(group.iter().map(|m| (*m).to_string()));
+            }
+        }
+        read_paths.extend(local_path_args(cmd));
+        for rel in read_paths {
+            let abs = join_path(&cwd, &rel);
+            let found: BTreeSet<Origin> = st
+                .files
+                .iter()
+                .filter(|(p, _)| within(p, &abs))
+                .map(|(_, o)| o.clone())
+                .collect();
+            reads.insert(abs, found);
+        }
+        let is_apt_install = matches!(program(cmd), Some("apt-get" | "apt"))
+            && args(cmd).iter().any(|w| w.value == "install");
+        out.commands.push(Observation {
+            key,
+            state,
+            reads,
+            critical: critical[k],
+            apt_lists: is_apt_install.then_some(st.apt_lists),
+            stage,
+        });
+        // what it changes for the commands after it
+        match program(cmd) {
+            Some("cd") if !matches!(cmd.joiner, Joiner::Pipe) => {
+                let to = args(cmd).first().map_or("~", |w| w.value.as_str());
+                cwd = if to == "~" || to == "-" {
+                    format!("?{to}")
+                } else {
+                    join_path(&cwd, to)
+                };
+            }
+            Some("pushd" | "popd") => cwd = format!("?{}", words.join(" ")),
+            Some(
+                "export" | "." | "source" | "set" | "umask" | "ulimit" | "alias" | "unset"
+                | "shopt" | "trap" | "eval" | "declare" | "typeset" | "readonly",
+            ) => local.push(words.join(" ")),
+            Some("apt-get" | "apt") if args(cmd).iter().any(|w| w.value == "update") => {
+                st.apt_lists = true;
+            }
+            Some("rm")
+                if args(cmd)
+                    .iter()
+                    .any(|w| w.value.starts_with("/var/lib/apt/lists")) =>
+            {
+                st.apt_lists = false;
+            }
+            _ => {}
+        }
+        // what installs write
+        if let Some(step) = &step {
+            if matches!(
+                step.ecosystem,
+                Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun
+            ) {
+                let dir = join_path(&cwd, "node_modules");
+                st.files.retain(|p, _| !within(p, &dir));
+                st.files
+                    .insert(dir, Origin::Installed(step.ecosystem.name().to_string()));
+            }
+        }
+    }
+}
+
+/// For each command, whether its failure fails the RUN: without `set -e`, only the failures
+/// that reach the script's exit status (the last `;`-separated list, not before a `||`, the
+/// last command of a pipe); with it, also the last command of every list. Scripts with
+/// compound commands (`if`, `while`...) are taken as failing on every command, the same on both
+/// sides.
+fn criticality(
+    commands: &[std::borrow::Cow<'_, Command>],
+    shell_errexit: bool,
+    compound: bool,
+) -> Vec<bool> {
+    if compound {
+        return vec![true; commands.len()];
+    }
+    let n = commands.len();
+    let mut errexit = shell_errexit;
+    let mut out = vec![false; n];
+    // lists: runs of commands joined by && || |, separated by Seq
+    let mut start = 0;
+    let mut lists: Vec<(usize, usize, bool)> = Vec::new(); // (start, end, errexit at its start)
+    let mut list_errexit = errexit;
+    for (k, cmd) in commands.iter().enumerate() {
+        if k > start && matches!(cmd.joiner, Joiner::Seq | Joiner::Start) {
+            lists.push((start, k, list_errexit));
+            start = k;
+            list_errexit = errexit;
+        }
+        if program(cmd) == Some("set") {
+            let a = args(cmd);
+            for (j, w) in a.iter().enumerate() {
+                let v = w.value.as_str();
+                if v.starts_with('-') && !v.starts_with("--") && v.contains('e') {
+                    errexit = true;
+                }
+                if v.starts_with('+') && v.contains('e') {
+                    errexit = false;
+                }
+                if v == "-o" && a.get(j + 1).is_some_and(|x| x.value == "errexit") {
+                    errexit = true;
+                }
+            }
+        }
+    }
+    if n > start {
+        lists.push((start, n, list_errexit));
+    }
+    let last_list = lists.len().saturating_sub(1);
+    for (li, &(s, e, errexit)) in lists.iter().enumerate() {
+        for k in s..e {
+            // the last command of its pipe
+            let pipe_last = k + 1 >= e || !matches!(commands[k + 1].joiner, Joiner::Pipe);
+            if !pipe_last {
+                continue;
+            }
+            // no `||` after it in the list
+            let no_or = (k + 1..e).all(|j| !matches!(commands[j].joiner, Joiner::Or));
+            // the list's last pipeline
+            let list_last = (k + 1..e).all(|j| matches!(commands[j].joiner, Joiner::Pipe));
+            out[k] = (li == last_list && no_or) || (errexit && list_last);
+        }
+    }
+    out
+}
+
+fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), String> {
+    // every command of the original still runs, the same way
+    let mut used = vec![false; after.commands.len()];
+    let mut last_match: Option<usize> = None;
+    for b in &before.commands {
+        let candidates: Vec<usize> = (0..after.commands.len())
+            .filter(|&k| !used[k] && after.commands[k].key == b.key)
+            .collect();
+        let Some(&k) = candidates
+            .iter()
+            .find(|&&k| last_match.is_none_or(|l| k > l))
+            .or(candidates.first())
+        else {
+            return Err(format!("the rewrite no longer runs `{}`", shorten(&b.key)));
+        };
+        used[k] = true;
+        last_match = Some(k);
+        let a = &after.commands[k];
+        if a.state != b.state {
+            return Err(format!(
+                "`{}` would run in a different shell state ({})",
+                shorten(&b.key),
+                state_difference(&b.state, &a.state)
+            ));
+        }
+        for (path, origins) in &b.reads {
+            let now = a.reads.get(path).cloned().unwrap_or_default();
+            if &now != origins {
+                let what = if now.is_empty() {
+                    "would not find it"
+                } else {
+                    "would find other files there"
+                };
+                return Err(format!(
+                    "`{}` reads `{path}`, and after the rewrite it {what}",
+                    shorten(&b.key)
+                ));
+            }
+        }
+        if b.critical && !a.critical {
+            return Err(format!(
+                "a failure of `{}` would no longer fail the build",
+                shorten(&b.key)
+            ));
+        }
+        if b.apt_lists == Some(true) && a.apt_lists == Some(false) {
+            return Err(format!(
+                "`{}` would run after the package lists are removed",
+                shorten(&b.key)
+            ));
+        }
+    }
+    // what it adds is what it means to add
+    for (k, a) in after.commands.iter().enumerate() {
+        if used[k] {
+            continue;
+        }
+        let added = allow.added_commands.contains(&a.key)
+            || (allow.runtime_stage && a.stage >= before.stages);
+        if !added {
+            return Err(format!("the rewrite adds `{}`", shorten(&a.key)));
+        }
+    }
+    // the built image
+    for (path, origin) in &before.files {
+        match after.files.get(path) {
+            Some(o) if o == origin => {}
+            _ if allow.runtime_stage
+                && (allow.drops_sources
+                    || matches!(origin, Origin::Installed(_) | Origin::External(_))) => {}
+            Some(_) => {
+                return Err(format!("`{path}` in the image would hold other content"));
+            }
+            None => return Err(format!("`{path}` would be missing from the image")),
+        }
+    }
+    for (path, origin) in &after.files {
+        if !before.files.contains_key(path) {
+            let allowed = allow.runtime_stage && !matches!(origin, Origin::Context(_));
+            if !allowed {
+                return Err(format!(
+                    "the image would also hold `{path}`{}",
+                    match origin {
+                        Origin::Context(p) => format!(" (the context's `{p}`)"),
+                        _ => String::new(),
+                    }
+                ));
+            }
+        }
+    }
+    for (name, value) in &before.config {
+        if after.config.get(name) != Some(value) {
+            return Err(format!(
+                "the image's {} would change",
+                name.to_ascii_uppercase()
+            ));
+        }
+    }
+    if after.config.len() != before.config.len() {
+        return Err("the image's configuration would change".into());
+    }
+    for (k, v) in &before.env {
+        if after.env.get(k) != Some(v) {
+            return Err(format!("the image's ENV `{k}` would change"));
+        }
+    }
+    if !allow.runtime_stage && after.env.len() != before.env.len() {
+        return Err("the image's ENV would change".into());
+    }
+    Ok(())
+}
+
+/// The first part of two states that differs, for the message.
+fn state_difference(before: &str, after: &str) -> String {
+    let b: Vec<&str> = before.split(' ').collect();
+    let a: Vec<&str> = after.split(' ').collect();
+    for (x, y) in b.iter().zip(&a) {
+        if x != y {
+            return format!("`{x}` before, `{y}` after");
+        }
+    }
+    "its environment differs".into()
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 60 {
+        s.chars().take(57).collect::<String>() + "..."
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::context::{NoContext, NotableEntry};
+    use std::path::Path;
+
+    /// A context with a host `node_modules` and nothing else known.
+    struct HostNodeModules;
+    impl BuildContext for HostNodeModules {
+        fn has_dockerignore(&self) -> Option<bool> {
+            Some(false)
+        }
+        fn dockerignore(&self) -> Option<&DockerIgnore> {
+            None
+        }
+        fn exists(&self, _: &str) -> Option<bool> {
+            None
+        }
+        fn read(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn notable_entries(&self) -> Vec<NotableEntry> {
+            vec![NotableEntry {
+                name: "node_modules",
+                bytes: None,
+            }]
+        }
+        fn root(&self) -> Option<&Path> {
+            None
+        }
+    }
+
+    fn check_with(
+        before: &str,
+        after: &str,
+        allow: &Allowance,
+        context: &dyn BuildContext,
+    ) -> Result<(), String> {
+        let tree = crate::syntax::parse(before);
+        let model = Model::build(&tree);
+        let cx = Analysis {
+            text: before,
+            tree: &tree,
+            model: &model,
+            context,
+            path: None,
+        };
+        check(&cx, after, allow)
+    }
+
+    #[track_caller]
+    fn same(before: &str, after: &str) {
+        let result = check_with(before, after, &Allowance::default(), &NoContext);
+        assert_eq!(result, Ok(()), "\n{before}\n---\n{after}");
+    }
+
+    #[track_caller]
+    fn differs(before: &str, after: &str, reason: &str) {
+        differs_with(before, after, &Allowance::default(), &NoContext, reason);
+    }
+
+    #[track_caller]
+    fn differs_with(
+        before: &str,
+        after: &str,
+        allow: &Allowance,
+        context: &dyn BuildContext,
+        reason: &str,
+    ) {
+        match check_with(before, after, allow, context) {
+            Ok(()) => panic!("taken as equivalent:\n{before}\n---\n{after}"),
+            Err(e) => assert!(e.contains(reason), "{e:?} does not say {reason:?}"),
+        }
+    }
+
+    #[test]
+    fn reordering_for_the_cache_is_equivalent() {
+        same(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
+        );
+        same(
+            "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n",
+            "FROM debian\nRUN apt-get update && apt-get install -y curl\n",
+        );
+    }
+
+    #[test]
+    fn a_merge_must_not_carry_shell_state() {
+        differs(
+            "FROM debian\nWORKDIR /app\nRUN cd /opt && echo built > marker\nRUN echo ok > status.txt\n",
+            "FROM debian\nWORKDIR /app\nRUN cd /opt && echo built > marker && echo ok > status.txt\n",
+            "`cwd=/app` before, `cwd=/opt` after",
+        );
+        differs(
+            "FROM python:3.12\nRUN python -m venv /venv && . /venv/bin/activate\nRUN pip install flask\n",
+            "FROM python:3.12\nRUN python -m venv /venv && . /venv/bin/activate && pip install flask\n",
+            "`pip install flask` would run in a different shell state",
+        );
+    }
+
+    #[test]
+    fn a_failing_install_must_still_fail() {
+        // a new last line of a heredoc without `set -e` takes over the exit status
+        differs(
+            "FROM debian\nRUN <<EOF\napt-get update\napt-get install -y gcc\nEOF\n",
+            "FROM debian\nRUN <<EOF\napt-get update\napt-get install -y gcc\nrm -rf /var/lib/apt/lists/*\nEOF\n",
+            "a failure of `apt-get install -y gcc` would no longer fail the build",
+        );
+        let allow = Allowance {
+            added_commands: vec!["rm -rf /var/lib/apt/lists/*".into()],
+            ..Allowance::default()
+        };
+        // chained, it still fails the build
+        assert_eq!(
+            check_with(
+                "FROM debian\nRUN <<EOF\napt-get update\napt-get install -y gcc\nEOF\n",
+                "FROM debian\nRUN <<EOF\napt-get update\napt-get install -y gcc && rm -rf /var/lib/apt/lists/*\nEOF\n",
+                &allow,
+                &NoContext
+            ),
+            Ok(())
+        );
+        // with `set -e`, every line counts
+        assert_eq!(
+            check_with(
+                "FROM debian\nRUN <<EOF\nset -e\napt-get update\napt-get install -y gcc\nEOF\n",
+                "FROM debian\nRUN <<EOF\nset -e\napt-get update\napt-get install -y gcc\nrm -rf /var/lib/apt/lists/*\nEOF\n",
+                &allow,
+                &NoContext
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_lists_must_be_there_for_the_install() {
+        differs_with(
+            "FROM debian\nRUN apt-get update\nRUN apt-get install -y gcc make\n",
+            "FROM debian\nRUN apt-get update && rm -rf /var/lib/apt/lists/* && apt-get install -y gcc make\n",
+            &Allowance {
+                added_commands: vec!["rm -rf /var/lib/apt/lists/*".into()],
+                ..Allowance::default()
+            },
+            &NoContext,
+            "would run after the package lists are removed",
+        );
+    }
+
+    #[test]
+    fn a_moved_copy_keeps_its_destination() {
+        differs(
+            "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nWORKDIR /srv/backend\nRUN pip install -r requirements.txt\n",
+            "FROM python:3.12\nWORKDIR /srv\nWORKDIR /srv/backend\nCOPY backend/requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n",
+            "in the image would hold other content",
+        );
+        same(
+            "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nWORKDIR /srv/backend\nRUN pip install -r requirements.txt\n",
+            "FROM python:3.12\nWORKDIR /srv\nWORKDIR /srv/backend\nCOPY backend/requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . /srv/\n",
+        );
+    }
+
+    #[test]
+    fn nested_manifests_keep_their_paths() {
+        differs(
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/base.txt\n",
+            "FROM python:3.12\nWORKDIR /app\nCOPY requirements/base.txt ./\nRUN pip install -r requirements/base.txt\nCOPY . .\n",
+            "reads `/app/requirements/base.txt`, and after the rewrite it would not find it",
+        );
+        same(
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/base.txt\n",
+            "FROM python:3.12\nWORKDIR /app\nCOPY requirements/base.txt requirements/\nRUN pip install -r requirements/base.txt\nCOPY . .\n",
+        );
+    }
+
+    #[test]
+    fn local_paths_an_install_reads_come_along() {
+        differs(
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt -e ./libs/shared\n",
+            "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt -e ./libs/shared\nCOPY . .\n",
+            "reads `/app/libs/shared`",
+        );
+    }
+
+    #[test]
+    fn host_node_modules_must_not_cover_the_install() {
+        differs_with(
+            "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n",
+            "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"server.js\"]\n",
+            &Allowance::default(),
+            &HostNodeModules,
+            "`/app/node_modules/…`",
+        );
+    }
+
+    #[test]
+    fn the_configuration_must_stay() {
+        differs(
+            "FROM node:20\nUSER node\nCMD [\"node\", \"server.js\"]\n",
+            "FROM node:20\nCMD [\"node\", \"server.js\"]\n",
+            "USER",
+        );
+        differs(
+            "FROM node:20\nCMD [\"node\", \"server.js\"]\n",
+            "FROM node:20\nCMD node server.js\n",
+            "CMD",
+        );
+    }
+
+    #[test]
+    fn failures_reach_the_exit_status_as_the_shell_says() {
+        let critical = |script: &str| -> Vec<bool> {
+            let commands: Vec<std::borrow::Cow<'_, Command>> = crate::syntax::shell::lex(script)
+                .commands
+                .into_iter()
+                .map(std::borrow::Cow::Owned)
+                .collect();
+            criticality(&commands, false, false)
+        };
+        assert_eq!(critical("a && b && c"), [true, true, true]);
+        assert_eq!(critical("a; b && c"), [false, true, true]);
+        assert_eq!(critical("a || b"), [false, true]);
+        assert_eq!(critical("a | b"), [false, true]);
+        assert_eq!(critical("set -e; a; b"), [false, true, true]);
+        assert_eq!(critical("a; set -eux; b; c"), [false, false, true, true]);
+        assert_eq!(critical("set -e; a && b; c"), [false, false, true, true]);
+    }
+}
