@@ -1866,7 +1866,27 @@ COPY main.py .
 CMD ["python", "main.py"]
 "#,
         IGNORE,
-        &[(WORKDIR, 3), (WORKDIR, 4), (WORKDIR, 5)],
+        // `${DIR}` follows `src`: fixing the first relative WORKDIR fixes it too
+        &[(WORKDIR, 3), (WORKDIR, 4)],
+    );
+}
+
+#[test]
+fn relative_workdir_after_an_absolute_one_in_a_parent_stage() {
+    check(
+        r#"
+FROM node:20-alpine AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+
+FROM deps
+WORKDIR server/
+COPY . .
+CMD ["node", "index.js"]
+"#,
+        IGNORE,
+        &[],
     );
 }
 
@@ -1902,7 +1922,18 @@ COPY app.exe C:\app\
 CMD ["C:\\app\\app.exe"]
 "#,
         IGNORE,
-        &[(WORKDIR, 5)],
+        // `logs` resolves against `c:/data`
+        &[],
+    );
+    check(
+        r#"
+# escape=`
+FROM mcr.microsoft.com/windows/servercore:ltsc2022
+WORKDIR logs
+CMD ["C:\\app\\app.exe"]
+"#,
+        IGNORE,
+        &[(WORKDIR, 3)],
     );
 }
 
