@@ -1752,6 +1752,41 @@ COPY app.py .
 }
 
 #[test]
+fn shell_form_under_a_shell_instruction() {
+    // the SHELL in this stage, then one inherited from the parent stage: BuildKit does not warn
+    check(
+        r#"
+FROM ruby:3.3-slim
+SHELL ["/bin/bash", "-c"]
+CMD bundle exec puma -C config/puma.rb
+"#,
+        IGNORE,
+        &[],
+    );
+    check(
+        r#"
+FROM ruby:3.3-slim AS base
+SHELL ["/bin/bash", "-c"]
+
+FROM base
+CMD bundle exec puma -C config/puma.rb
+"#,
+        IGNORE,
+        &[],
+    );
+    // a SHELL after the CMD does not change how the CMD runs
+    check(
+        r#"
+FROM ruby:3.3-slim
+CMD bundle exec puma -C config/puma.rb
+SHELL ["/bin/bash", "-c"]
+"#,
+        IGNORE,
+        &[(SHELL_FORM, 2)],
+    );
+}
+
+#[test]
 fn shell_form_suppressed_by_buildkit_check_directive() {
     check(
         r#"
