@@ -2164,3 +2164,20 @@ ENTRYPOINT ["node", "app.js"]
         &[],
     );
 }
+
+#[test]
+fn a_from_flag_without_equals_is_one_finding() {
+    // BuildKit: "Missing a value on flag: platform"; nothing else is judged from this FROM
+    let findings = run(
+        r#"
+FROM --platform linux/amd64 alpine AS tools
+RUN apk add --no-cache curl
+
+FROM tools
+CMD ["curl", "--version"]
+"#,
+        IGNORE,
+    );
+    assert_eq!(only(&findings, SYNTAX), (1, 6, 1, 28));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+}

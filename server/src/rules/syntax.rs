@@ -5,13 +5,15 @@ declare_rule! {
     /// ## What it does
     /// Reports what BuildKit would reject when it parses the Dockerfile: unknown instructions,
     /// missing or extra arguments (`FROM` with no image, `COPY` with one path, `ENV` without a
-    /// value), unknown or malformed flags (`COPY --form=build`), invalid ports and durations,
+    /// value), unknown or malformed flags (`COPY --form=build`, `FROM --platform linux/amd64`
+    /// without `=`), invalid ports and durations,
     /// unterminated heredocs, instructions other than `ARG` before the first `FROM`, duplicate
     /// stage names and bad parser directives.
     ///
     /// ## Why is this bad?
     /// The build fails at this line. Each problem is reported once, at its exact position, and
-    /// every other instruction is still analysed.
+    /// every other instruction is still analysed; a `FROM` that does not parse is not judged
+    /// by the other rules.
     ///
     /// ## Example
     /// ```dockerfile

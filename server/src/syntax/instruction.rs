@@ -420,9 +420,22 @@ fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) ->
     let (flags, args_start) = p.extract_flags(kw_end);
     instr.flags = flags.iter().map(|f| f.flag.clone()).collect();
     let rest = &logical.text[args_start..];
-    let trimmed = rest.trim();
+    let mut trimmed = rest.trim();
     let a_start = args_start + (rest.len() - rest.trim_start().len());
-    let args = Span::new(a_start, a_start + trimmed.len());
+    let mut args = Span::new(a_start, a_start + trimmed.len());
+
+    // `FROM --platform linux/amd64 alpine`: BuildKit wants `--platform=linux/amd64` and stops
+    // at the flag. Say that once, and read the rest as the image it was meant to be, so the
+    // missing `=` does not also read as an extra argument.
+    let mut flags_to_check: &[RawFlag] = &flags;
+    if keyword == Keyword::From {
+        if let Some(value) = p.from_flag_value_without_equals(&flags, args) {
+            flags_to_check = &flags[..flags.len() - 1];
+            let rest = &logical.text[value.end..args.end];
+            trimmed = rest.trim();
+            args = Span::new(value.end + (rest.len() - rest.trim_start().len()), args.end);
+        }
+    }
     instr.args_span = logical.span(args);
 
     // `HEALTHCHECK NONE` is the one case where BuildKit never looks at the flags.
@@ -432,7 +445,7 @@ fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) ->
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case("none"));
     if !healthcheck_none {
-        p.check_flags(keyword, &flags);
+        p.check_flags(keyword, flags_to_check);
     }
 
     if trimmed.is_empty() && !matches!(keyword, Keyword::Run | Keyword::Cmd | Keyword::Entrypoint) {
@@ -762,6 +775,30 @@ impl<'a> Parser<'a> {
             .into_iter()
             .map(|(s, w)| self.logical.word(s, unquote(w, self.escape)))
             .collect()
+    }
+
+    /// For `FROM --platform linux/amd64 image [AS name]`: the logical span of the word meant as
+    /// the value of the last flag, a string flag written without `=`, after reporting it. `None`
+    /// when the words after the flags read as a FROM on their own.
+    fn from_flag_value_without_equals(&mut self, flags: &[RawFlag], args: Span) -> Option<Span> {
+        let last = flags.last()?;
+        if last.flag.value.is_some() || flag_kind(Keyword::From, &last.flag.name)? != FlagKind::String
+        {
+            return None;
+        }
+        let spans = self.plain_spans(args);
+        let as_at = |i: usize| spans.get(i).is_some_and(|(_, w)| w.eq_ignore_ascii_case("as"));
+        // the words are `value image` or `value image AS name`
+        if !(spans.len() == 2 || (spans.len() == 4 && as_at(2))) || as_at(1) {
+            return None;
+        }
+        let (value, word) = spans[0];
+        let name = &last.flag.name;
+        self.error(
+            last.span.cover(value),
+            format!("`--{name}` takes its value after `=`, so BuildKit stops here; write `--{name}={word}`"),
+        );
+        Some(value)
     }
 
     fn from(&mut self, args: Span) -> Args {
