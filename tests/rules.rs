@@ -151,6 +151,7 @@ const UNPINNED: &str = "unpinned-base-image";
 const WORKDIR: &str = "relative-workdir";
 const SYNTAX: &str = "syntax";
 const INVALID_EXEC: &str = "invalid-exec-form";
+const EXPOSE_FORMAT: &str = "expose-invalid-format";
 
 // =============================================================================================
 // cache-busting-copy (R1)
@@ -2180,4 +2181,27 @@ CMD ["curl", "--version"]
     );
     assert_eq!(only(&findings, SYNTAX), (1, 6, 1, 28));
     assert_eq!(findings.len(), 1, "{findings:?}");
+}
+
+#[test]
+fn expose_forms() {
+    check(
+        r#"
+FROM nginx:1.27-alpine
+EXPOSE 80 443/tcp 8000-8010/udp 0
+EXPOSE 8080:80 [::1]:8443:443
+EXPOSE localhost:80:80
+EXPOSE 70000 81-80 80/http
+"#,
+        IGNORE,
+        &[
+            (EXPOSE_FORMAT, 3),
+            (EXPOSE_FORMAT, 3),
+            (EXPOSE_FORMAT, 4),
+            (SYNTAX, 4),
+            (SYNTAX, 5),
+            (SYNTAX, 5),
+            (SYNTAX, 5),
+        ],
+    );
 }

@@ -14,6 +14,7 @@ pub mod config;
 mod consecutive_run;
 mod dev_server_flag;
 pub mod docs;
+mod expose_invalid_format;
 pub mod fixes;
 mod invalid_exec_form;
 pub mod memo;
@@ -180,6 +181,7 @@ pub static RULES: &[&dyn Rule] = &[
     &add_instead_of_copy::AddInsteadOfCopy,
     &unpinned_base_image::UnpinnedBaseImage,
     &relative_workdir::RelativeWorkdir,
+    &expose_invalid_format::ExposeInvalidFormat,
 ];
 
 /// The rule with this id.

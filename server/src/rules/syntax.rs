@@ -6,9 +6,13 @@ declare_rule! {
     /// Reports what BuildKit would reject when it parses the Dockerfile: unknown instructions,
     /// missing or extra arguments (`FROM` with no image, `COPY` with one path, `ENV` without a
     /// value), unknown or malformed flags (`COPY --form=build`, `FROM --platform linux/amd64`
-    /// without `=`), invalid ports and durations,
+    /// without `=`), invalid ports (`EXPOSE 80000`, `EXPOSE 9000-8000`, `EXPOSE 80/http`) and
+    /// durations,
     /// unterminated heredocs, instructions other than `ARG` before the first `FROM`, duplicate
     /// stage names and bad parser directives.
+    ///
+    /// A port with a host part BuildKit can read (`EXPOSE 8080:80`) builds, with a warning:
+    /// that is `expose-invalid-format`.
     ///
     /// ## Why is this bad?
     /// The build fails at this line. Each problem is reported once, at its exact position, and

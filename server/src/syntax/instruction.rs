@@ -1078,9 +1078,13 @@ impl<'a> Parser<'a> {
 
     fn expose(&mut self, args: Span) -> Args {
         let words = self.plain(args);
-        for (span, w) in self.plain_spans(args) {
-            if !valid_port(w) {
-                self.error(span, format!("invalid port `{w}`: expected a number, a range or `port/protocol`, e.g. `8080/tcp`"));
+        for (word, (span, _)) in words.iter().zip(self.plain_spans(args)) {
+            // a variable may expand to anything, several words included
+            if word.value.contains('$') {
+                continue;
+            }
+            if let Some(problem) = port_spec_problem(&word.value) {
+                self.error(span, problem);
             }
         }
         Args::Words(words)
@@ -1154,23 +1158,100 @@ fn is_heredoc_word(word: &str) -> bool {
     !rest.is_empty() && !rest.contains('<')
 }
 
-fn valid_port(w: &str) -> bool {
-    if w.contains('$') {
-        return true;
+/// An EXPOSE word split the way BuildKit splits it: `[ip:]host:container`, where an IPv6
+/// address may itself hold colons (everything before the last two parts is the address).
+#[must_use]
+pub fn split_port_spec(word: &str) -> (&str, &str, &str) {
+    let parts: Vec<&str> = word.split(':').collect();
+    match parts.as_slice() {
+        [container] => ("", "", container),
+        [host, container] => ("", host, container),
+        [.., host, container] => {
+            let ip_len = word.len() - host.len() - container.len() - 2;
+            (&word[..ip_len], host, container)
+        }
+        [] => ("", "", ""),
     }
-    let (ports, proto) = match w.split_once('/') {
-        Some((p, proto)) => (p, Some(proto)),
-        None => (w, None),
+}
+
+/// Why BuildKit rejects an EXPOSE word (after variable expansion), if it does: a missing port,
+/// an unknown protocol, an address that is not an IP, a port above 65535, a range that ends
+/// before it starts, or host and container ranges of different lengths.
+#[must_use]
+pub fn port_spec_problem(word: &str) -> Option<String> {
+    let (ip, host, container) = split_port_spec(word);
+    let (port, proto) = container.split_once('/').unwrap_or((container, ""));
+    if port.is_empty() {
+        return Some(format!(
+            "`{word}` names no port, so BuildKit rejects it; write the container port, e.g. `8080` or `8080/tcp`"
+        ));
+    }
+    if !matches!(proto.to_ascii_lowercase().as_str(), "" | "tcp" | "udp" | "sctp") {
+        return Some(format!(
+            "unknown protocol `{proto}` in `{word}`, so BuildKit rejects it; use `tcp`, `udp` or `sctp`"
+        ));
+    }
+    let address = ip
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(ip);
+    if !ip.is_empty() && address.parse::<std::net::IpAddr>().is_err() {
+        return Some(format!(
+            "`{ip}` is not an IP address, so BuildKit rejects `{word}`; EXPOSE takes only the container port, e.g. `{port}`"
+        ));
+    }
+    let (start, end) = match port_range(port) {
+        Ok(range) => range,
+        Err(problem) => return Some(problem),
     };
-    let proto_ok =
-        proto.is_none_or(|p| matches!(p.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp"));
-    let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let ports_ok = match ports.split_once('-') {
-        Some((a, b)) => num(a) && num(b),
-        None => num(ports),
+    if !host.is_empty() {
+        let (host_start, host_end) = match port_range(host) {
+            Ok(range) => range,
+            Err(problem) => return Some(problem),
+        };
+        if end - start != host_end - host_start && end != start {
+            return Some(format!(
+                "the host ports `{host}` and the container ports `{port}` are ranges of different lengths, so BuildKit rejects them; EXPOSE takes only the container port, e.g. `{port}`"
+            ));
+        }
+    }
+    None
+}
+
+/// A port or a `start-end` range, as BuildKit reads it: numbers from 0 to 65535, the end not
+/// below the start.
+fn port_range(ports: &str) -> Result<(u32, u32), String> {
+    let out_of_range = |s: &str| {
+        format!("port `{s}` is above 65535, so BuildKit rejects it; use a port from 0 to 65535")
     };
-    // `ip:host:container` mappings are rejected by BuildKit too, so numbers only.
-    proto_ok && ports_ok
+    let number = |s: &str| -> Result<u32, String> {
+        let digits = s.strip_prefix('+').unwrap_or(s);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "invalid port `{ports}`: expected a number, a range or `port/protocol`, e.g. `8080/tcp`"
+            ));
+        }
+        match digits.trim_start_matches('0').len() {
+            0 => Ok(0),
+            len if len > 5 => Err(out_of_range(s)),
+            _ => digits.parse::<u32>().ok().filter(|&n| n <= 65535).ok_or_else(|| out_of_range(s)),
+        }
+    };
+    let Some((a, b)) = ports.split_once('-') else {
+        let n = number(ports)?;
+        return Ok((n, n));
+    };
+    let start = number(a)?;
+    if a == b {
+        return Ok((start, start));
+    }
+    let end = number(b)?;
+    if end < start {
+        return Err(format!(
+            "the port range `{ports}` ends before it starts, so BuildKit rejects it; write `{b}-{a}`"
+        ));
+    }
+    Ok((start, end))
 }
 
 /// What BuildKit's HEALTHCHECK says about a flag value, if it rejects it.
@@ -1746,5 +1827,18 @@ mod tests {
             .errors
             .is_empty());
         assert_eq!(one("EXPOSE abc").0.errors.len(), 1);
+        // what BuildKit builds, with a warning (`expose-invalid-format`), not an error
+        assert!(one("EXPOSE 80:80 127.0.0.1:80:80 [::1]:80:80 ::1:80:80 8000-8001:80-81 0.0.0.0:8000-9000:80")
+            .0
+            .errors
+            .is_empty());
+        for bad in [
+            "80000", "9000-8000", "80/http", "localhost:80:80", "/tcp", "80-", "1-2-3",
+            "8000-8001:80-82", "65536/udp", "99999999999999999999",
+        ] {
+            assert_eq!(one(&format!("EXPOSE {bad}")).0.errors.len(), 1, "{bad}");
+        }
+        assert_eq!(split_port_spec("::1:80:80"), ("::1", "80", "80"));
+        assert_eq!(split_port_spec("[::1]:8080:80/tcp"), ("[::1]", "8080", "80/tcp"));
     }
 }
