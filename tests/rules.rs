@@ -152,6 +152,7 @@ const WORKDIR: &str = "relative-workdir";
 const SYNTAX: &str = "syntax";
 const INVALID_EXEC: &str = "invalid-exec-form";
 const EXPOSE_FORMAT: &str = "expose-invalid-format";
+const DUPLICATE_STAGE: &str = "duplicate-stage-name";
 
 // =============================================================================================
 // cache-busting-copy (R1)
@@ -2203,5 +2204,38 @@ EXPOSE 70000 81-80 80/http
             (SYNTAX, 5),
             (SYNTAX, 5),
         ],
+    );
+}
+
+#[test]
+fn duplicate_stage_names_warn_and_follow_other_tools_suppressions() {
+    check(
+        r#"
+FROM node:20-alpine AS deps
+RUN npm ci
+FROM node:20-alpine AS DEPS
+RUN npm run build
+"#,
+        IGNORE,
+        &[(DUPLICATE_STAGE, 3)],
+    );
+    check(
+        r#"
+# check=skip=DuplicateStageName
+FROM node:20-alpine AS deps
+# hadolint ignore=DL3024
+FROM node:20-alpine AS deps
+"#,
+        IGNORE,
+        &[],
+    );
+    check(
+        r#"
+FROM node:20-alpine AS deps
+# hadolint ignore=DL3024
+FROM node:20-alpine AS deps
+"#,
+        IGNORE,
+        &[],
     );
 }

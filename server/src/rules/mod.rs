@@ -14,6 +14,7 @@ pub mod config;
 mod consecutive_run;
 mod dev_server_flag;
 pub mod docs;
+mod duplicate_stage_name;
 mod expose_invalid_format;
 pub mod fixes;
 mod invalid_exec_form;
@@ -181,6 +182,7 @@ pub static RULES: &[&dyn Rule] = &[
     &add_instead_of_copy::AddInsteadOfCopy,
     &unpinned_base_image::UnpinnedBaseImage,
     &relative_workdir::RelativeWorkdir,
+    &duplicate_stage_name::DuplicateStageName,
     &expose_invalid_format::ExposeInvalidFormat,
 ];
 
@@ -188,6 +190,16 @@ pub static RULES: &[&dyn Rule] = &[
 #[must_use]
 pub fn rule(id: &str) -> Option<&'static RuleMeta> {
     RULES.iter().map(|r| r.meta()).find(|m| m.id == id)
+}
+
+/// The rule a person means by `name`: its id, else the rule equivalent to that BuildKit check
+/// (`DuplicateStageName`) or hadolint code (`DL3024`), case aside.
+#[must_use]
+pub fn lookup(name: &str) -> Option<&'static RuleMeta> {
+    let metas = || RULES.iter().map(|r| r.meta());
+    rule(name)
+        .or_else(|| metas().find(|m| m.buildkit.iter().any(|b| b.eq_ignore_ascii_case(name))))
+        .or_else(|| metas().find(|m| m.hadolint.iter().any(|h| h.eq_ignore_ascii_case(name))))
 }
 
 /// A secondary location that explains a finding.

@@ -8,11 +8,12 @@ declare_rule! {
     /// value), unknown or malformed flags (`COPY --form=build`, `FROM --platform linux/amd64`
     /// without `=`), invalid ports (`EXPOSE 80000`, `EXPOSE 9000-8000`, `EXPOSE 80/http`) and
     /// durations,
-    /// unterminated heredocs, instructions other than `ARG` before the first `FROM`, duplicate
-    /// stage names and bad parser directives.
+    /// unterminated heredocs, instructions other than `ARG` before the first `FROM` and bad
+    /// parser directives.
     ///
-    /// A port with a host part BuildKit can read (`EXPOSE 8080:80`) builds, with a warning:
-    /// that is `expose-invalid-format`.
+    /// What BuildKit builds with a warning has its own rule: two stages with one name
+    /// (`duplicate-stage-name`), a port with a host part BuildKit can read, as in
+    /// `EXPOSE 8080:80` (`expose-invalid-format`).
     ///
     /// ## Why is this bad?
     /// The build fails at this line. Each problem is reported once, at its exact position, and
@@ -68,24 +69,5 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             )
         };
         out.push(Diagnostic::new(&META, located.keyword_span(), message));
-    }
-    let mut seen: Vec<&str> = Vec::new();
-    for stage in &cx.model.stages {
-        let Some(alias) = stage.alias.as_deref() else {
-            continue;
-        };
-        if seen.contains(&alias) {
-            let from = cx.instr(stage.from);
-            let span = match &from.args {
-                crate::syntax::instruction::Args::From { alias: Some(a), .. } => from.abs(a.span),
-                _ => from.keyword_span(),
-            };
-            out.push(Diagnostic::new(
-                &META,
-                span,
-                format!("duplicate stage name `{alias}`: give each stage its own name"),
-            ));
-        }
-        seen.push(alias);
     }
 }
