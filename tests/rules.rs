@@ -151,8 +151,8 @@ const UNPINNED: &str = "unpinned-base-image";
 const WORKDIR: &str = "relative-workdir";
 const SYNTAX: &str = "syntax";
 const INVALID_EXEC: &str = "invalid-exec-form";
-const EXPOSE_FORMAT: &str = "expose-invalid-format";
 const DUPLICATE_STAGE: &str = "duplicate-stage-name";
+const EXPOSE_FORMAT: &str = "expose-invalid-format";
 
 // =============================================================================================
 // cache-busting-copy (R1)
@@ -2182,6 +2182,45 @@ CMD ["curl", "--version"]
     );
     assert_eq!(only(&findings, SYNTAX), (1, 6, 1, 28));
     assert_eq!(findings.len(), 1, "{findings:?}");
+}
+
+#[test]
+fn stage_links_that_fail_the_build() {
+    check(
+        r#"
+FROM golang:1.22 AS build
+COPY --from=0 /go/bin /tools
+RUN go build -o /out/app .
+
+FROM alpine:3.20 AS web
+COPY --from=app /out/app /app
+
+FROM alpine:3.20 AS app
+COPY --from=web /app /srv/app
+RUN --mount=type=cache,from=app,target=/cache ls /cache
+COPY --from=7 /x /x
+COPY --from=nginx:1.27 /etc/nginx /etc/nginx
+"#,
+        IGNORE,
+        &[(SYNTAX, 2), (SYNTAX, 6), (SYNTAX, 9), (SYNTAX, 10), (SYNTAX, 11)],
+    );
+}
+
+#[test]
+fn platform_variables_that_expand_to_nothing() {
+    check(
+        r#"
+ARG BASE_PLATFORM
+FROM --platform=$BUILDPLATFORM golang:1.22 AS build
+FROM --platform=${BASE_PLATFORM} alpine:3.20 AS base
+FROM --platform=${TARGET_PLATFORM:-linux/amd64} alpine:3.20 AS other
+FROM --platform=$TARGETOS/$TARGETARCH alpine:3.20 AS split
+FROM --platform=$PLATFORM alpine:3.20
+COPY --from=build /go/bin /bin
+"#,
+        IGNORE,
+        &[(SYNTAX, 6)],
+    );
 }
 
 #[test]

@@ -186,6 +186,9 @@ pub static RULES: &[&dyn Rule] = &[
     &expose_invalid_format::ExposeInvalidFormat,
 ];
 
+/// The id of the rule for what BuildKit rejects.
+pub const SYNTAX: &str = "syntax";
+
 /// The rule with this id.
 #[must_use]
 pub fn rule(id: &str) -> Option<&'static RuleMeta> {

@@ -526,7 +526,7 @@ fn unknown_keyword_message(word: &str) -> String {
 
 /// Levenshtein distance in chars. Without allocating for the short words it is used on (a
 /// half-typed keyword on every keystroke).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     const SHORT: usize = 32;
     let mut chars = ['\0'; SHORT];
     let mut n = 0;
