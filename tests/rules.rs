@@ -1855,12 +1855,15 @@ ARG BASE=python
 FROM ubuntu AS a
 FROM node:latest AS b
 FROM ${BASE} AS c
-FROM localhost:5000/team/app AS d
+FROM registry.example.com/team/app AS d
 FROM docker.io/library/alpine:LATEST AS e
+FROM localhost:5000/team/base AS f
+FROM localhost/base:latest AS g
 FROM scratch
 COPY --from=a /bin/true /true
 "#,
         IGNORE,
+        // an image on this machine's registry is the project's own
         &[(UNPINNED, 2), (UNPINNED, 3), (UNPINNED, 4), (UNPINNED, 5)],
     );
 }
