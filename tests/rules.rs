@@ -2205,7 +2205,13 @@ COPY --from=7 /x /x
 COPY --from=nginx:1.27 /etc/nginx /etc/nginx
 "#,
         IGNORE,
-        &[(SYNTAX, 2), (SYNTAX, 6), (SYNTAX, 9), (SYNTAX, 10), (SYNTAX, 11)],
+        &[
+            (SYNTAX, 2),
+            (SYNTAX, 6),
+            (SYNTAX, 9),
+            (SYNTAX, 10),
+            (SYNTAX, 11),
+        ],
     );
 }
 

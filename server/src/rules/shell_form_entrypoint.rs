@@ -102,7 +102,12 @@ fn on_windows(cx: &Analysis<'_>, i: usize) -> bool {
     let image = root
         .image
         .as_ref()
-        .map(|img| img.resolved.as_deref().unwrap_or(&img.raw).to_ascii_lowercase())
+        .map(|img| {
+            img.resolved
+                .as_deref()
+                .unwrap_or(&img.raw)
+                .to_ascii_lowercase()
+        })
         .is_some_and(|name| {
             name.contains("/windows/")
                 || name.starts_with("windows/")

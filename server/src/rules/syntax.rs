@@ -299,7 +299,11 @@ fn stage_links(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             continue;
         };
-        out.push(Diagnostic::new(&META, cx.range_on(link.instr, link.span), message));
+        out.push(Diagnostic::new(
+            &META,
+            cx.range_on(link.instr, link.span),
+            message,
+        ));
     }
 }
 
@@ -344,7 +348,10 @@ mod tests {
 
     #[test]
     fn platform_values_made_only_of_variables() {
-        assert_eq!(only_variables("$TARGETPLATFORM"), Some(vec!["TARGETPLATFORM"]));
+        assert_eq!(
+            only_variables("$TARGETPLATFORM"),
+            Some(vec!["TARGETPLATFORM"])
+        );
         assert_eq!(only_variables("${OS}${ARCH}"), Some(vec!["OS", "ARCH"]));
         assert_eq!(only_variables("linux/$ARCH"), None);
         assert_eq!(only_variables("${P:-linux/amd64}"), None);

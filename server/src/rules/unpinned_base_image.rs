@@ -99,8 +99,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             [one] => format!("the default of `{one}`, `{resolved}`, {problem} in that default"),
             _ => format!("the ARG defaults make `{resolved}`, which {problem} in those defaults"),
         };
-        let mut diagnostic =
-            Diagnostic::new(&META, cx.range_on(stage.from, image.span), message);
+        let mut diagnostic = Diagnostic::new(&META, cx.range_on(stage.from, image.span), message);
         for name in &variables {
             if let Some(span) = global_arg_span(cx, name) {
                 diagnostic = diagnostic.related(span, format!("the default of `{name}`"));
@@ -131,18 +130,21 @@ fn variables(raw: &str) -> Vec<String> {
 /// The span of the global `ARG` that declares `name` with its default.
 fn global_arg_span(cx: &Analysis<'_>, name: &str) -> Option<crate::syntax::Span> {
     let first_from = cx.model.stages.first()?.from;
-    cx.tree.instructions[..first_from].iter().rev().find_map(|l| {
-        if l.keyword != Keyword::Arg {
-            return None;
-        }
-        let Args::KeyValues(kvs) = &l.args else {
-            return None;
-        };
-        kvs.iter()
-            .rev()
-            .find(|kv| kv.key == name && kv.value.is_some())
-            .map(|kv| l.abs(kv.span))
-    })
+    cx.tree.instructions[..first_from]
+        .iter()
+        .rev()
+        .find_map(|l| {
+            if l.keyword != Keyword::Arg {
+                return None;
+            }
+            let Args::KeyValues(kvs) = &l.args else {
+                return None;
+            };
+            kvs.iter()
+                .rev()
+                .find(|kv| kv.key == name && kv.value.is_some())
+                .map(|kv| l.abs(kv.span))
+        })
 }
 
 /// The registry host of the resolved reference, when it names one (`ghcr.io`, `localhost:5000`).
@@ -167,12 +169,57 @@ fn on_local_registry(image: &ImageRef) -> bool {
 
 /// Docker official images a project is unlikely to build under the same name.
 const WELL_KNOWN: &[&str] = &[
-    "almalinux", "alpine", "amazoncorretto", "amazonlinux", "archlinux", "bash", "buildpack-deps",
-    "busybox", "caddy", "centos", "clojure", "composer", "debian", "docker", "eclipse-temurin",
-    "elixir", "erlang", "fedora", "gcc", "golang", "gradle", "haproxy", "haskell", "httpd",
-    "ibmjava", "julia", "mariadb", "maven", "memcached", "mongo", "mysql", "nginx", "node",
-    "openjdk", "oraclelinux", "perl", "php", "postgres", "pypy", "python", "r-base", "rabbitmq",
-    "redis", "rockylinux", "ruby", "rust", "sapmachine", "swift", "tomcat", "traefik", "ubuntu",
+    "almalinux",
+    "alpine",
+    "amazoncorretto",
+    "amazonlinux",
+    "archlinux",
+    "bash",
+    "buildpack-deps",
+    "busybox",
+    "caddy",
+    "centos",
+    "clojure",
+    "composer",
+    "debian",
+    "docker",
+    "eclipse-temurin",
+    "elixir",
+    "erlang",
+    "fedora",
+    "gcc",
+    "golang",
+    "gradle",
+    "haproxy",
+    "haskell",
+    "httpd",
+    "ibmjava",
+    "julia",
+    "mariadb",
+    "maven",
+    "memcached",
+    "mongo",
+    "mysql",
+    "nginx",
+    "node",
+    "openjdk",
+    "oraclelinux",
+    "perl",
+    "php",
+    "postgres",
+    "pypy",
+    "python",
+    "r-base",
+    "rabbitmq",
+    "redis",
+    "rockylinux",
+    "ruby",
+    "rust",
+    "sapmachine",
+    "swift",
+    "tomcat",
+    "traefik",
+    "ubuntu",
 ];
 
 fn is_well_known(image: &ImageRef) -> bool {
@@ -196,7 +243,13 @@ const COMPOSE_FILES: &[&str] = &[
     "docker-compose.yaml",
     "docker-compose.yml",
 ];
-const SCRIPT_FILES: &[&str] = &["Makefile", "makefile", "GNUmakefile", "justfile", "build.sh"];
+const SCRIPT_FILES: &[&str] = &[
+    "Makefile",
+    "makefile",
+    "GNUmakefile",
+    "justfile",
+    "build.sh",
+];
 
 impl BuildFiles {
     /// The build files of the context's root and the two folders above it (a compose file
@@ -347,7 +400,10 @@ mod tests {
 
     #[test]
     fn variables_of_an_image() {
-        assert_eq!(variables("${REGISTRY}/app:${TAG:-dev}"), ["REGISTRY", "TAG"]);
+        assert_eq!(
+            variables("${REGISTRY}/app:${TAG:-dev}"),
+            ["REGISTRY", "TAG"]
+        );
         assert_eq!(variables("$BASE"), ["BASE"]);
         assert!(variables("python:3.12").is_empty());
     }

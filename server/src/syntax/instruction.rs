@@ -429,7 +429,7 @@ fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) ->
     // missing `=` does not also read as an extra argument.
     let mut flags_to_check: &[RawFlag] = &flags;
     if keyword == Keyword::From {
-        if let Some(value) = p.from_flag_value_without_equals(&flags, args) {
+        if let Some(value) = p.flag_value_without_equals(&flags, args) {
             flags_to_check = &flags[..flags.len() - 1];
             let rest = &logical.text[value.end..args.end];
             trimmed = rest.trim();
@@ -780,14 +780,19 @@ impl<'a> Parser<'a> {
     /// For `FROM --platform linux/amd64 image [AS name]`: the logical span of the word meant as
     /// the value of the last flag, a string flag written without `=`, after reporting it. `None`
     /// when the words after the flags read as a FROM on their own.
-    fn from_flag_value_without_equals(&mut self, flags: &[RawFlag], args: Span) -> Option<Span> {
+    fn flag_value_without_equals(&mut self, flags: &[RawFlag], args: Span) -> Option<Span> {
         let last = flags.last()?;
-        if last.flag.value.is_some() || flag_kind(Keyword::From, &last.flag.name)? != FlagKind::String
+        if last.flag.value.is_some()
+            || flag_kind(Keyword::From, &last.flag.name)? != FlagKind::String
         {
             return None;
         }
         let spans = self.plain_spans(args);
-        let as_at = |i: usize| spans.get(i).is_some_and(|(_, w)| w.eq_ignore_ascii_case("as"));
+        let as_at = |i: usize| {
+            spans
+                .get(i)
+                .is_some_and(|(_, w)| w.eq_ignore_ascii_case("as"))
+        };
         // the words are `value image` or `value image AS name`
         if !(spans.len() == 2 || (spans.len() == 4 && as_at(2))) || as_at(1) {
             return None;
@@ -1186,7 +1191,10 @@ pub fn port_spec_problem(word: &str) -> Option<String> {
             "`{word}` names no port, so BuildKit rejects it; write the container port, e.g. `8080` or `8080/tcp`"
         ));
     }
-    if !matches!(proto.to_ascii_lowercase().as_str(), "" | "tcp" | "udp" | "sctp") {
+    if !matches!(
+        proto.to_ascii_lowercase().as_str(),
+        "" | "tcp" | "udp" | "sctp"
+    ) {
         return Some(format!(
             "unknown protocol `{proto}` in `{word}`, so BuildKit rejects it; use `tcp`, `udp` or `sctp`"
         ));
@@ -1234,7 +1242,11 @@ fn port_range(ports: &str) -> Result<(u32, u32), String> {
         match digits.trim_start_matches('0').len() {
             0 => Ok(0),
             len if len > 5 => Err(out_of_range(s)),
-            _ => digits.parse::<u32>().ok().filter(|&n| n <= 65535).ok_or_else(|| out_of_range(s)),
+            _ => digits
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n <= 65535)
+                .ok_or_else(|| out_of_range(s)),
         }
     };
     let Some((a, b)) = ports.split_once('-') else {
@@ -1833,12 +1845,23 @@ mod tests {
             .errors
             .is_empty());
         for bad in [
-            "80000", "9000-8000", "80/http", "localhost:80:80", "/tcp", "80-", "1-2-3",
-            "8000-8001:80-82", "65536/udp", "99999999999999999999",
+            "80000",
+            "9000-8000",
+            "80/http",
+            "localhost:80:80",
+            "/tcp",
+            "80-",
+            "1-2-3",
+            "8000-8001:80-82",
+            "65536/udp",
+            "99999999999999999999",
         ] {
             assert_eq!(one(&format!("EXPOSE {bad}")).0.errors.len(), 1, "{bad}");
         }
         assert_eq!(split_port_spec("::1:80:80"), ("::1", "80", "80"));
-        assert_eq!(split_port_spec("[::1]:8080:80/tcp"), ("[::1]", "8080", "80/tcp"));
+        assert_eq!(
+            split_port_spec("[::1]:8080:80/tcp"),
+            ("[::1]", "8080", "80/tcp")
+        );
     }
 }
