@@ -2246,7 +2246,6 @@ EXPOSE 70000 81-80 80/http
         &[
             (EXPOSE_FORMAT, 3),
             (EXPOSE_FORMAT, 3),
-            (EXPOSE_FORMAT, 4),
             (SYNTAX, 4),
             (SYNTAX, 5),
             (SYNTAX, 5),

@@ -11,8 +11,9 @@ declare_rule! {
     /// BuildKit builds it (with its own warning) but keeps only the container port: `EXPOSE`
     /// documents which ports the container listens on and publishes nothing, so the host part
     /// suggests a mapping that does not exist. Publish ports when the container runs
-    /// (`docker run -p`, compose `ports:`). A host part BuildKit cannot read (`localhost:80:80`,
-    /// ranges of different lengths) fails the build and is reported by `syntax`.
+    /// (`docker run -p`, compose `ports:`). A word BuildKit cannot read (`localhost:80:80`,
+    /// ranges of different lengths) fails the build: `syntax` reports it, and this rule does
+    /// not.
     ///
     /// ## Example
     /// ```dockerfile
@@ -52,15 +53,13 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             // a variable may expand to several words
             for port in value.split_ascii_whitespace() {
                 let (ip, host, container) = split_port_spec(port);
-                if ip.is_empty() && host.is_empty() {
+                // a word BuildKit rejects is `syntax`'s one finding
+                if (ip.is_empty() && host.is_empty()) || port_spec_problem(port).is_some() {
                     continue;
                 }
                 let span = located.abs(word.span);
                 // the container port alone, when the word is written out and BuildKit reads it
-                let fix = (value == word.value
-                    && !word.value.contains('$')
-                    && port_spec_problem(port).is_none())
-                .then(|| {
+                let fix = (value == word.value && !word.value.contains('$')).then(|| {
                     crate::rules::Fix::safe(
                         format!("Keep only the container port `{container}`"),
                         vec![crate::rules::Edit {
