@@ -305,6 +305,12 @@ fn rules_and_rule_docs() {
         out.starts_with("# cache-busting-copy\n") && out.contains("## Why is this bad?"),
         "{out}"
     );
+    // a BuildKit check name or a hadolint code finds the equivalent rule
+    for name in ["DuplicateStageName", "duplicatestagename", "DL3024"] {
+        let (code, out, _) = run(dir.path(), &["rule", name]);
+        assert_eq!(code, 0, "{name}");
+        assert!(out.starts_with("# duplicate-stage-name\n"), "{name}: {out}");
+    }
 }
 
 #[test]

@@ -211,6 +211,7 @@ const VALID_LINE_RANGES: &[&str] = &[
     "env-forms: 1 2 3 4 5 6-7",
     "escape-backtick-windows: 3 4 5 6 7-9 10 11",
     "expose-forms: 1 2 3 4 5",
+    "expose-host-mapping: 2 3",
     "from-platform-as: 1 2 3",
     "healthcheck-forms: 1 2-3 5 6 8 9",
     "heredoc-add: 1 2-4",

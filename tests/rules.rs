@@ -151,6 +151,8 @@ const UNPINNED: &str = "unpinned-base-image";
 const WORKDIR: &str = "relative-workdir";
 const SYNTAX: &str = "syntax";
 const INVALID_EXEC: &str = "invalid-exec-form";
+const DUPLICATE_STAGE: &str = "duplicate-stage-name";
+const EXPOSE_FORMAT: &str = "expose-invalid-format";
 
 // =============================================================================================
 // cache-busting-copy (R1)
@@ -1753,6 +1755,41 @@ COPY app.py .
 }
 
 #[test]
+fn shell_form_under_a_shell_instruction() {
+    // the SHELL in this stage, then one inherited from the parent stage: BuildKit does not warn
+    check(
+        r#"
+FROM ruby:3.3-slim
+SHELL ["/bin/bash", "-c"]
+CMD bundle exec puma -C config/puma.rb
+"#,
+        IGNORE,
+        &[],
+    );
+    check(
+        r#"
+FROM ruby:3.3-slim AS base
+SHELL ["/bin/bash", "-c"]
+
+FROM base
+CMD bundle exec puma -C config/puma.rb
+"#,
+        IGNORE,
+        &[],
+    );
+    // a SHELL after the CMD does not change how the CMD runs
+    check(
+        r#"
+FROM ruby:3.3-slim
+CMD bundle exec puma -C config/puma.rb
+SHELL ["/bin/bash", "-c"]
+"#,
+        IGNORE,
+        &[(SHELL_FORM, 2)],
+    );
+}
+
+#[test]
 fn shell_form_suppressed_by_buildkit_check_directive() {
     check(
         r#"
@@ -1819,12 +1856,15 @@ ARG BASE=python
 FROM ubuntu AS a
 FROM node:latest AS b
 FROM ${BASE} AS c
-FROM localhost:5000/team/app AS d
+FROM registry.example.com/team/app AS d
 FROM docker.io/library/alpine:LATEST AS e
+FROM localhost:5000/team/base AS f
+FROM localhost/base:latest AS g
 FROM scratch
 COPY --from=a /bin/true /true
 "#,
         IGNORE,
+        // an image on this machine's registry is the project's own
         &[(UNPINNED, 2), (UNPINNED, 3), (UNPINNED, 4), (UNPINNED, 5)],
     );
 }
@@ -1867,7 +1907,27 @@ COPY main.py .
 CMD ["python", "main.py"]
 "#,
         IGNORE,
-        &[(WORKDIR, 3), (WORKDIR, 4), (WORKDIR, 5)],
+        // `${DIR}` follows `src`: fixing the first relative WORKDIR fixes it too
+        &[(WORKDIR, 3), (WORKDIR, 4)],
+    );
+}
+
+#[test]
+fn relative_workdir_after_an_absolute_one_in_a_parent_stage() {
+    check(
+        r#"
+FROM node:20-alpine AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+
+FROM deps
+WORKDIR server/
+COPY . .
+CMD ["node", "index.js"]
+"#,
+        IGNORE,
+        &[],
     );
 }
 
@@ -1903,7 +1963,18 @@ COPY app.exe C:\app\
 CMD ["C:\\app\\app.exe"]
 "#,
         IGNORE,
-        &[(WORKDIR, 5)],
+        // `logs` resolves against `c:/data`
+        &[],
+    );
+    check(
+        r#"
+# escape=`
+FROM mcr.microsoft.com/windows/servercore:ltsc2022
+WORKDIR logs
+CMD ["C:\\app\\app.exe"]
+"#,
+        IGNORE,
+        &[(WORKDIR, 3)],
     );
 }
 
@@ -2095,6 +2166,123 @@ CMD ['node', 'app.js']
         r#"
 FROM node:20
 ENTRYPOINT ["node", "app.js"]
+"#,
+        IGNORE,
+        &[],
+    );
+}
+
+#[test]
+fn a_from_flag_without_equals_is_one_finding() {
+    // BuildKit: "Missing a value on flag: platform"; nothing else is judged from this FROM
+    let findings = run(
+        r#"
+FROM --platform linux/amd64 alpine AS tools
+RUN apk add --no-cache curl
+
+FROM tools
+CMD ["curl", "--version"]
+"#,
+        IGNORE,
+    );
+    assert_eq!(only(&findings, SYNTAX), (1, 6, 1, 28));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+}
+
+#[test]
+fn stage_links_that_fail_the_build() {
+    check(
+        r#"
+FROM golang:1.22 AS build
+COPY --from=0 /go/bin /tools
+RUN go build -o /out/app .
+
+FROM alpine:3.20 AS web
+COPY --from=app /out/app /app
+
+FROM alpine:3.20 AS app
+COPY --from=web /app /srv/app
+RUN --mount=type=cache,from=app,target=/cache ls /cache
+COPY --from=7 /x /x
+COPY --from=nginx:1.27 /etc/nginx /etc/nginx
+"#,
+        IGNORE,
+        &[
+            (SYNTAX, 2),
+            (SYNTAX, 6),
+            (SYNTAX, 9),
+            (SYNTAX, 10),
+            (SYNTAX, 11),
+        ],
+    );
+}
+
+#[test]
+fn platform_variables_that_expand_to_nothing() {
+    check(
+        r#"
+ARG BASE_PLATFORM
+FROM --platform=$BUILDPLATFORM golang:1.22 AS build
+FROM --platform=${BASE_PLATFORM} alpine:3.20 AS base
+FROM --platform=${TARGET_PLATFORM:-linux/amd64} alpine:3.20 AS other
+FROM --platform=$TARGETOS/$TARGETARCH alpine:3.20 AS split
+FROM --platform=$PLATFORM alpine:3.20
+COPY --from=build /go/bin /bin
+"#,
+        IGNORE,
+        &[(SYNTAX, 6)],
+    );
+}
+
+#[test]
+fn expose_forms() {
+    check(
+        r#"
+FROM nginx:1.27-alpine
+EXPOSE 80 443/tcp 8000-8010/udp 0
+EXPOSE 8080:80 [::1]:8443:443
+EXPOSE localhost:80:80
+EXPOSE 70000 81-80 80/http
+"#,
+        IGNORE,
+        &[
+            (EXPOSE_FORMAT, 3),
+            (EXPOSE_FORMAT, 3),
+            (SYNTAX, 4),
+            (SYNTAX, 5),
+            (SYNTAX, 5),
+            (SYNTAX, 5),
+        ],
+    );
+}
+
+#[test]
+fn duplicate_stage_names_warn_and_follow_other_tools_suppressions() {
+    check(
+        r#"
+FROM node:20-alpine AS deps
+RUN npm ci
+FROM node:20-alpine AS DEPS
+RUN npm run build
+"#,
+        IGNORE,
+        &[(DUPLICATE_STAGE, 3)],
+    );
+    check(
+        r#"
+# check=skip=DuplicateStageName
+FROM node:20-alpine AS deps
+# hadolint ignore=DL3024
+FROM node:20-alpine AS deps
+"#,
+        IGNORE,
+        &[],
+    );
+    check(
+        r#"
+FROM node:20-alpine AS deps
+# hadolint ignore=DL3024
+FROM node:20-alpine AS deps
 "#,
         IGNORE,
         &[],

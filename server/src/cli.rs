@@ -80,7 +80,7 @@ fn rule_doc(args: &[String]) -> Result<ExitCode, Fail> {
             "usage: layerwise rule ID (see `layerwise rules`)".into(),
         ));
     };
-    let meta = rules::rule(id)
+    let meta = rules::lookup(id)
         .ok_or_else(|| Fail(format!("unknown rule `{id}`; `layerwise rules` lists them")))?;
     print!("{}", rules::docs::rule_markdown(meta));
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,5 @@
-//! Code actions: a rule's fix, "ignore this rule here", and "fix all safe problems".
+//! Code actions: a rule's fix, "ignore this rule here" (not for `syntax`: its findings fail the
+//! build, which no comment changes), and "fix all safe problems".
 //!
 //! A diagnostic the client sends back gets the fix of the current finding it shows: the one with
 //! the same rule, message and range. A diagnostic published for an older text matches none when
@@ -39,6 +40,10 @@ pub fn actions(
         };
         if let Some(action) = fix_action(uri, doc, diagnostic, rule, enc) {
             fixes.push(action);
+        }
+        // a `syntax` finding fails the build: hiding it would not make the build pass
+        if rule == rules::SYNTAX {
+            continue;
         }
         let (at, action) = ignore_action(uri, doc, diagnostic, rule, enc);
         if ignore_seen.insert((rule, at)) {
@@ -511,6 +516,21 @@ mod tests {
                 ),
                 (json!({"line": 2, "character": 0}), "# pip\n".to_string()),
             ]
+        );
+    }
+
+    #[test]
+    fn no_ignore_action_for_what_fails_the_build() {
+        let doc = document(vec![
+            finding("syntax", (0, 4), None),
+            finding("unpinned-base-image", (5, 22), None),
+        ]);
+        assert_eq!(
+            titles_and_kinds(&actions_json(&doc, None)),
+            [(
+                "Ignore `unpinned-base-image` for this instruction".to_string(),
+                "quickfix".to_string()
+            )]
         );
     }
 

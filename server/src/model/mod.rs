@@ -98,6 +98,7 @@ pub struct Stage {
     pub from: usize,
     /// Indices of the instructions after the FROM, up to the next FROM.
     pub body: Range<usize>,
+    /// The base image; `None` when the FROM has a syntax error.
     pub image: Option<ImageRef>,
     /// Lowercased stage name.
     pub alias: Option<String>,
@@ -166,17 +167,16 @@ impl Model {
                 let index = model.stages.len();
                 let (image, alias) = match &instr.args {
                     Args::From { image, alias } => {
-                        let resolved = expand::expand(&image.value, escape, &|name| {
-                            model.global_args.get(name).cloned().flatten()
-                        });
-                        (
-                            Some(ImageRef {
-                                raw: image.value.clone(),
-                                resolved,
-                                span: instr.abs(image.span),
+                        // a FROM that does not parse builds nothing: no image to judge (its
+                        // `syntax` error is the one finding), only the name later stages use
+                        let image = instr.errors.is_empty().then(|| ImageRef {
+                            raw: image.value.clone(),
+                            resolved: expand::expand(&image.value, escape, &|name| {
+                                model.global_args.get(name).cloned().flatten()
                             }),
-                            alias.as_ref().map(|a| a.value.to_ascii_lowercase()),
-                        )
+                            span: instr.abs(image.span),
+                        });
+                        (image, alias.as_ref().map(|a| a.value.to_ascii_lowercase()))
                     }
                     _ => (None, None),
                 };

@@ -14,6 +14,8 @@ pub mod config;
 mod consecutive_run;
 mod dev_server_flag;
 pub mod docs;
+mod duplicate_stage_name;
+mod expose_invalid_format;
 pub mod fixes;
 mod invalid_exec_form;
 pub mod memo;
@@ -180,12 +182,27 @@ pub static RULES: &[&dyn Rule] = &[
     &add_instead_of_copy::AddInsteadOfCopy,
     &unpinned_base_image::UnpinnedBaseImage,
     &relative_workdir::RelativeWorkdir,
+    &duplicate_stage_name::DuplicateStageName,
+    &expose_invalid_format::ExposeInvalidFormat,
 ];
+
+/// The id of the rule for what BuildKit rejects.
+pub const SYNTAX: &str = "syntax";
 
 /// The rule with this id.
 #[must_use]
 pub fn rule(id: &str) -> Option<&'static RuleMeta> {
     RULES.iter().map(|r| r.meta()).find(|m| m.id == id)
+}
+
+/// The rule a person means by `name`: its id, else the rule equivalent to that BuildKit check
+/// (`DuplicateStageName`) or hadolint code (`DL3024`), case aside.
+#[must_use]
+pub fn lookup(name: &str) -> Option<&'static RuleMeta> {
+    let metas = || RULES.iter().map(|r| r.meta());
+    rule(name)
+        .or_else(|| metas().find(|m| m.buildkit.iter().any(|b| b.eq_ignore_ascii_case(name))))
+        .or_else(|| metas().find(|m| m.hadolint.iter().any(|h| h.eq_ignore_ascii_case(name))))
 }
 
 /// A secondary location that explains a finding.

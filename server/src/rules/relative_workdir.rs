@@ -4,8 +4,14 @@ use crate::syntax::instruction::{Args, Keyword};
 
 declare_rule! {
     /// ## What it does
-    /// Finds `WORKDIR` paths that are not absolute after variable substitution (`/app`, or a
-    /// Windows drive path such as `C:\app`). `~` is not expanded by Docker.
+    /// Finds the first `WORKDIR` of a stage when its path is not absolute after variable
+    /// substitution (`/app`, or a Windows drive path such as `C:\app`). A stage built on an
+    /// earlier one (`FROM build`) continues that stage: a `WORKDIR` there counts as the first.
+    /// Later relative `WORKDIR`s are fine: they resolve against the one before, so fixing the
+    /// first fixes them all (BuildKit's `WorkdirRelativePath` reasons the same way).
+    ///
+    /// A path starting with `~` is reported wherever it is: Docker does not expand `~`, so it
+    /// creates a directory literally named `~`.
     ///
     /// ## Why is this bad?
     /// A relative `WORKDIR` is resolved against whatever the base image's working directory
@@ -13,19 +19,25 @@ declare_rule! {
     ///
     /// ## Example
     /// ```dockerfile
+    /// FROM python:3.12-slim
     /// WORKDIR app
     /// ```
     ///
     /// Use instead:
     /// ```dockerfile
+    /// FROM python:3.12-slim
     /// WORKDIR /app
     /// ```
+    ///
+    /// ## Fix safety
+    /// The fix writes the path as if the base image's working directory were `/`; the base
+    /// image may set another one, so the fix is unsafe.
     ///
     /// Equivalents: hadolint DL3000, BuildKit `WorkdirRelativePath`.
     pub struct RelativeWorkdir {
         id: "relative-workdir",
         severity: Warning,
-        summary: "WORKDIR with a relative path",
+        summary: "The first WORKDIR of a stage is a relative path",
         hadolint: ["DL3000"],
         buildkit: ["WorkdirRelativePath"],
     }
@@ -45,37 +57,56 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         if value.starts_with('/') || is_windows_absolute(&value) || value.starts_with('\\') {
             continue;
         }
-        let base = &cx.model.workdir[i];
-        let mut fix = None;
-        let message = if value.starts_with('~') {
-            format!(
-                "Docker does not expand `~`, so `WORKDIR {value}` creates a directory literally named `~` under the current working directory; write the absolute path, such as `/home/<user>{}`",
-                value.trim_start_matches('~')
-            )
-        } else if base.contains(['$', '~']) {
-            format!(
-                "`WORKDIR {value}` is relative, so where it points depends on the working directory the base image or an earlier WORKDIR left; write the absolute path"
-            )
-        } else {
-            let absolute = join_path(base, &value);
-            // `/` as the base is our assumption, not a WORKDIR the file set: the base image may
-            // have its own, so the rewrite needs a look
-            let title = format!("Use the absolute path `{absolute}`");
-            let edits = vec![crate::rules::Edit {
+        let span = cx.range_on(i, located.abs(path.span));
+        if value.starts_with('~') {
+            out.push(Diagnostic::new(
+                &META,
+                span,
+                format!(
+                    "Docker does not expand `~`, so `WORKDIR {value}` creates a directory literally named `~` under the current working directory; write the absolute path, such as `/home/<user>{}`",
+                    value.trim_start_matches('~')
+                ),
+            ));
+            continue;
+        }
+        if workdir_set_before(cx, i) {
+            continue;
+        }
+        // no WORKDIR before this one: `/` is our assumption, not a WORKDIR the file set, and the
+        // base image may have its own, so the rewrite needs a look
+        let absolute = join_path(&cx.model.workdir[i], &value);
+        let fix = crate::rules::Fix::unsafe_edit(
+            format!("Use the absolute path `{absolute}`"),
+            vec![crate::rules::Edit {
                 span: located.abs(path.span),
                 text: crate::rules::fixes::word(&absolute),
-            }];
-            fix = Some(if &**base == "/" {
-                crate::rules::Fix::unsafe_edit(title, edits)
-            } else {
-                crate::rules::Fix::safe(title, edits)
-            });
-            format!(
-                "`WORKDIR {value}` is relative, so where it points depends on the working directory the base image or an earlier WORKDIR left; write the absolute path `{absolute}`"
-            )
-        };
+            }],
+        );
         out.push(
-            Diagnostic::new(&META, cx.range_on(i, located.abs(path.span)), message).with_fix(fix),
+            Diagnostic::new(
+                &META,
+                span,
+                format!(
+                    "`WORKDIR {value}` is relative, so where it points depends on the working directory of the base image; write the absolute path `{absolute}`"
+                ),
+            )
+            .with_fix(Some(fix)),
         );
     }
+}
+
+/// Whether a WORKDIR runs before instruction `i` in its stage or in the stages it is built on.
+fn workdir_set_before(cx: &Analysis<'_>, i: usize) -> bool {
+    let Some(stage) = cx.model.stage_of.get(i).copied().flatten() else {
+        return false;
+    };
+    let mut end = i;
+    cx.model.lineage(stage).any(|st| {
+        let upto = end.min(st.body.end);
+        end = usize::MAX;
+        cx.model
+            .body(cx.tree, st.index)
+            .take_while(|&(j, _)| j < upto)
+            .any(|(_, l)| l.keyword == Keyword::Workdir)
+    })
 }

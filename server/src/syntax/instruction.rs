@@ -420,9 +420,22 @@ fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) ->
     let (flags, args_start) = p.extract_flags(kw_end);
     instr.flags = flags.iter().map(|f| f.flag.clone()).collect();
     let rest = &logical.text[args_start..];
-    let trimmed = rest.trim();
+    let mut trimmed = rest.trim();
     let a_start = args_start + (rest.len() - rest.trim_start().len());
-    let args = Span::new(a_start, a_start + trimmed.len());
+    let mut args = Span::new(a_start, a_start + trimmed.len());
+
+    // `FROM --platform linux/amd64 alpine`: BuildKit wants `--platform=linux/amd64` and stops
+    // at the flag. Say that once, and read the rest as the image it was meant to be, so the
+    // missing `=` does not also read as an extra argument.
+    let mut flags_to_check: &[RawFlag] = &flags;
+    if keyword == Keyword::From {
+        if let Some(value) = p.flag_value_without_equals(&flags, args) {
+            flags_to_check = &flags[..flags.len() - 1];
+            let rest = &logical.text[value.end..args.end];
+            trimmed = rest.trim();
+            args = Span::new(value.end + (rest.len() - rest.trim_start().len()), args.end);
+        }
+    }
     instr.args_span = logical.span(args);
 
     // `HEALTHCHECK NONE` is the one case where BuildKit never looks at the flags.
@@ -432,7 +445,7 @@ fn parse_logical(logical: &Logical, from: usize, escape: char, trigger: bool) ->
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case("none"));
     if !healthcheck_none {
-        p.check_flags(keyword, &flags);
+        p.check_flags(keyword, flags_to_check);
     }
 
     if trimmed.is_empty() && !matches!(keyword, Keyword::Run | Keyword::Cmd | Keyword::Entrypoint) {
@@ -513,7 +526,7 @@ fn unknown_keyword_message(word: &str) -> String {
 
 /// Levenshtein distance in chars. Without allocating for the short words it is used on (a
 /// half-typed keyword on every keystroke).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     const SHORT: usize = 32;
     let mut chars = ['\0'; SHORT];
     let mut n = 0;
@@ -762,6 +775,35 @@ impl<'a> Parser<'a> {
             .into_iter()
             .map(|(s, w)| self.logical.word(s, unquote(w, self.escape)))
             .collect()
+    }
+
+    /// For `FROM --platform linux/amd64 image [AS name]`: the logical span of the word meant as
+    /// the value of the last flag, a string flag written without `=`, after reporting it. `None`
+    /// when the words after the flags read as a FROM on their own.
+    fn flag_value_without_equals(&mut self, flags: &[RawFlag], args: Span) -> Option<Span> {
+        let last = flags.last()?;
+        if last.flag.value.is_some()
+            || flag_kind(Keyword::From, &last.flag.name)? != FlagKind::String
+        {
+            return None;
+        }
+        let spans = self.plain_spans(args);
+        let as_at = |i: usize| {
+            spans
+                .get(i)
+                .is_some_and(|(_, w)| w.eq_ignore_ascii_case("as"))
+        };
+        // the words are `value image` or `value image AS name`
+        if !(spans.len() == 2 || (spans.len() == 4 && as_at(2))) || as_at(1) {
+            return None;
+        }
+        let (value, word) = spans[0];
+        let name = &last.flag.name;
+        self.error(
+            last.span.cover(value),
+            format!("`--{name}` takes its value after `=`, so BuildKit stops here; write `--{name}={word}`"),
+        );
+        Some(value)
     }
 
     fn from(&mut self, args: Span) -> Args {
@@ -1041,9 +1083,13 @@ impl<'a> Parser<'a> {
 
     fn expose(&mut self, args: Span) -> Args {
         let words = self.plain(args);
-        for (span, w) in self.plain_spans(args) {
-            if !valid_port(w) {
-                self.error(span, format!("invalid port `{w}`: expected a number, a range or `port/protocol`, e.g. `8080/tcp`"));
+        for (word, (span, _)) in words.iter().zip(self.plain_spans(args)) {
+            // a variable may expand to anything, several words included
+            if word.value.contains('$') {
+                continue;
+            }
+            if let Some(problem) = port_spec_problem(&word.value) {
+                self.error(span, problem);
             }
         }
         Args::Words(words)
@@ -1117,23 +1163,107 @@ fn is_heredoc_word(word: &str) -> bool {
     !rest.is_empty() && !rest.contains('<')
 }
 
-fn valid_port(w: &str) -> bool {
-    if w.contains('$') {
-        return true;
+/// An EXPOSE word split the way BuildKit splits it: `[ip:]host:container`, where an IPv6
+/// address may itself hold colons (everything before the last two parts is the address).
+#[must_use]
+pub fn split_port_spec(word: &str) -> (&str, &str, &str) {
+    let parts: Vec<&str> = word.split(':').collect();
+    match parts.as_slice() {
+        [container] => ("", "", container),
+        [host, container] => ("", host, container),
+        [.., host, container] => {
+            let ip_len = word.len() - host.len() - container.len() - 2;
+            (&word[..ip_len], host, container)
+        }
+        [] => ("", "", ""),
     }
-    let (ports, proto) = match w.split_once('/') {
-        Some((p, proto)) => (p, Some(proto)),
-        None => (w, None),
+}
+
+/// Why BuildKit rejects an EXPOSE word (after variable expansion), if it does: a missing port,
+/// an unknown protocol, an address that is not an IP, a port above 65535, a range that ends
+/// before it starts, or host and container ranges of different lengths.
+#[must_use]
+pub fn port_spec_problem(word: &str) -> Option<String> {
+    let (ip, host, container) = split_port_spec(word);
+    let (port, proto) = container.split_once('/').unwrap_or((container, ""));
+    if port.is_empty() {
+        return Some(format!(
+            "`{word}` names no port, so BuildKit rejects it; write the container port, e.g. `8080` or `8080/tcp`"
+        ));
+    }
+    if !matches!(
+        proto.to_ascii_lowercase().as_str(),
+        "" | "tcp" | "udp" | "sctp"
+    ) {
+        return Some(format!(
+            "unknown protocol `{proto}` in `{word}`, so BuildKit rejects it; use `tcp`, `udp` or `sctp`"
+        ));
+    }
+    let address = ip
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(ip);
+    if !ip.is_empty() && address.parse::<std::net::IpAddr>().is_err() {
+        return Some(format!(
+            "`{ip}` is not an IP address, so BuildKit rejects `{word}`; EXPOSE takes only the container port, e.g. `{port}`"
+        ));
+    }
+    let (start, end) = match port_range(port) {
+        Ok(range) => range,
+        Err(problem) => return Some(problem),
     };
-    let proto_ok =
-        proto.is_none_or(|p| matches!(p.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp"));
-    let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let ports_ok = match ports.split_once('-') {
-        Some((a, b)) => num(a) && num(b),
-        None => num(ports),
+    if !host.is_empty() {
+        let (host_start, host_end) = match port_range(host) {
+            Ok(range) => range,
+            Err(problem) => return Some(problem),
+        };
+        if end - start != host_end - host_start && end != start {
+            return Some(format!(
+                "the host ports `{host}` and the container ports `{port}` are ranges of different lengths, so BuildKit rejects them; EXPOSE takes only the container port, e.g. `{port}`"
+            ));
+        }
+    }
+    None
+}
+
+/// A port or a `start-end` range, as BuildKit reads it: numbers from 0 to 65535, the end not
+/// below the start.
+fn port_range(ports: &str) -> Result<(u32, u32), String> {
+    let out_of_range = |s: &str| {
+        format!("port `{s}` is above 65535, so BuildKit rejects it; use a port from 0 to 65535")
     };
-    // `ip:host:container` mappings are rejected by BuildKit too, so numbers only.
-    proto_ok && ports_ok
+    let number = |s: &str| -> Result<u32, String> {
+        let digits = s.strip_prefix('+').unwrap_or(s);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "invalid port `{ports}`: expected a number, a range or `port/protocol`, e.g. `8080/tcp`"
+            ));
+        }
+        match digits.trim_start_matches('0').len() {
+            0 => Ok(0),
+            len if len > 5 => Err(out_of_range(s)),
+            _ => digits
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n <= 65535)
+                .ok_or_else(|| out_of_range(s)),
+        }
+    };
+    let Some((a, b)) = ports.split_once('-') else {
+        let n = number(ports)?;
+        return Ok((n, n));
+    };
+    let start = number(a)?;
+    if a == b {
+        return Ok((start, start));
+    }
+    let end = number(b)?;
+    if end < start {
+        return Err(format!(
+            "the port range `{ports}` ends before it starts, so BuildKit rejects it; write `{b}-{a}`"
+        ));
+    }
+    Ok((start, end))
 }
 
 /// What BuildKit's HEALTHCHECK says about a flag value, if it rejects it.
@@ -1709,5 +1839,29 @@ mod tests {
             .errors
             .is_empty());
         assert_eq!(one("EXPOSE abc").0.errors.len(), 1);
+        // what BuildKit builds, with a warning (`expose-invalid-format`), not an error
+        assert!(one("EXPOSE 80:80 127.0.0.1:80:80 [::1]:80:80 ::1:80:80 8000-8001:80-81 0.0.0.0:8000-9000:80")
+            .0
+            .errors
+            .is_empty());
+        for bad in [
+            "80000",
+            "9000-8000",
+            "80/http",
+            "localhost:80:80",
+            "/tcp",
+            "80-",
+            "1-2-3",
+            "8000-8001:80-82",
+            "65536/udp",
+            "99999999999999999999",
+        ] {
+            assert_eq!(one(&format!("EXPOSE {bad}")).0.errors.len(), 1, "{bad}");
+        }
+        assert_eq!(split_port_spec("::1:80:80"), ("::1", "80", "80"));
+        assert_eq!(
+            split_port_spec("[::1]:8080:80/tcp"),
+            ("[::1]", "8080", "80/tcp")
+        );
     }
 }
