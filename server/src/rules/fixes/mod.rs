@@ -5,6 +5,7 @@ pub mod builder_stage;
 pub mod dockerignore;
 pub mod manifests_first;
 pub mod quick;
+pub mod shell_state;
 
 use crate::rules::{Analysis, Fix};
 use crate::syntax::{Located, Span};

@@ -151,49 +151,78 @@ pub fn exec_form(cx: &Analysis<'_>, i: usize) -> Option<Edit> {
     })
 }
 
-/// Join RUN `cur` onto the previous RUN `prev`: ` \`, line break, `    && ` + its commands.
-#[must_use]
-pub fn merge_runs(cx: &Analysis<'_>, prev: usize, cur: usize) -> Option<Vec<Edit>> {
+/// Join RUN `cur` onto the previous RUN `prev`: ` \`, line break, `    && ` + its commands
+/// (wrapped in `{ ...; }` when they are a list of their own, so that the first RUN's failure
+/// still fails the build).
+///
+/// # Errors
+/// Why the joined RUN could behave differently, for the finding's message.
+pub fn merge_runs(cx: &Analysis<'_>, prev: usize, cur: usize) -> Result<Vec<Edit>, String> {
     let (p, c) = (cx.instr(prev), cx.instr(cur));
     let (Some(Form::Shell(ps)), Some(Form::Shell(cs))) = (p.form(), c.form()) else {
-        return None;
+        return Err("one of the RUNs is in exec form".into());
     };
-    if !p.heredocs.is_empty()
-        || !c.heredocs.is_empty()
-        || ps.text.contains('#')
-        || cs.text.contains('#')
+    if !p.heredocs.is_empty() || !c.heredocs.is_empty() {
+        return Err("a heredoc script cannot be joined as it is".into());
+    }
+    if ps.text.contains('#') || cs.text.contains('#') {
+        return Err("a `#` in the commands could be a comment that would swallow the join".into());
+    }
+    if cx.tree.instructions[..cur]
+        .iter()
+        .any(|l| l.keyword == crate::syntax::instruction::Keyword::Shell)
     {
-        return None;
+        return Err(
+            "a SHELL instruction sets the shell, and `&&` may not mean the same in it".into(),
+        );
+    }
+    // a first RUN that ends in an operator (`a;`, `a &`) would not parse with `&& b` after it
+    if ps.text.trim_end().ends_with([';', '&', '|'])
+        || cs.text.trim_end().ends_with([';', '&', '|'])
+    {
+        return Err("a RUN ends with an operator".into());
+    }
+    if let Some(what) = super::shell_state::leftover(&ps.text, &cs.text) {
+        return Err(format!(
+            "`{what}` in the first RUN would also act on the second RUN's commands once they share a shell"
+        ));
     }
     let escape = cx.tree.split.escape;
     let nl = eol(cx.text);
     let p_end = p.abs(ps.span).end;
     let c_script = c.abs(cs.span);
-    // `a; b` would join as `a && a2; b`: keep the second RUN's commands grouped as they were
-    let body = if cs.script.commands.iter().any(|k: &Command| {
-        k.joiner != crate::syntax::shell::Joiner::And
-            && k.joiner != crate::syntax::shell::Joiner::Start
-    }) {
-        return None;
-    } else {
-        c_script.of(cx.text).to_string()
-    };
+    // `a && b; c` would run `c` when `a` fails, and `a && b || c` would hide the failure: keep
+    // the second RUN's commands grouped as they were
+    let grouped = cs.script.commands.iter().any(|k: &Command| {
+        !matches!(
+            k.joiner,
+            crate::syntax::shell::Joiner::And
+                | crate::syntax::shell::Joiner::Start
+                | crate::syntax::shell::Joiner::Pipe
+        )
+    });
+    if grouped && escape == '`' {
+        // a Windows image: cmd has no `{ ...; }`
+        return Err("the second RUN is a list of commands that cmd cannot group".into());
+    }
+    let (open, close) = if grouped { ("{ ", "; }") } else { ("", "") };
+    let body = format!("{open}{}{close}", c_script.of(cx.text));
     // joined, each RUN's commands must stay what they were: an unterminated quote or `$(` in
     // the first would swallow the second, or two would pair up and turn a quoted `<<EOF` into a
     // heredoc
-    let joined_text = format!("{} && {}", ps.text, cs.text);
+    let joined_text = format!("{} && {open}{}{close}", ps.text, cs.text);
     let joined = shell::lex(&joined_text);
     if !words::lexes_cleanly(&ps.text)
         || !words::lexes_cleanly(&cs.text)
         || joined.commands.len() != ps.script.commands.len() + cs.script.commands.len()
         || !split::heredoc_words(&joined_text).is_empty()
     {
-        return None;
+        return Err("the commands do not split cleanly into words (an open quote or `$(`)".into());
     }
     let lines = instruction_lines(cx.text, c);
     let indent_start = line_start(cx.text, p.span().start);
     let indent = &cx.text[indent_start..p.span().start];
-    Some(vec![
+    Ok(vec![
         Edit {
             span: Span::empty(p_end),
             text: format!(" {escape}{nl}{indent}    && {body}"),
