@@ -28,6 +28,11 @@ declare_rule! {
     ///     && rm -rf /var/lib/apt/lists/*
     /// ```
     ///
+    /// ## Fix safety
+    /// The deletion is chained with `&&` to the end of the RUN (in a heredoc script, to its last
+    /// line; a line of its own only after `set -e`), so a RUN that failed still fails: a new
+    /// last line would make the script's exit status that of `rm`, which always succeeds.
+    ///
     /// Equivalent: hadolint DL3009.
     pub struct AptListsNotCleaned {
         id: "apt-lists-not-cleaned",

@@ -22,25 +22,44 @@ pub fn word_span(cx: &Analysis<'_>, i: usize, w: &ShellWord) -> Span {
     cx.instr(i).abs(w.span)
 }
 
-/// Append ` && <command>` at the end of a shell-form RUN, or a line before the end of its
-/// heredoc script. `None` when the end of the script is a comment or the form is exec.
+/// Append ` && <command>` at the end of a shell-form RUN or of its heredoc script's last line
+/// (a line of its own when the script starts with `set -e`), so that the script still fails
+/// when it failed before: a new last line without `set -e` would make its exit status the
+/// appended command's. `None` when the end of the script is a comment, an operator, or the form
+/// is exec.
 #[must_use]
 pub fn append_command(cx: &Analysis<'_>, i: usize, command: &str) -> Option<Edit> {
     let located = cx.instr(i);
     if let Some(h) = located.heredocs.iter().find(|h| h.script.is_some()) {
         let term = located.abs(h.terminator);
-        let body = located.abs(h.body).of(cx.text);
-        if term.is_empty()
-            || !h.script.as_ref().is_some_and(|script| {
-                stands_alone(script, &format!("{body}\n{command}\n"), command)
-            })
+        let body_span = located.abs(h.body);
+        let body = body_span.of(cx.text);
+        let script = h.script.as_ref()?;
+        if term.is_empty() {
+            return None;
+        }
+        if exits_on_error(script) {
+            if !stands_alone(script, &format!("{body}\n{command}\n"), command) {
+                return None;
+            }
+            let indent = if h.strip_tabs { "\t" } else { "" };
+            return Some(Edit {
+                span: Span::empty(term.start),
+                text: format!("{indent}{command}{}", eol(cx.text)),
+            });
+        }
+        let kept = body.trim_end();
+        let last_line = kept.rsplit('\n').next().unwrap_or(kept);
+        if kept.is_empty()
+            || last_line.contains('#')
+            || kept.ends_with([';', '&', '|', '\\'])
+            || !stands_alone(script, &format!("{kept} && {command}\n"), command)
         {
             return None;
         }
-        let indent = if h.strip_tabs { "\t" } else { "" };
         return Some(Edit {
-            span: Span::empty(term.start),
-            text: format!("{indent}{command}{}", eol(cx.text)),
+            span: Span::empty(body_span.start + kept.len()),
+            text: format!(" && {command}"),
         });
     }
     let Some(Form::Shell(shell)) = located.form() else {
@@ -63,6 +82,18 @@ pub fn append_command(cx: &Analysis<'_>, i: usize, command: &str) -> Option<Edit
     Some(Edit {
         span: Span::empty(located.abs(last.span).end),
         text: format!(" && {command}"),
+    })
+}
+
+/// Whether a script starts with `set -e` (or `-o errexit`): then any failing command ends it.
+fn exits_on_error(script: &Script) -> bool {
+    script.commands.first().is_some_and(|c| {
+        let words: Vec<&str> = c.words.iter().map(|w| w.value.as_str()).collect();
+        words.first() == Some(&"set")
+            && words[1..].iter().enumerate().any(|(n, w)| {
+                (w.starts_with('-') && !w.starts_with("--") && w.contains('e'))
+                    || (*w == "-o" && words.get(n + 2) == Some(&"errexit"))
+            })
     })
 }
 
