@@ -49,6 +49,13 @@ declare_rule! {
     /// `cargo chef cook`, `dotnet publish --no-restore` after `dotnet restore`). `ONBUILD`
     /// triggers are checked in the order they run in the child build. The stage may be a
     /// builder stage: this rule is about build time, not image size.
+    ///
+    /// ## Fix safety
+    /// The fix moves the broad COPY after the installs and copies the manifests each install
+    /// reads just before it. The moved COPY keeps the folder it copied to: when a WORKDIR, ENV
+    /// or ARG between its old and new place would resolve its destination elsewhere, the
+    /// destination is written as the absolute path it had. A `--chown`/`--chmod` whose variable
+    /// has another value at the new place is not moved, and the message says so.
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",
         severity: Warning,

@@ -13,7 +13,9 @@
 //! a `COPY` of the manifests that install reads is inserted, resolved to where the install looks
 //! for them (its WORKDIR, or the path named on its command line). When the last install's RUN
 //! goes on to build from the source (`RUN npm ci && npm run build`), the RUN is split after the
-//! install and the broad COPY goes in between.
+//! install and the broad COPY goes in between. The moved COPY keeps its resolved destination: a
+//! relative one under a later `WORKDIR`, or a variable that a later `ENV`/`ARG` changes, is
+//! written as the absolute path it had (`COPY . .` in `/srv` -> `COPY . /srv/`).
 //!
 //! Not offered (`Err` with the reason) when the move cannot be proven safe: an instruction in
 //! between may read or write the copied tree (an unknown command, a COPY into the same folder, a
@@ -163,6 +165,55 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         }
     }
 
+    // The broad COPY lands after `last` and the manifest COPYs before each install: each must
+    // copy to where it did and with the owner it had. A relative destination resolves against
+    // the WORKDIR of its new place and a variable against the ENV and ARG there.
+    for f in c
+        .flags
+        .iter()
+        .filter(|f| matches!(f.name.as_str(), "chown" | "chmod"))
+    {
+        let Some(value) = f.value.as_deref().filter(|v| v.contains('$')) else {
+            continue;
+        };
+        let here = cx.model.expand_at(cx.tree, copy, value);
+        if here.is_none()
+            || installs
+                .iter()
+                .any(|i| cx.model.expand_at(cx.tree, i.instr, value) != here)
+        {
+            return Err(format!(
+                "the COPY's `--{}` uses a variable whose value is unknown or differs where the COPY would go",
+                f.name
+            ));
+        }
+    }
+    let moved_dest = {
+        let relative =
+            !dest_value.starts_with('/') && !crate::model::is_windows_absolute(&dest_value);
+        let same = if dest.value.contains('$') {
+            cx.model.expand_at(cx.tree, last, &dest.value).as_deref() == Some(dest_value.as_str())
+        } else {
+            true
+        };
+        (!same || (relative && cx.model.workdir[last] != cx.model.workdir[copy])).then(|| {
+            let dir = dest_value == "." || dest_value.ends_with('/') || dest_value.ends_with("/.");
+            let path = if dir && root != "/" {
+                format!("{}/", root.trim_end_matches('/'))
+            } else {
+                root.clone()
+            };
+            let Args::Copy { json, .. } = &c.args else {
+                return word(&path);
+            };
+            if *json {
+                serde_json::to_string(&path).unwrap_or_default()
+            } else {
+                word(&path)
+            }
+        })
+    };
+
     let text = cx.text;
     let nl = eol(text);
     let flags: String = c
@@ -218,6 +269,19 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
 
     // The broad copy goes after the installs (or between the install and the build of a split RUN).
     let copy_text = instruction_text(text, c);
+    let copy_text = match &moved_dest {
+        Some(path) => {
+            let from = line_start(text, c.span().start);
+            let at = c.abs(dest.span);
+            format!(
+                "{}{path}{}",
+                &text[from..at.start],
+                &copy_text[at.end - from..]
+            )
+        }
+        None => copy_text.to_string(),
+    };
+    let copy_text = copy_text.as_str();
     match split {
         Some((k, cmd)) => {
             let run = cx.instr(k);
