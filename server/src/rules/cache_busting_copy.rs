@@ -55,7 +55,10 @@ declare_rule! {
     /// reads just before it. The moved COPY keeps the folder it copied to: when a WORKDIR, ENV
     /// or ARG between its old and new place would resolve its destination elsewhere, the
     /// destination is written as the absolute path it had. A `--chown`/`--chmod` whose variable
-    /// has another value at the new place is not moved, and the message says so.
+    /// has another value at the new place is not moved, and the message says so. Manifests keep
+    /// their folders (`requirements/base.txt` is copied to `requirements/`), the files a
+    /// requirements file includes with `-r`/`-c` are copied too, and a requirements file that
+    /// installs a local path (`-e .`) or includes a file missing from the context is not fixed.
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",
         severity: Warning,

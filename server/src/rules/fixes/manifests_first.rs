@@ -15,11 +15,14 @@
 //! goes on to build from the source (`RUN npm ci && npm run build`), the RUN is split after the
 //! install and the broad COPY goes in between. The moved COPY keeps its resolved destination: a
 //! relative one under a later `WORKDIR`, or a variable that a later `ENV`/`ARG` changes, is
-//! written as the absolute path it had (`COPY . .` in `/srv` -> `COPY . /srv/`).
+//! written as the absolute path it had (`COPY . .` in `/srv` -> `COPY . /srv/`). Manifests keep
+//! their paths (`requirements/base.txt` goes to `requirements/`, one COPY per folder), and the
+//! files a requirements file includes (`-r`, `-c`) are followed and copied too.
 //!
 //! Not offered (`Err` with the reason) when the move cannot be proven safe: an instruction in
 //! between may read or write the copied tree (an unknown command, a COPY into the same folder, a
-//! VOLUME), the manifests are not in the context or not under the copied folder, the context is
+//! VOLUME), the manifests are not in the context or not under the copied folder, a requirements
+//! file includes a file that is not in the context or installs a local path, the context is
 //! unknown, or the install has no manifest-only form (`cargo build`, `composer install` that runs
 //! scripts).
 
@@ -356,8 +359,11 @@ fn manifests(
             return Err(format!("`{rel}` is not in the build context"));
         }
         let dir = parent(&abs);
-        for nested in nested_requirements(cx, &rel, step.ecosystem) {
-            out.push((nested, dir.clone()));
+        // an included file lands where the broad COPY would have put it, beside its own folder
+        let mut seen = vec![rel.clone()];
+        for nested in nested_requirements(cx, &rel, step.ecosystem, &mut seen)? {
+            let image = join_path(root, &nested);
+            out.push((nested, parent(&image)));
         }
         out.push((rel, dir));
     }
@@ -437,28 +443,100 @@ fn needs_source(install: &Install<'_>) -> Option<String> {
     Some(reason.to_string())
 }
 
-/// `-r`/`-c` files a requirements file includes, relative to the context.
-fn nested_requirements(cx: &Analysis<'_>, rel: &str, ecosystem: Ecosystem) -> Vec<String> {
+/// `-r`/`-c` files a requirements file includes, relative to the context, followed through
+/// the files they include in turn (`seen` holds those already listed).
+///
+/// # Errors
+/// When an included file is not in the context, or a line installs a local path (`-e .`,
+/// `./libs/x`, `file:`): the install then reads more than the manifests.
+fn nested_requirements(
+    cx: &Analysis<'_>,
+    rel: &str,
+    ecosystem: Ecosystem,
+    seen: &mut Vec<String>,
+) -> Result<Vec<String>, String> {
     if !matches!(ecosystem, Ecosystem::Pip | Ecosystem::Uv | Ecosystem::UvPip) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let Some(text) = cx.context.read(rel) else {
-        return Vec::new();
+        return Err(format!("`{rel}` cannot be read to see what it includes"));
     };
     let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            let rest = l
-                .strip_prefix("-r")
-                .or_else(|| l.strip_prefix("-c"))
-                .or_else(|| l.strip_prefix("--requirement"))
-                .or_else(|| l.strip_prefix("--constraint"))?;
-            let file = rest.trim_start_matches('=').trim();
-            (!file.is_empty() && !file.contains("://")).then(|| join_rel(dir, file))
-        })
-        .filter(|p| cx.context.exists(p) == Some(true))
-        .collect()
+    let mut out = Vec::new();
+    for l in text.lines() {
+        // a comment starts a line or follows a blank
+        let l = match l.find(" #").or_else(|| l.find("\t#")) {
+            Some(n) => &l[..n],
+            None => l,
+        }
+        .trim();
+        if l.starts_with('#') || l.is_empty() {
+            continue;
+        }
+        let include = ["--requirement", "--constraint", "-r", "-c"]
+            .iter()
+            .find_map(|flag| l.strip_prefix(flag))
+            .map(|rest| rest.trim_start_matches('=').trim());
+        let Some(file) = include else {
+            let links = ["--find-links", "-f"]
+                .iter()
+                .find_map(|flag| l.strip_prefix(flag))
+                .map(|rest| rest.trim_start_matches('=').trim());
+            let local = links.is_some_and(|v| !v.contains("://"))
+                || l.starts_with(['.', '/', '~'])
+                || l.starts_with("-e")
+                || l.starts_with("--editable")
+                || l.contains("file:");
+            if local {
+                return Err(format!(
+                    "`{rel}` installs a local path (`{}`), which needs more than the manifests",
+                    short(l)
+                ));
+            }
+            continue;
+        };
+        if file.contains("://") {
+            continue;
+        }
+        if file.is_empty() || file.contains('$') {
+            return Err(format!(
+                "`{rel}` includes `{}`, whose path is not known",
+                short(l)
+            ));
+        }
+        let Some(path) = normalize(&join_rel(dir, file)) else {
+            return Err(format!(
+                "`{rel}` includes `{file}`, outside the build context"
+            ));
+        };
+        if cx.context.exists(&path) != Some(true) {
+            return Err(format!(
+                "`{rel}` includes `{path}`, which is not in the build context"
+            ));
+        }
+        if seen.contains(&path) {
+            continue;
+        }
+        seen.push(path.clone());
+        out.extend(nested_requirements(cx, &path, ecosystem, seen)?);
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// A context-relative path without `.` and `..` parts; `None` when it leaves the context.
+fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 fn is_mod_download(cmd: &Command) -> bool {
