@@ -981,7 +981,11 @@ pub fn installs(instr: &Instruction) -> Cow<'_, [Ecosystem]> {
 pub fn install_step(cmd: &Command) -> Option<InstallStep> {
     let step = |ecosystem, files: Vec<String>| Some(InstallStep { ecosystem, files });
     if let Some(args) = pip_args(cmd) {
-        if positionals(args, PIP_VALUE_OPTS).first() != Some(&"install") {
+        // `pip wheel -r` and `pip download -r` fetch the same dependencies into a folder
+        if !matches!(
+            positionals(args, PIP_VALUE_OPTS).first(),
+            Some(&("install" | "wheel" | "download"))
+        ) {
             return None;
         }
         // `pip install -r FILE`: installs from a manifest; `pip install .` and
@@ -1477,7 +1481,8 @@ mod tests {
             ),
             ("pip install .", None),
             ("pip install poetry==1.7", None),
-            ("pip download -r r.txt", None),
+            ("pip download -r r.txt", Some((Pip, &["r.txt"]))),
+            ("pip download flask", None),
             ("poetry install --no-root", Some((Poetry, &[]))),
             ("poetry -C app install", Some((Poetry, &[]))),
             ("uv sync --frozen --no-install-project", Some((Uv, &[]))),
@@ -1523,6 +1528,15 @@ mod tests {
             ("composer dump-autoload", None),
             ("dotnet publish -c Release --no-restore", None),
             ("dotnet restore App.sln", Some((Dotnet, &["App.sln"]))),
+            (
+                "pip wheel --wheel-dir /wheels -r requirements.txt",
+                Some((Pip, &["requirements.txt"])),
+            ),
+            (
+                "pip download -d /pkgs -r requirements.txt",
+                Some((Pip, &["requirements.txt"])),
+            ),
+            ("pip wheel --no-deps -w /wheels .", None),
             (
                 "dotnet publish app.csproj -c Release --self-contained true -r linux-x64 -o out",
                 Some((Dotnet, &["app.csproj"])),

@@ -40,6 +40,7 @@ declare_rule! {
     /// Installs are recognised wherever the shell runs them: after `&&`, inside `if` blocks and
     /// heredoc scripts, behind `sudo -u app`, `timeout 600` or `env`, in `bash -c "..."`, in an
     /// exec-form `RUN`, and through `python -m pip`, `sh ./gradlew` or `php composer.phar`.
+    /// `pip wheel -r` and `pip download -r` count as installs: they fetch the same packages.
     ///
     /// Not findings: an install that needs the whole tree and has no manifest-only form
     /// (`pip install .`), vendored Go modules (`-mod=vendor`, `GOFLAGS=-mod=vendor` in the
