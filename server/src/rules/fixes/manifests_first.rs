@@ -26,7 +26,9 @@
 //! unknown, or the install has no manifest-only form (`cargo build`, `composer install` that runs
 //! scripts).
 
-use super::{after_line, eol, indentation, instruction_lines, instruction_text, line_start, word};
+use super::{
+    after_line, eol, indentation, instruction_lines, instruction_text, line_start, word_escaped,
+};
 use crate::model::commands::{pip_args, Ecosystem, InstallStep};
 use crate::model::join_path;
 use crate::rules::{Analysis, Edit, Fix};
@@ -85,7 +87,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         .model
         .expand_at(cx.tree, copy, &dest.value)
         .ok_or("the COPY's destination uses a variable with no known value")?;
-    let root = join_path(&cx.model.workdir[copy], &dest_value);
+    let root = join_path(&workdir(cx, copy), &unix(&dest_value));
 
     // Everything between the copy and the last install must not touch the copied tree.
     let mut split: Option<(usize, &Command)> = None;
@@ -110,7 +112,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                 let other = cx
                     .model
                     .expand_at(cx.tree, k, &dest.value)
-                    .map(|d| join_path(&cx.model.workdir[k], &d));
+                    .map(|d| join_path(&workdir(cx, k), &unix(&d)));
                 let overlaps = other
                     .as_deref()
                     .is_none_or(|o| within(o, &root) || within(&root, o));
@@ -202,17 +204,17 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         (!same || (relative && cx.model.workdir[last] != cx.model.workdir[copy])).then(|| {
             let dir = dest_value == "." || dest_value.ends_with('/') || dest_value.ends_with("/.");
             let path = if dir && root != "/" {
-                format!("{}/", root.trim_end_matches('/'))
+                native(&format!("{}/", root.trim_end_matches('/')))
             } else {
-                root.clone()
+                native(&root)
             };
             let Args::Copy { json, .. } = &c.args else {
-                return word(&path);
+                return word_escaped(&path, cx.tree.split.escape);
             };
             if *json {
                 serde_json::to_string(&path).unwrap_or_default()
             } else {
-                word(&path)
+                word_escaped(&path, cx.tree.split.escape)
             }
         })
     };
@@ -236,7 +238,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     for &k in &runs {
         let mut lines: Vec<(String, Vec<String>)> = Vec::new();
         for install in installs.iter().filter(|i| i.instr == k) {
-            let wd = &cx.model.workdir[k];
+            let wd = &workdir(cx, k);
             for (context_path, image_dir) in manifests(cx, install, &root, wd)? {
                 match lines.iter_mut().find(|(d, _)| *d == image_dir) {
                     Some((_, files)) if !files.contains(&context_path) => files.push(context_path),
@@ -251,16 +253,19 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         let inserted: String = lines
             .iter()
             .map(|(dir, files)| {
-                let dest = if dir.as_str() == &*cx.model.workdir[k] {
+                let dest = if *dir == workdir(cx, k) {
                     "./".to_string()
                 } else {
-                    format!("{}/", dir.trim_end_matches('/'))
+                    native(&format!("{}/", dir.trim_end_matches('/')))
                 };
-                let files: Vec<String> = files.iter().map(|f| word(f)).collect();
+                let files: Vec<String> = files
+                    .iter()
+                    .map(|f| word_escaped(f, cx.tree.split.escape))
+                    .collect();
                 format!(
                     "{indent}COPY {flags}{} {}{nl}",
                     files.join(" "),
-                    word(&dest)
+                    word_escaped(&dest, cx.tree.split.escape)
                 )
             })
             .collect();
@@ -351,6 +356,7 @@ fn manifests(
     let rel_dir = relative(wd, root);
     // files named on the command line
     for file in &step.files {
+        let file = &unix(file);
         let abs = join_path(wd, file);
         let Some(rel) = relative(&abs, root) else {
             return Err(format!("`{file}` is not under the copied folder `{root}`"));
@@ -613,6 +619,29 @@ fn reads_tree(cmd: &Command, root: &str) -> bool {
             // anything else may read the tree
             true
         }
+    }
+}
+
+/// The WORKDIR of instruction `i` as a unix path ([`unix`]).
+fn workdir(cx: &Analysis<'_>, i: usize) -> String {
+    unix(&cx.model.workdir[i])
+}
+
+/// A path in unix form, so that one set of path functions serves both: a Windows path
+/// (`C:\src\app`, `app\App.csproj`) with forward slashes, an absolute one under `/C:`.
+fn unix(path: &str) -> String {
+    if crate::model::is_windows_absolute(path) {
+        crate::model::clean(&format!("/{}", path.replace('\\', "/")))
+    } else {
+        path.replace('\\', "/")
+    }
+}
+
+/// A path from [`unix`] written back as the image's platform spells it.
+fn native(path: &str) -> String {
+    match path.strip_prefix('/') {
+        Some(rest) if crate::model::is_windows_absolute(rest) => rest.replace('/', "\\"),
+        _ => path.to_string(),
     }
 }
 
