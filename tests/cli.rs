@@ -342,3 +342,40 @@ ENTRYPOINT [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"80
     let (code, out, _) = run(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
     assert_eq!((code, out.as_str()), (0, "0 problems in 1 file\n"));
 }
+
+/// `git apply` takes the diff of every fix, created files included, however the Dockerfile
+/// was named (`.`, `./Dockerfile`, an absolute path): checked with a real `git apply --check`
+/// in a temporary repository.
+#[test]
+fn diff_applies_with_git_apply() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("SKIPPED diff_applies_with_git_apply: no git");
+        return;
+    }
+    let dir = project(&[
+        ("Dockerfile", SEED.as_bytes()),
+        ("requirements.txt", b"fastapi\n"),
+        ("main.py", b"print('hi')\n"),
+    ]);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("git runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(git(&["init", "-q"]).0);
+    let absolute = dir.join("Dockerfile").display().to_string();
+    for target in [".", "./Dockerfile", "Dockerfile", absolute.as_str()] {
+        let (code, out, err) = run(dir.path(), &["check", "--diff", "--unsafe-fixes", target]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.contains("+++ b/.dockerignore\n"), "{target}: {out}");
+        std::fs::write(dir.join("fixes.patch"), &out).expect("write the patch");
+        let (ok, err) = git(&["apply", "--check", "fixes.patch"]);
+        assert!(ok, "{target}: git apply rejects the diff: {err}\n{out}");
+    }
+}
