@@ -379,3 +379,64 @@ fn diff_applies_with_git_apply() {
         assert!(ok, "{target}: git apply rejects the diff: {err}\n{out}");
     }
 }
+
+/// Whether every apt install of `dockerfile` (one stage) finds package lists: an update ran
+/// before it, in its RUN or an earlier one, and no deletion of the lists came in between.
+fn apt_installs_find_lists(dockerfile: &str) -> Result<(), String> {
+    use layerwise::model::commands::{pkg_command, run_commands, PkgAction, PkgManager};
+    let tree = layerwise::syntax::parse(dockerfile);
+    let mut lists = false;
+    for located in &tree.instructions {
+        for cmd in run_commands(located) {
+            let words: Vec<&str> = cmd.words.iter().map(|w| w.value.as_str()).collect();
+            if words.first() == Some(&"rm")
+                && words.iter().any(|w| w.starts_with("/var/lib/apt/lists"))
+            {
+                lists = false;
+            }
+            match pkg_command(&cmd) {
+                Some(p) if p.manager == PkgManager::Apt && p.action == PkgAction::Update => {
+                    lists = true
+                }
+                Some(p)
+                    if p.manager == PkgManager::Apt && p.action == PkgAction::Install && !lists =>
+                {
+                    return Err(format!("`{}` runs without package lists", words.join(" ")));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fix-all composes the fixes of several rules over rounds: on an update and an install in
+/// separate RUNs the result must still find its packages (the list deletion never lands between
+/// the update and an install), and end with the lists deleted.
+#[test]
+fn fix_all_keeps_apt_installs_working() {
+    // (Dockerfile, whether fixing can delete the lists: not across stages)
+    let cases = [
+        ("FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y gcc make\nCMD [\"make\"]\n", true),
+        ("FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nRUN apt-get install -y gcc\nCMD [\"gcc\"]\n", true),
+        ("FROM debian:bookworm-slim\nRUN apt-get update\nRUN cd /tmp && apt-get install -y gcc\nCMD [\"gcc\"]\n", true),
+        ("FROM debian:bookworm-slim AS base\nRUN apt-get update\n\nFROM base\nRUN apt-get install -y --no-install-recommends curl\nCMD [\"curl\"]\n", false),
+    ];
+    for (case, cleaned) in cases {
+        apt_installs_find_lists(case).expect("the case itself works");
+        let dir = project(&[("Dockerfile", case.as_bytes())]);
+        let (code, out, err) = run(
+            dir.path(),
+            &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+        );
+        assert!(code == 0 || code == 1, "{out}{err}");
+        let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+        if let Err(e) = apt_installs_find_lists(&fixed) {
+            panic!("{e} after fixing:\n{case}\n->\n{fixed}");
+        }
+        assert!(
+            fixed.contains("rm -rf /var/lib/apt/lists/*") == cleaned,
+            "the lists are left in the image:\n{fixed}"
+        );
+    }
+}

@@ -74,6 +74,9 @@ pub struct Fixed {
 }
 
 /// Apply every fix (safe ones, and unsafe ones too when `unsafe_fixes`) until none applies.
+/// Each round applies the fixes whose edits do not clash, then analyses the result again, so a
+/// fix is always built on the text the earlier ones produced; a round whose fixes together
+/// would add a syntax error applies only its first.
 #[must_use]
 pub fn fix_all(
     text: &str,
@@ -96,6 +99,7 @@ pub fn fix_all(
         let mut chosen: Vec<Edit> = Vec::new();
         let mut round: Vec<(&'static str, String)> = Vec::new();
         let mut creates: Vec<NewFile> = Vec::new();
+        let (mut first_len, mut first_creates) = (0, 0);
         for d in diagnostics {
             let Some(fix) = d.fix else { continue };
             if fix.safety == Safety::Unsafe && !unsafe_fixes {
@@ -115,14 +119,29 @@ pub fn fix_all(
             chosen.extend(fix.edits);
             creates.extend(fix.creates);
             round.push((d.rule, fix.title));
+            if round.len() == 1 {
+                (first_len, first_creates) = (chosen.len(), creates.len());
+            }
         }
         if round.is_empty() {
             break;
         }
-        match apply_edits(&fixed.text, &chosen) {
-            Ok(next) => fixed.text = next,
-            Err(_) => break,
+        let Ok(mut next) = apply_edits(&fixed.text, &chosen) else {
+            break;
+        };
+        // fixes computed on the same text may not compose: when together they break the
+        // parse, only the first is applied this round, and the next round sees its result
+        let errors = |t: &syntax::SyntaxTree| t.errors().count();
+        if round.len() > 1 && errors(&syntax::parse(&next)) > errors(&tree) {
+            chosen.truncate(first_len);
+            creates.truncate(first_creates);
+            round.truncate(1);
+            match apply_edits(&fixed.text, &chosen) {
+                Ok(alone) => next = alone,
+                Err(_) => break,
+            }
         }
+        fixed.text = next;
         fixed.creates.extend(creates);
         fixed.applied.extend(round);
         fixed.rounds.push(chosen);
