@@ -440,3 +440,33 @@ fn fix_all_keeps_apt_installs_working() {
         );
     }
 }
+
+/// Beside another Dockerfile, the created ignore file is the Dockerfile's own
+/// (`Dockerfile.prod.dockerignore`, which BuildKit reads for it), so two Dockerfiles that need
+/// different entries do not fight over one `.dockerignore`.
+#[test]
+fn each_dockerfile_of_a_folder_gets_its_own_dockerignore() {
+    let node =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
+    let python = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n";
+    let dir = project(&[
+        ("Dockerfile", node.as_bytes()),
+        ("Dockerfile.prod", python.as_bytes()),
+        ("package.json", b"{}\n"),
+        ("package-lock.json", b"{}\n"),
+    ]);
+    let (code, out, err) = run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(!dir.join(".dockerignore").exists(), "{out}");
+    let own =
+        std::fs::read_to_string(dir.join("Dockerfile.dockerignore")).expect("Dockerfile's own");
+    let prod = std::fs::read_to_string(dir.join("Dockerfile.prod.dockerignore"))
+        .expect("Dockerfile.prod's own");
+    assert!(own.lines().any(|l| l == "node_modules"), "{own}");
+    assert!(!prod.lines().any(|l| l == "node_modules"), "{prod}");
+    let (_, out, _) = run(
+        dir.path(),
+        &["check", "--select", "missing-dockerignore", "."],
+    );
+    assert!(!out.contains("missing-dockerignore"), "{out}");
+}

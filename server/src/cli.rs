@@ -445,20 +445,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Fail> {
     })
 }
 
-/// Whether a file name is a Dockerfile by name.
-#[must_use]
-pub fn is_dockerfile_name(name: &str) -> bool {
-    if name.ends_with(".dockerignore") {
-        return false;
-    }
-    let lower = name.to_ascii_lowercase();
-    lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.starts_with("containerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile")
-}
+pub use crate::model::context::is_dockerfile_name;
 
 const SKIP_DIRS: &[&str] = &[
     ".git",

@@ -93,6 +93,7 @@ pub fn fix_all(
         let overlay = Overlay {
             inner: context,
             created: &fixed.creates,
+            ignore: std::sync::OnceLock::new(),
         };
         let tree = syntax::parse(&fixed.text);
         let diagnostics = rules::check(&fixed.text, &tree, &overlay, path, config);
@@ -153,9 +154,26 @@ pub fn fix_all(
 struct Overlay<'a> {
     inner: &'a dyn BuildContext,
     created: &'a [NewFile],
+    /// The created ignore file, parsed when first asked for.
+    ignore: std::sync::OnceLock<DockerIgnore>,
 }
 
 impl Overlay<'_> {
+    /// The text of a created `.dockerignore` or `<name>.dockerignore` (a fix creates the one
+    /// this Dockerfile reads).
+    fn created_ignore(&self) -> Option<&str> {
+        let root = self.inner.root()?;
+        self.created
+            .iter()
+            .find(|f| {
+                f.path.parent() == Some(root)
+                    && f.path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().ends_with(".dockerignore"))
+            })
+            .map(|f| f.text.as_str())
+    }
+
     fn created(&self, rel: &str) -> Option<&NewFile> {
         let root = self.inner.root()?;
         let rel = rel.trim_start_matches("./").trim_start_matches('/');
@@ -165,13 +183,16 @@ impl Overlay<'_> {
 
 impl BuildContext for Overlay<'_> {
     fn has_dockerignore(&self) -> Option<bool> {
-        if self.created(".dockerignore").is_some() {
+        if self.created_ignore().is_some() {
             return Some(true);
         }
         self.inner.has_dockerignore()
     }
     fn dockerignore(&self) -> Option<&DockerIgnore> {
-        self.inner.dockerignore()
+        match self.created_ignore() {
+            Some(text) => Some(self.ignore.get_or_init(|| DockerIgnore::parse(text))),
+            None => self.inner.dockerignore(),
+        }
     }
     fn exists(&self, rel: &str) -> Option<bool> {
         if self.created(rel).is_some() {
