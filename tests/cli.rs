@@ -470,3 +470,50 @@ fn each_dockerfile_of_a_folder_gets_its_own_dockerignore() {
     );
     assert!(!out.contains("missing-dockerignore"), "{out}");
 }
+
+/// A local `node_modules` that .dockerignore does not exclude would, once the broad COPY moves
+/// after `npm ci`, land on the installed one: the manifests-first fix is refused and says why;
+/// excluded (or excluded by the .dockerignore another fix creates), the fix applies.
+#[test]
+fn manifests_first_never_copies_local_node_modules_over_the_installed_ones() {
+    let dockerfile =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
+    let files = |ignore: Option<&'static str>| {
+        let mut f: Vec<(&str, &[u8])> = vec![
+            ("Dockerfile", dockerfile.as_bytes()),
+            ("package.json", b"{}\n"),
+            ("package-lock.json", b"{}\n"),
+            ("node_modules/left-pad/index.js", b"module.exports = 1;\n"),
+        ];
+        if let Some(text) = ignore {
+            f.push((".dockerignore", text.as_bytes()));
+        }
+        project(&f)
+    };
+    let moved = |dir: &Project| {
+        let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+        fixed.contains("COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n")
+    };
+
+    let dir = files(Some("*.log\n"));
+    let (_, out, _) = run(
+        dir.path(),
+        &["check", "--select", "cache-busting-copy", "."],
+    );
+    assert!(
+        out.contains("(no automatic fix: the context's `node_modules` is not in .dockerignore"),
+        "{out}"
+    );
+    run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    assert!(!moved(&dir), "moved although node_modules is sent");
+
+    let dir = files(Some("*.log\nnode_modules\n"));
+    run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    assert!(moved(&dir), "not moved although node_modules is ignored");
+
+    let dir = files(None);
+    run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    let ignore = std::fs::read_to_string(dir.join(".dockerignore")).expect("created");
+    assert!(ignore.lines().any(|l| l == "node_modules"), "{ignore}");
+    assert!(moved(&dir), "not moved after the .dockerignore was created");
+}

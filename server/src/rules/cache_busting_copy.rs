@@ -60,6 +60,8 @@ declare_rule! {
     /// their folders (`requirements/base.txt` is copied to `requirements/`), the files a
     /// requirements file includes with `-r`/`-c` are copied too, and a requirements file that
     /// installs a local path (`-e .`) or includes a file missing from the context is not fixed.
+    /// Nor is a context whose `node_modules` (`.venv`, `vendor`, `obj`...) .dockerignore does not
+    /// exclude: copied after the install, it would replace what the install wrote.
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",
         severity: Warning,

@@ -22,7 +22,9 @@
 //! Not offered (`Err` with the reason) when the move cannot be proven safe: an instruction in
 //! between may read or write the copied tree (an unknown command, a COPY into the same folder, a
 //! VOLUME), the manifests are not in the context or not under the copied folder, a requirements
-//! file includes a file that is not in the context or installs a local path, the context is
+//! file includes a file that is not in the context or installs a local path, the context holds
+//! a `node_modules` (`.venv`, `vendor`...) that .dockerignore does not exclude (copied after the
+//! install it would replace the installed one), the context is
 //! unknown, or the install has no manifest-only form (`cargo build`, `composer install` that runs
 //! scripts).
 
@@ -218,6 +220,27 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             }
         })
     };
+
+    // After the move the broad COPY comes after the install: a local `node_modules` (or
+    // `.venv`, `vendor`...) that the context sends would land on the installed one, where the
+    // install used to replace it.
+    for install in installs {
+        let wd = workdir(cx, install.instr);
+        for folder in install_output(install) {
+            let Some(rel) = relative(&join_path(&wd, &folder), &root) else {
+                continue;
+            };
+            let ignored = cx
+                .context
+                .dockerignore()
+                .is_some_and(|d| d.is_excluded(&rel));
+            if cx.context.exists(&rel) == Some(true) && !ignored {
+                return Err(format!(
+                    "the context's `{rel}` is not in .dockerignore, and copied after the install it would replace the installed one; add it to .dockerignore"
+                ));
+            }
+        }
+    }
 
     let text = cx.text;
     let nl = eol(text);
@@ -423,6 +446,39 @@ fn manifests(
         }
     }
     Ok(unique)
+}
+
+/// The folders an install writes next to the manifests (relative to its WORKDIR), which a
+/// local copy in the context would shadow.
+fn install_output(install: &Install<'_>) -> Vec<String> {
+    let fixed: &[&str] = match install.step.ecosystem {
+        Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun => &["node_modules"],
+        Ecosystem::Uv | Ecosystem::Poetry | Ecosystem::Pipenv | Ecosystem::Pdm => &[".venv"],
+        Ecosystem::Composer => &["vendor"],
+        Ecosystem::Bundler => &["vendor/bundle", ".bundle"],
+        Ecosystem::Mix => &["deps", "_build"],
+        Ecosystem::Dotnet => {
+            // `obj` beside each project restored
+            let mut out: Vec<String> = install
+                .step
+                .files
+                .iter()
+                .map(|f| {
+                    let f = unix(f);
+                    match f.rsplit_once('/') {
+                        Some((dir, _)) => format!("{dir}/obj"),
+                        None => "obj".to_string(),
+                    }
+                })
+                .collect();
+            if out.is_empty() {
+                out.push("obj".to_string());
+            }
+            return out;
+        }
+        _ => &[],
+    };
+    fixed.iter().map(|f| (*f).to_string()).collect()
 }
 
 /// Why an install cannot run on the manifests alone (it builds or installs the project), if so.
