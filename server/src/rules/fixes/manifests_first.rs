@@ -24,7 +24,8 @@
 //! VOLUME), the manifests are not in the context or not under the copied folder, a requirements
 //! file includes a file that is not in the context or installs a local path, the context holds
 //! a `node_modules` (`.venv`, `vendor`...) that .dockerignore does not exclude (copied after the
-//! install it would replace the installed one), the context is
+//! install it would replace the installed one), the install reads its manifests from another
+//! folder (`npm --prefix backend ci`), the context is
 //! unknown, or the install has no manifest-only form (`cargo build`, `composer install` that runs
 //! scripts).
 
@@ -375,6 +376,34 @@ fn manifests(
     wd: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let step = &install.step;
+    // `npm --prefix backend ci` reads backend/package.json: not the WORKDIR's
+    let args = install.cmd.args();
+    for (n, a) in args.iter().enumerate() {
+        let (name, inline) = match a.value.split_once('=') {
+            Some((name, value)) if name.starts_with('-') => (name, Some(value)),
+            _ => (a.value.as_str(), None),
+        };
+        let Some(&(_, is_file)) = elsewhere_options(step.ecosystem)
+            .iter()
+            .find(|(o, _)| *o == name)
+        else {
+            continue;
+        };
+        let value = inline.or_else(|| args.get(n + 1).map(|v| v.value.as_str()));
+        let folder = value.map(|v| {
+            let path = join_path(wd, &unix(v));
+            if is_file {
+                parent(&path)
+            } else {
+                path
+            }
+        });
+        if folder.as_deref() != Some(wd) {
+            return Err(format!(
+                "`{name}` makes the install read its manifests from another folder"
+            ));
+        }
+    }
     let mut out = Vec::new();
     let rel_dir = relative(wd, root);
     // files named on the command line
@@ -446,6 +475,45 @@ fn manifests(
         }
     }
     Ok(unique)
+}
+
+/// Options with which an install reads its manifests from another folder than its WORKDIR,
+/// and whether their value is a file (`mvn -f app/pom.xml`) rather than a folder.
+fn elsewhere_options(ecosystem: Ecosystem) -> &'static [(&'static str, bool)] {
+    match ecosystem {
+        Ecosystem::Npm => &[
+            ("--prefix", false),
+            ("-C", false),
+            ("--workspace", false),
+            ("-w", false),
+        ],
+        Ecosystem::Yarn | Ecosystem::Bun => &[("--cwd", false)],
+        Ecosystem::Pnpm => &[
+            ("--dir", false),
+            ("-C", false),
+            ("--filter", false),
+            ("-F", false),
+        ],
+        Ecosystem::Poetry => &[
+            ("-C", false),
+            ("--directory", false),
+            ("-P", false),
+            ("--project", false),
+        ],
+        Ecosystem::Uv => &[("--directory", false), ("--project", false)],
+        Ecosystem::Pdm => &[("-p", false), ("--project", false)],
+        Ecosystem::Composer => &[("-d", false), ("--working-dir", false)],
+        Ecosystem::Bundler => &[("--gemfile", true)],
+        Ecosystem::Maven => &[("-f", true), ("--file", true)],
+        Ecosystem::Gradle => &[
+            ("-p", false),
+            ("--project-dir", false),
+            ("-b", true),
+            ("--build-file", true),
+        ],
+        Ecosystem::Go => &[("-C", false), ("-modfile", true)],
+        _ => &[],
+    }
 }
 
 /// The folders an install writes next to the manifests (relative to its WORKDIR), which a
