@@ -13,7 +13,8 @@
 //! a `COPY` of the manifests that install reads is inserted, resolved to where the install looks
 //! for them (its WORKDIR, or the path named on its command line). When the last install's RUN
 //! goes on to build from the source (`RUN npm ci && npm run build`), the RUN is split after the
-//! install and the broad COPY goes in between. The moved COPY keeps its resolved destination: a
+//! install and the broad COPY goes in between, unless the part before leaves shell state the
+//! part after needs (`export`, `cd`...) or the RUN goes on with `||` or `;`. The moved COPY keeps its resolved destination: a
 //! relative one under a later `WORKDIR`, or a variable that a later `ENV`/`ARG` changes, is
 //! written as the absolute path it had (`COPY . .` in `/srv` -> `COPY . /srv/`). Manifests keep
 //! their paths (`requirements/base.txt` goes to `requirements/`, one COPY per folder), and the
@@ -335,6 +336,36 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             let Some(Form::Shell(shell)) = run.form() else {
                 return Err("the RUN is not shell text".into());
             };
+            // split, the second RUN starts a fresh shell (no `cd`, `export`... of the first),
+            // and `a && b || c` would no longer let `c` rescue a failing `a`
+            let logical = crate::syntax::shell::lex_with_escape(&shell.text, cx.tree.split.escape);
+            let (Some(before), Some(after)) =
+                (logical.commands.get(pos - 1), logical.commands.get(pos))
+            else {
+                return Err(format!(
+                    "the RUN on line {} cannot be split cleanly after the install",
+                    line(cx, k)
+                ));
+            };
+            let (first, rest) = (
+                &shell.text[..before.span.end],
+                &shell.text[after.span.start..],
+            );
+            if let Some(what) = super::shell_state::leftover(first, rest) {
+                return Err(format!(
+                    "`{what}` on line {} would not carry over once the RUN is split after the install",
+                    line(cx, k)
+                ));
+            }
+            if cmds[pos + 1..]
+                .iter()
+                .any(|c| !matches!(c.joiner, Joiner::And | Joiner::Pipe))
+            {
+                return Err(format!(
+                    "the RUN on line {} goes on with `||` or `;`, which splitting it would change",
+                    line(cx, k)
+                ));
+            }
             // the second RUN would read a leading `--word` as one of its flags
             if text[run.abs(cmd.span).start..].starts_with('-') {
                 return Err(format!(
