@@ -125,7 +125,7 @@ pub fn leftover(script: &str, later: &str) -> Option<String> {
                     skip_word = false;
                     continue;
                 }
-                let word = &script[start..end.min(script.len())];
+                let word = part(script, start, end);
                 // `2>file`: an fd number glued to a redirection
                 if word.bytes().all(|c| c.is_ascii_digit())
                     && matches!(b.get(end), Some(b'<' | b'>'))
@@ -149,7 +149,7 @@ pub fn leftover(script: &str, later: &str) -> Option<String> {
                 if word == "for" || word == "select" {
                     // the loop variable stays set after the loop
                     let (s, e) = next_word(b, i);
-                    let name = &script[s..e];
+                    let name = part(script, s, e);
                     if mentions(later, name) {
                         return Some(format!("{word} {name}"));
                     }
@@ -159,7 +159,7 @@ pub fn leftover(script: &str, later: &str) -> Option<String> {
                     // skip to `in`: the patterns follow
                     while let Some((s, e)) = Some(next_word(b, i)).filter(|(s, e)| s < e) {
                         i = e;
-                        if &script[s..e] == "in" {
+                        if part(script, s, e) == "in" {
                             break;
                         }
                     }
@@ -167,14 +167,14 @@ pub fn leftover(script: &str, later: &str) -> Option<String> {
                     continue;
                 }
                 let unquoted = word.trim_matches(['"', '\'']);
-                let defines_function = script[end..]
+                let defines_function = part(script, end, script.len())
                     .trim_start_matches([' ', '\t'])
                     .starts_with("()");
                 if defines_function || STATEFUL.contains(&unquoted) || unquoted == "function" {
-                    let line_end = script[start..]
+                    let line_end = part(script, start, script.len())
                         .find(['\n', ';', '&', '|'])
                         .map_or(script.len(), |n| start + n);
-                    let shown: String = script[start..line_end]
+                    let shown: String = part(script, start, line_end)
                         .split_whitespace()
                         .collect::<Vec<_>>()
                         .join(" ");
@@ -184,6 +184,12 @@ pub fn leftover(script: &str, later: &str) -> Option<String> {
         }
     }
     finish(&mut words, &mut pending_assignments)
+}
+
+/// `text[from..to]`, or `""` when a byte offset falls inside a character (the scan steps over
+/// an escaped character by bytes).
+fn part(text: &str, from: usize, to: usize) -> &str {
+    text.get(from..to.min(text.len())).unwrap_or("")
 }
 
 /// `NAME` of a `NAME=value` word.
@@ -339,6 +345,16 @@ mod tests {
             "echo ${f}",
             Some("for f"),
         );
+    }
+
+    #[test]
+    fn never_panics_inside_characters() {
+        check("echo \\é; cd /x", "y", Some("cd /x"));
+        for text in [
+            "\\", "'é", "\"\\é", "`\\é", "$(\\é", "${\\é", "é()", "for", "case é", "2>\\é",
+        ] {
+            let _ = leftover(text, "$é");
+        }
     }
 
     #[test]
