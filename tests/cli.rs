@@ -391,3 +391,178 @@ ENTRYPOINT [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"80
     let (code, out, _) = run(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
     assert_eq!((code, out.as_str()), (0, "0 problems in 1 file\n"));
 }
+
+/// `git apply` takes the diff of every fix, created files included, however the Dockerfile
+/// was named (`.`, `./Dockerfile`, an absolute path): checked with a real `git apply --check`
+/// in a temporary repository.
+#[test]
+fn diff_applies_with_git_apply() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("SKIPPED diff_applies_with_git_apply: no git");
+        return;
+    }
+    let dir = project(&[
+        ("Dockerfile", SEED.as_bytes()),
+        ("requirements.txt", b"fastapi\n"),
+        ("main.py", b"print('hi')\n"),
+    ]);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("git runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(git(&["init", "-q"]).0);
+    let absolute = dir.join("Dockerfile").display().to_string();
+    for target in [".", "./Dockerfile", "Dockerfile", absolute.as_str()] {
+        let (code, out, err) = run(dir.path(), &["check", "--diff", "--unsafe-fixes", target]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.contains("+++ b/.dockerignore\n"), "{target}: {out}");
+        std::fs::write(dir.join("fixes.patch"), &out).expect("write the patch");
+        let (ok, err) = git(&["apply", "--check", "fixes.patch"]);
+        assert!(ok, "{target}: git apply rejects the diff: {err}\n{out}");
+    }
+}
+
+/// Whether every apt install of `dockerfile` (one stage) finds package lists: an update ran
+/// before it, in its RUN or an earlier one, and no deletion of the lists came in between.
+fn apt_installs_find_lists(dockerfile: &str) -> Result<(), String> {
+    use layerwise::model::commands::{pkg_command, run_commands, PkgAction, PkgManager};
+    let tree = layerwise::syntax::parse(dockerfile);
+    let mut lists = false;
+    for located in &tree.instructions {
+        for cmd in run_commands(located) {
+            let words: Vec<&str> = cmd.words.iter().map(|w| w.value.as_str()).collect();
+            if words.first() == Some(&"rm")
+                && words.iter().any(|w| w.starts_with("/var/lib/apt/lists"))
+            {
+                lists = false;
+            }
+            match pkg_command(&cmd) {
+                Some(p) if p.manager == PkgManager::Apt && p.action == PkgAction::Update => {
+                    lists = true
+                }
+                Some(p)
+                    if p.manager == PkgManager::Apt && p.action == PkgAction::Install && !lists =>
+                {
+                    return Err(format!("`{}` runs without package lists", words.join(" ")));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fix-all composes the fixes of several rules over rounds: on an update and an install in
+/// separate RUNs the result must still find its packages (the list deletion never lands between
+/// the update and an install), and end with the lists deleted.
+#[test]
+fn fix_all_keeps_apt_installs_working() {
+    // (Dockerfile, whether fixing can delete the lists: not across stages)
+    let cases = [
+        ("FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y gcc make\nCMD [\"make\"]\n", true),
+        ("FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nRUN apt-get install -y gcc\nCMD [\"gcc\"]\n", true),
+        ("FROM debian:bookworm-slim\nRUN apt-get update\nRUN cd /tmp && apt-get install -y gcc\nCMD [\"gcc\"]\n", true),
+        ("FROM debian:bookworm-slim AS base\nRUN apt-get update\n\nFROM base\nRUN apt-get install -y --no-install-recommends curl\nCMD [\"curl\"]\n", false),
+    ];
+    for (case, cleaned) in cases {
+        apt_installs_find_lists(case).expect("the case itself works");
+        let dir = project(&[("Dockerfile", case.as_bytes())]);
+        let (code, out, err) = run(
+            dir.path(),
+            &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+        );
+        assert!(code == 0 || code == 1, "{out}{err}");
+        let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+        if let Err(e) = apt_installs_find_lists(&fixed) {
+            panic!("{e} after fixing:\n{case}\n->\n{fixed}");
+        }
+        assert!(
+            fixed.contains("rm -rf /var/lib/apt/lists/*") == cleaned,
+            "the lists are left in the image:\n{fixed}"
+        );
+    }
+}
+
+/// Beside another Dockerfile, the created ignore file is the Dockerfile's own
+/// (`Dockerfile.prod.dockerignore`, which BuildKit reads for it), so two Dockerfiles that need
+/// different entries do not fight over one `.dockerignore`.
+#[test]
+fn each_dockerfile_of_a_folder_gets_its_own_dockerignore() {
+    let node =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
+    let python = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n";
+    let dir = project(&[
+        ("Dockerfile", node.as_bytes()),
+        ("Dockerfile.prod", python.as_bytes()),
+        ("package.json", b"{}\n"),
+        ("package-lock.json", b"{}\n"),
+    ]);
+    let (code, out, err) = run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(!dir.join(".dockerignore").exists(), "{out}");
+    let own =
+        std::fs::read_to_string(dir.join("Dockerfile.dockerignore")).expect("Dockerfile's own");
+    let prod = std::fs::read_to_string(dir.join("Dockerfile.prod.dockerignore"))
+        .expect("Dockerfile.prod's own");
+    assert!(own.lines().any(|l| l == "node_modules"), "{own}");
+    assert!(!prod.lines().any(|l| l == "node_modules"), "{prod}");
+    let (_, out, _) = run(
+        dir.path(),
+        &["check", "--select", "missing-dockerignore", "."],
+    );
+    assert!(!out.contains("missing-dockerignore"), "{out}");
+}
+
+/// A local `node_modules` that .dockerignore does not exclude would, once the broad COPY moves
+/// after `npm ci`, land on the installed one: the manifests-first fix is refused and says why;
+/// excluded (or excluded by the .dockerignore another fix creates), the fix applies.
+#[test]
+fn manifests_first_never_copies_local_node_modules_over_the_installed_ones() {
+    let dockerfile =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
+    let files = |ignore: Option<&'static str>| {
+        let mut f: Vec<(&str, &[u8])> = vec![
+            ("Dockerfile", dockerfile.as_bytes()),
+            ("package.json", b"{}\n"),
+            ("package-lock.json", b"{}\n"),
+            ("node_modules/left-pad/index.js", b"module.exports = 1;\n"),
+        ];
+        if let Some(text) = ignore {
+            f.push((".dockerignore", text.as_bytes()));
+        }
+        project(&f)
+    };
+    let moved = |dir: &Project| {
+        let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+        fixed.contains("COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n")
+    };
+
+    let dir = files(Some("*.log\n"));
+    let (_, out, _) = run(
+        dir.path(),
+        &["check", "--select", "cache-busting-copy", "."],
+    );
+    assert!(
+        out.contains("(no automatic fix: the context's `node_modules` is not in .dockerignore"),
+        "{out}"
+    );
+    run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    assert!(!moved(&dir), "moved although node_modules is sent");
+
+    let dir = files(Some("*.log\nnode_modules\n"));
+    run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    assert!(moved(&dir), "not moved although node_modules is ignored");
+
+    let dir = files(None);
+    run(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    let ignore = std::fs::read_to_string(dir.join(".dockerignore")).expect("created");
+    assert!(ignore.lines().any(|l| l == "node_modules"), "{ignore}");
+    assert!(moved(&dir), "not moved after the .dockerignore was created");
+}

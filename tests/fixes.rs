@@ -1,6 +1,7 @@
 //! The fix harness. Every `tests/fixtures/fixes/<rule>/<case>.Dockerfile` is fixed with that
 //! rule's fixes only (safe and unsafe), in its folder as the build context, and:
-//! - the output equals `<case>.fixed.Dockerfile` (and a created `.dockerignore` equals
+//! - the output equals `<case>.fixed.Dockerfile` (and a created `.dockerignore`, or
+//!   `<case>.Dockerfile.dockerignore` as here beside other Dockerfiles, equals
 //!   `<case>.created.dockerignore`);
 //! - the output parses with no syntax error;
 //! - the rule's finding the fix targets is gone;
@@ -104,7 +105,7 @@ fn every_fix_fixture() {
         let created = fixed
             .creates
             .iter()
-            .find(|c| c.path.ends_with(".dockerignore"))
+            .find(|c| c.path.to_string_lossy().ends_with(".dockerignore"))
             .map(|c| c.text.clone());
         if update {
             std::fs::write(&expected_path, &fixed.text).expect("write expected");
@@ -180,7 +181,11 @@ struct Overlay<'a> {
 
 impl layerwise::model::context::BuildContext for Overlay<'_> {
     fn has_dockerignore(&self) -> Option<bool> {
-        if self.created.iter().any(|p| p.ends_with(".dockerignore")) {
+        if self
+            .created
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(".dockerignore"))
+        {
             Some(true)
         } else {
             self.inner.has_dockerignore()

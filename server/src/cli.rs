@@ -214,8 +214,7 @@ fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Result<(), Fa
 fn render_diff(file: &Path, before: &str, fixed: &fix::Fixed) -> String {
     let mut out = String::new();
     if fixed.text != before {
-        let name = file.display().to_string();
-        let name = name.trim_start_matches('/');
+        let name = diff_name(file);
         let diff = similar::TextDiff::from_lines(before, &fixed.text);
         let _ = write!(
             out,
@@ -229,7 +228,7 @@ fn render_diff(file: &Path, before: &str, fixed: &fix::Fixed) -> String {
         if new.path.exists() {
             continue;
         }
-        let name = new.path.display().to_string();
+        let name = diff_name(&new.path);
         let diff = similar::TextDiff::from_lines("", &new.text);
         let _ = write!(
             out,
@@ -239,6 +238,35 @@ fn render_diff(file: &Path, before: &str, fixed: &fix::Fixed) -> String {
         );
     }
     out
+}
+
+/// A path as `git apply` takes it in a diff header: relative to the current folder when it is
+/// inside it, with no `.` parts (`./.dockerignore` -> `.dockerignore`) and `/` separators.
+fn diff_name(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let inside = |p: &Path| -> Option<PathBuf> {
+        let cwd = cwd.as_ref()?;
+        if let Ok(r) = p.strip_prefix(cwd) {
+            return Some(r.to_path_buf());
+        }
+        // through symlinks; a created file does not exist yet, so its folder is resolved
+        let real_cwd = cwd.canonicalize().ok()?;
+        let folder = p.parent()?.canonicalize().ok()?;
+        Some(folder.strip_prefix(&real_cwd).ok()?.join(p.file_name()?))
+    };
+    let rel = if path.is_absolute() {
+        inside(path).unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    rel.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            std::path::Component::ParentDir => Some("..".to_string()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// 1-based line and column (in characters) of a finding's start and end.
@@ -424,20 +452,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Fail> {
     })
 }
 
-/// Whether a file name is a Dockerfile by name.
-#[must_use]
-pub fn is_dockerfile_name(name: &str) -> bool {
-    if name.ends_with(".dockerignore") {
-        return false;
-    }
-    let lower = name.to_ascii_lowercase();
-    lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.starts_with("containerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile")
-}
+pub use crate::model::context::is_dockerfile_name;
 
 const SKIP_DIRS: &[&str] = &[
     ".git",

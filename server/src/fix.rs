@@ -74,6 +74,9 @@ pub struct Fixed {
 }
 
 /// Apply every fix (safe ones, and unsafe ones too when `unsafe_fixes`) until none applies.
+/// Each round applies the fixes whose edits do not clash, then analyses the result again, so a
+/// fix is always built on the text the earlier ones produced; a round whose fixes together
+/// would add a syntax error applies only its first.
 #[must_use]
 pub fn fix_all(
     text: &str,
@@ -90,12 +93,14 @@ pub fn fix_all(
         let overlay = Overlay {
             inner: context,
             created: &fixed.creates,
+            ignore: std::sync::OnceLock::new(),
         };
         let tree = syntax::parse(&fixed.text);
         let diagnostics = rules::check(&fixed.text, &tree, &overlay, path, config);
         let mut chosen: Vec<Edit> = Vec::new();
         let mut round: Vec<(&'static str, String)> = Vec::new();
         let mut creates: Vec<NewFile> = Vec::new();
+        let (mut first_len, mut first_creates) = (0, 0);
         for d in diagnostics {
             let Some(fix) = d.fix else { continue };
             if fix.safety == Safety::Unsafe && !unsafe_fixes {
@@ -115,14 +120,29 @@ pub fn fix_all(
             chosen.extend(fix.edits);
             creates.extend(fix.creates);
             round.push((d.rule, fix.title));
+            if round.len() == 1 {
+                (first_len, first_creates) = (chosen.len(), creates.len());
+            }
         }
         if round.is_empty() {
             break;
         }
-        match apply_edits(&fixed.text, &chosen) {
-            Ok(next) => fixed.text = next,
-            Err(_) => break,
+        let Ok(mut next) = apply_edits(&fixed.text, &chosen) else {
+            break;
+        };
+        // fixes computed on the same text may not compose: when together they break the
+        // parse, only the first is applied this round, and the next round sees its result
+        let errors = |t: &syntax::SyntaxTree| t.errors().count();
+        if round.len() > 1 && errors(&syntax::parse(&next)) > errors(&tree) {
+            chosen.truncate(first_len);
+            creates.truncate(first_creates);
+            round.truncate(1);
+            match apply_edits(&fixed.text, &chosen) {
+                Ok(alone) => next = alone,
+                Err(_) => break,
+            }
         }
+        fixed.text = next;
         fixed.creates.extend(creates);
         fixed.applied.extend(round);
         fixed.rounds.push(chosen);
@@ -134,9 +154,26 @@ pub fn fix_all(
 struct Overlay<'a> {
     inner: &'a dyn BuildContext,
     created: &'a [NewFile],
+    /// The created ignore file, parsed when first asked for.
+    ignore: std::sync::OnceLock<DockerIgnore>,
 }
 
 impl Overlay<'_> {
+    /// The text of a created `.dockerignore` or `<name>.dockerignore` (a fix creates the one
+    /// this Dockerfile reads).
+    fn created_ignore(&self) -> Option<&str> {
+        let root = self.inner.root()?;
+        self.created
+            .iter()
+            .find(|f| {
+                f.path.parent() == Some(root)
+                    && f.path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().ends_with(".dockerignore"))
+            })
+            .map(|f| f.text.as_str())
+    }
+
     fn created(&self, rel: &str) -> Option<&NewFile> {
         let root = self.inner.root()?;
         let rel = rel.trim_start_matches("./").trim_start_matches('/');
@@ -146,13 +183,16 @@ impl Overlay<'_> {
 
 impl BuildContext for Overlay<'_> {
     fn has_dockerignore(&self) -> Option<bool> {
-        if self.created(".dockerignore").is_some() {
+        if self.created_ignore().is_some() {
             return Some(true);
         }
         self.inner.has_dockerignore()
     }
     fn dockerignore(&self) -> Option<&DockerIgnore> {
-        self.inner.dockerignore()
+        match self.created_ignore() {
+            Some(text) => Some(self.ignore.get_or_init(|| DockerIgnore::parse(text))),
+            None => self.inner.dockerignore(),
+        }
     }
     fn exists(&self, rel: &str) -> Option<bool> {
         if self.created(rel).is_some() {

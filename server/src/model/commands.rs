@@ -833,6 +833,41 @@ const DOTNET_VALUE_OPTS: &[&str] = &[
     "-bl",
     "--artifacts-path",
 ];
+/// `dotnet` options whose boolean value is optional (`--self-contained`, `--sc true`).
+const DOTNET_BOOL_OPTS: &[&str] = &[
+    "--self-contained",
+    "--sc",
+    "--use-current-runtime",
+    "--ucr",
+    "--interactive",
+    "--tl",
+];
+
+/// `dotnet`'s positional arguments: [`positionals`], also skipping the `true`/`false` after an
+/// option whose value is optional (`--self-contained true` names no project).
+fn dotnet_positionals(args: &[ShellWord]) -> Vec<&str> {
+    let mut kept: Vec<ShellWord> = Vec::with_capacity(args.len());
+    let mut after_bool = false;
+    for a in args {
+        let boolean = matches!(a.value.to_ascii_lowercase().as_str(), "true" | "false");
+        if !(after_bool && boolean) {
+            kept.push(a.clone());
+        }
+        after_bool = DOTNET_BOOL_OPTS.contains(&a.value.as_str());
+    }
+    let values: Vec<&str> = positionals(&kept, DOTNET_VALUE_OPTS);
+    // borrow from `args`: the same words in the same order
+    let mut out = Vec::with_capacity(values.len());
+    let mut from = 0;
+    for v in values {
+        if let Some(n) = args[from..].iter().position(|a| a.value == v) {
+            out.push(args[from + n].value.as_str());
+            from += n + 1;
+        }
+    }
+    out
+}
+
 const UV_VALUE_OPTS: &[&str] = &[
     "--directory",
     "--project",
@@ -946,7 +981,11 @@ pub fn installs(instr: &Instruction) -> Cow<'_, [Ecosystem]> {
 pub fn install_step(cmd: &Command) -> Option<InstallStep> {
     let step = |ecosystem, files: Vec<String>| Some(InstallStep { ecosystem, files });
     if let Some(args) = pip_args(cmd) {
-        if positionals(args, PIP_VALUE_OPTS).first() != Some(&"install") {
+        // `pip wheel -r` and `pip download -r` fetch the same dependencies into a folder
+        if !matches!(
+            positionals(args, PIP_VALUE_OPTS).first(),
+            Some(&("install" | "wheel" | "download"))
+        ) {
             return None;
         }
         // `pip install -r FILE`: installs from a manifest; `pip install .` and
@@ -1083,7 +1122,7 @@ pub fn install_step(cmd: &Command) -> Option<InstallStep> {
             _ => None,
         },
         "dotnet" => {
-            let p = positionals(args, DOTNET_VALUE_OPTS);
+            let p = dotnet_positionals(args);
             let (sub, rest) = p.split_first()?;
             let files = || -> Vec<String> {
                 rest.iter()
@@ -1442,7 +1481,8 @@ mod tests {
             ),
             ("pip install .", None),
             ("pip install poetry==1.7", None),
-            ("pip download -r r.txt", None),
+            ("pip download -r r.txt", Some((Pip, &["r.txt"]))),
+            ("pip download flask", None),
             ("poetry install --no-root", Some((Poetry, &[]))),
             ("poetry -C app install", Some((Poetry, &[]))),
             ("uv sync --frozen --no-install-project", Some((Uv, &[]))),
@@ -1488,6 +1528,24 @@ mod tests {
             ("composer dump-autoload", None),
             ("dotnet publish -c Release --no-restore", None),
             ("dotnet restore App.sln", Some((Dotnet, &["App.sln"]))),
+            (
+                "pip wheel --wheel-dir /wheels -r requirements.txt",
+                Some((Pip, &["requirements.txt"])),
+            ),
+            (
+                "pip download -d /pkgs -r requirements.txt",
+                Some((Pip, &["requirements.txt"])),
+            ),
+            ("pip wheel --no-deps -w /wheels .", None),
+            (
+                "dotnet publish app.csproj -c Release --self-contained true -r linux-x64 -o out",
+                Some((Dotnet, &["app.csproj"])),
+            ),
+            (
+                "dotnet publish --sc false --runtime linux-x64 --framework net8.0 -p:Version=1 -o out app.csproj",
+                Some((Dotnet, &["app.csproj"])),
+            ),
+            ("dotnet publish --self-contained -c Release", Some((Dotnet, &[]))),
             ("dotnet publish -c Release -o /out", Some((Dotnet, &[]))),
             (
                 "dotnet publish \"./Api.csproj\" -c Release -o /app /p:UseAppHost=false",

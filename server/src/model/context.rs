@@ -186,3 +186,19 @@ fn dir_size(path: &Path, budget: usize) -> Option<u64> {
     }
     Some(total)
 }
+
+/// Whether a file name is a Dockerfile by name (`Dockerfile`, `Dockerfile.*`, `*.dockerfile`,
+/// `Containerfile`...), not its ignore file.
+#[must_use]
+pub fn is_dockerfile_name(name: &str) -> bool {
+    if name.ends_with(".dockerignore") {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+}

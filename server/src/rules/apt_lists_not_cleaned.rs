@@ -28,6 +28,15 @@ declare_rule! {
     ///     && rm -rf /var/lib/apt/lists/*
     /// ```
     ///
+    /// ## Fix safety
+    /// The deletion is chained with `&&` to the end of the RUN (in a heredoc script, to its last
+    /// line; a line of its own only after `set -e`), so a RUN that failed still fails: a new
+    /// last line would make the script's exit status that of `rm`, which always succeeds.
+    ///
+    /// When a later `RUN` installs with apt without its own update, it reads the lists this
+    /// `RUN` leaves: deleting them here would break it, so no fix is offered (`apt-update-alone`
+    /// moves the update into that RUN, and the deletion then goes after the install).
+    ///
     /// Equivalent: hadolint DL3009.
     pub struct AptListsNotCleaned {
         id: "apt-lists-not-cleaned",
@@ -60,16 +69,48 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         if mounted || commands[last..].iter().any(|c| removes_lists(c)) {
             continue;
         }
+        // deleting the lists here would break a later install that relies on this update
+        let (fix, why_not) = match later_install(cx, i) {
+            Some(line) => (
+                None,
+                format!(" (no automatic fix: the install on line {line} reads these lists; update in its RUN and delete them there)"),
+            ),
+            None => (
+                crate::rules::fixes::quick::append_command(cx, i, "rm -rf /var/lib/apt/lists/*")
+                    .map(|e| crate::rules::Fix::safe("Remove the apt lists in the same RUN", vec![e])),
+                String::new(),
+            ),
+        };
         out.push(Diagnostic::new(
                 &META,
                 cx.range_on(i, located.abs(update)),
-                "the package lists from `apt-get update` stay in this layer, tens of MB that `apt-get clean` does not remove; end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
+                format!("the package lists from `apt-get update` stay in this layer, tens of MB that `apt-get clean` does not remove; end the same RUN with `&& rm -rf /var/lib/apt/lists/*`{why_not}"),
             )
-            .with_fix(
-                crate::rules::fixes::quick::append_command(cx, i, "rm -rf /var/lib/apt/lists/*")
-                    .map(|e| crate::rules::Fix::safe("Remove the apt lists in the same RUN", vec![e])),
-            ));
+            .with_fix(fix));
     }
+}
+
+/// The line of the first later RUN, in this stage or a stage built on it, that installs with
+/// apt without updating first in the same RUN: it reads the lists RUN `i` leaves.
+fn later_install(cx: &Analysis<'_>, i: usize) -> Option<usize> {
+    let stage = cx.model.stage(i)?.index;
+    let built_on = |s: usize| cx.model.lineage(s).any(|l| l.index == stage);
+    let is_apt = |cmd: &Command, action: PkgAction| {
+        pkg_command(cmd).is_some_and(|p| p.manager == PkgManager::Apt && p.action == action)
+    };
+    cx.model
+        .stages
+        .iter()
+        .filter(|s| built_on(s.index))
+        .flat_map(|s| s.body.clone())
+        .filter(|&j| j > i && cx.instr(j).keyword == crate::syntax::Keyword::Run)
+        .find(|&j| {
+            let commands = run_commands(cx.instr(j));
+            let install = commands.iter().position(|c| is_apt(c, PkgAction::Install));
+            let update = commands.iter().position(|c| is_apt(c, PkgAction::Update));
+            install.is_some_and(|n| update.is_none_or(|u| u > n))
+        })
+        .map(|j| cx.line_of(cx.instr(j).offset) + 1)
 }
 
 /// `rm -rf /var/lib/apt/lists/*` (or `/var/lib/apt`), `find /var/lib/apt/lists ... -delete`,

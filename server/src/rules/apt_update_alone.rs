@@ -23,6 +23,12 @@ declare_rule! {
     /// RUN apt-get update && apt-get install -y --no-install-recommends curl \
     ///     && rm -rf /var/lib/apt/lists/*
     /// ```
+    ///
+    /// ## Fix safety
+    /// The fix moves the update to the start of the install's RUN, so a failed update still
+    /// fails the build: not offered when that RUN goes on with `||` or `;` (which would run on
+    /// after a failed update) or has a `--network` flag or a mount on `/var/lib/apt` that the
+    /// update would then run under.
     pub struct AptUpdateAlone {
         id: "apt-update-alone",
         severity: Warning,
@@ -89,17 +95,22 @@ fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
                     })[usize::from(manager == PkgManager::Apk)]
             });
             let Some(j) = later else { continue };
+            let fix = merge_update(cx, i, j, &commands, manager);
+            let why_not = match &fix {
+                Err(Some(reason)) => format!(" (no automatic fix: {reason})"),
+                _ => String::new(),
+            };
             out.push(
                 Diagnostic::new(
                     &META,
                     cx.range_on(i, located.abs(update)),
                     format!(
-                        "this index update is cached apart from the install on line {}, which will one day run against a stale index; update and install in the same RUN",
+                        "this index update is cached apart from the install on line {}, which will one day run against a stale index; update and install in the same RUN{why_not}",
                         cx.line_of(cx.instr(j).offset) + 1
                     ),
                 )
                 .related(cx.instr(j).keyword_span(), "the install that should share the update's RUN")
-                .with_fix(merge_update(cx, i, j, &commands, manager)),
+                .with_fix(fix.ok()),
             );
         }
     }
@@ -108,14 +119,19 @@ fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
 /// Move the update into the install's RUN: delete the update-only RUN and start the install's
 /// script with the update. Only when the update RUN does nothing else and the install's RUN is
 /// plain shell text.
+///
+/// # Errors
+/// `Some(reason)` when the joined RUN could behave differently (for the message), `None` when
+/// the RUNs are not plain enough to rewrite.
 fn merge_update(
     cx: &Analysis<'_>,
     i: usize,
     j: usize,
     commands: &[std::borrow::Cow<'_, crate::syntax::shell::Command>],
     manager: PkgManager,
-) -> Option<crate::rules::Fix> {
+) -> Result<crate::rules::Fix, Option<String>> {
     use crate::syntax::instruction::Form;
+    use crate::syntax::shell::Joiner;
     let (update_run, install_run) = (cx.instr(i), cx.instr(j));
     let only_updates = commands.iter().all(|c| {
         pkg_command(c).is_some_and(|p| p.manager == manager && p.action == PkgAction::Update)
@@ -125,20 +141,45 @@ fn merge_update(
         || !install_run.heredocs.is_empty()
         || !update_run.flags.is_empty()
     {
-        return None;
+        return Err(None);
     }
     let Some(Form::Shell(update)) = update_run.form() else {
-        return None;
+        return Err(None);
     };
     let Some(Form::Shell(install)) = install_run.form() else {
-        return None;
+        return Err(None);
     };
+    // `update && a || b` would let `b` rescue a failed update, which failed the build before
+    if install
+        .script
+        .commands
+        .iter()
+        .any(|c| !matches!(c.joiner, Joiner::Start | Joiner::And | Joiner::Pipe))
+    {
+        return Err(Some(
+            "the install's RUN goes on with `||` or `;`, which would hide a failed update".into(),
+        ));
+    }
+    // the update would run with the install's network and mounts
+    if install_run.flag("network").is_some()
+        || crate::model::commands::mount_targets(install_run, &["cache", "tmpfs", "bind"])
+            .iter()
+            .any(|t| {
+                t.trim_end_matches('/').starts_with("/var/lib/apt")
+                    || t.trim_end_matches('/') == "/var/lib"
+            })
+    {
+        return Err(Some(
+            "the install's RUN has a `--network` or `--mount` flag the update would then run under"
+                .into(),
+        ));
+    }
     let update_text = update_run.abs(update.span).of(cx.text).trim().to_string();
     if update_text.contains(['\n', '#']) || update_text.contains(cx.tree.split.escape) {
-        return None;
+        return Err(None);
     }
     let at = install_run.abs(install.span).start;
-    Some(crate::rules::Fix::safe(
+    Ok(crate::rules::Fix::safe(
         "Update the index in the install's RUN",
         vec![
             crate::rules::Edit {

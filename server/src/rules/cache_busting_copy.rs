@@ -40,6 +40,7 @@ declare_rule! {
     /// Installs are recognised wherever the shell runs them: after `&&`, inside `if` blocks and
     /// heredoc scripts, behind `sudo -u app`, `timeout 600` or `env`, in `bash -c "..."`, in an
     /// exec-form `RUN`, and through `python -m pip`, `sh ./gradlew` or `php composer.phar`.
+    /// `pip wheel -r` and `pip download -r` count as installs: they fetch the same packages.
     ///
     /// Not findings: an install that needs the whole tree and has no manifest-only form
     /// (`pip install .`), vendored Go modules (`-mod=vendor`, `GOFLAGS=-mod=vendor` in the
@@ -49,6 +50,18 @@ declare_rule! {
     /// `cargo chef cook`, `dotnet publish --no-restore` after `dotnet restore`). `ONBUILD`
     /// triggers are checked in the order they run in the child build. The stage may be a
     /// builder stage: this rule is about build time, not image size.
+    ///
+    /// ## Fix safety
+    /// The fix moves the broad COPY after the installs and copies the manifests each install
+    /// reads just before it. The moved COPY keeps the folder it copied to: when a WORKDIR, ENV
+    /// or ARG between its old and new place would resolve its destination elsewhere, the
+    /// destination is written as the absolute path it had. A `--chown`/`--chmod` whose variable
+    /// has another value at the new place is not moved, and the message says so. Manifests keep
+    /// their folders (`requirements/base.txt` is copied to `requirements/`), the files a
+    /// requirements file includes with `-r`/`-c` are copied too, and a requirements file that
+    /// installs a local path (`-e .`) or includes a file missing from the context is not fixed.
+    /// Nor is a context whose `node_modules` (`.venv`, `vendor`, `obj`...) .dockerignore does not
+    /// exclude: copied after the install, it would replace what the install wrote.
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",
         severity: Warning,

@@ -6,7 +6,9 @@ declare_rule! {
     /// Finds a `RUN` directly after another `RUN` in the same stage (only blank or comment lines
     /// between), both with identical flags (`--mount`, `--network`...), where each chains at
     /// most two shell commands (counting `&&`, `||`, `;`, `|` and heredoc script lines). This is
-    /// hadolint DL3059's logic: long RUNs and RUNs with different mounts are left alone.
+    /// hadolint DL3059's logic: long RUNs and RUNs with different mounts are left alone. In a
+    /// stage that does not ship (a builder used through `COPY --from`) the join is not offered:
+    /// its layer count costs only build time.
     ///
     /// ## Why is this bad?
     /// Each `RUN` is a layer with its own overhead, and files deleted in a later layer still
@@ -22,6 +24,16 @@ declare_rule! {
     /// ```dockerfile
     /// RUN npm install && npm install -g nodemon
     /// ```
+    ///
+    /// ## Fix safety
+    /// Each `RUN` starts a fresh shell in the WORKDIR, so the join is offered only when the
+    /// first RUN leaves nothing in its shell that the second would inherit: no `cd`, `export`,
+    /// `source`/`.`, `set`, `umask`, `ulimit`, `pushd`, `alias`, `trap`, `shopt`, function, or
+    /// variable the second RUN reads, at the top level (a `cd` inside `( ... )` is fine), and no
+    /// `exit` or `exec` that would skip it. A second RUN that is a list (`a; b`, `a || b`) is
+    /// wrapped in `{ ...; }` so that a failure of the first still fails the build. Heredoc
+    /// scripts, exec form, a `SHELL` instruction, or commands with `#` are not joined, and the
+    /// message says why.
     ///
     /// Equivalent: hadolint DL3059.
     pub struct ConsecutiveRun {
@@ -70,15 +82,27 @@ fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let prev_line = cx.line_of(prev.offset) + 1;
+        // a stage that only hands files to others (`COPY --from`) ships none of its layers:
+        // the finding stays (hadolint's), but rewriting the builder is not worth a risk
+        let merged = if stage.shipped {
+            crate::rules::fixes::quick::merge_runs(cx, i - 1, i)
+        } else {
+            Err("this stage's layers do not ship, only what `COPY --from` takes from it".into())
+        };
+        let why_not = match &merged {
+            Ok(_) => String::new(),
+            Err(reason) => format!(" (no automatic fix: {reason})"),
+        };
         out.push(
             Diagnostic::new(
                 &META,
                 cur.keyword_span(),
-                format!("this RUN directly follows the RUN on line {prev_line}; each RUN adds a layer, so join them with `&&`"),
+                format!("this RUN directly follows the RUN on line {prev_line}; each RUN adds a layer, so join them with `&&`{why_not}"),
             )
             .related(prev.keyword_span(), "the previous RUN")
             .with_fix(
-                crate::rules::fixes::quick::merge_runs(cx, i - 1, i)
+                merged
+                    .ok()
                     .map(|edits| crate::rules::Fix::safe("Join with the previous RUN", edits)),
             ),
         );

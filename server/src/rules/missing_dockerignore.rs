@@ -29,6 +29,12 @@ declare_rule! {
     /// .git
     /// node_modules
     /// ```
+    ///
+    /// ## Fix safety
+    /// The fix creates the file from what the context holds and what the Dockerfile installs,
+    /// never excluding a path it copies by name; unsafe because a build step may need an
+    /// excluded file (`git describe` reads `.git`). When other Dockerfiles share the folder it
+    /// creates `<dockerfile-name>.dockerignore`, which applies to this Dockerfile only.
     pub struct MissingDockerignore {
         id: "missing-dockerignore",
         severity: Warning,

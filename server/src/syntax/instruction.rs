@@ -910,7 +910,7 @@ impl<'a> Parser<'a> {
 
     fn shell(&self, args: Span) -> ShellText {
         let text = self.text(args).to_string();
-        let mut script = shell::lex(&text);
+        let mut script = shell::lex_with_escape(&text, self.escape);
         for cmd in &mut script.commands {
             cmd.span = self.logical.span(cmd.span.shift(args.start));
             for w in cmd.words.iter_mut().chain(cmd.assignments.iter_mut()) {

@@ -129,7 +129,15 @@ enum Token {
 /// Lex `text` into simple commands. Never fails.
 #[must_use]
 pub fn lex(text: &str) -> Script {
-    let tokens = tokenize(text);
+    lex_with_escape(text, '\\')
+}
+
+/// Lex the shell text of a Dockerfile whose escape character is `escape`: under
+/// `` # escape=` `` (Windows images, whose shell is `cmd`) a backslash is a path separator, not
+/// an escape (`dotnet restore App\App.csproj` names `App\App.csproj`).
+#[must_use]
+pub fn lex_with_escape(text: &str, escape: char) -> Script {
+    let tokens = tokenize(text, escape == '\\');
     let mut commands = Vec::new();
     let mut current: Option<Command> = None;
     let mut joiner = Joiner::Start;
@@ -216,7 +224,7 @@ fn is_operator_start(c: char) -> bool {
 }
 
 #[allow(clippy::too_many_lines)]
-fn tokenize(text: &str) -> Vec<Token> {
+fn tokenize(text: &str, backslash: bool) -> Vec<Token> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -256,7 +264,7 @@ fn tokenize(text: &str) -> Vec<Token> {
                 };
             }
             b'&' if bytes.get(i + 1) == Some(&b'>') => {
-                i = skip_redirect(text, i + 2);
+                i = skip_redirect(text, i + 2, backslash);
             }
             b';' | b'&' | b'(' | b')' => {
                 tokens.push(Token::Op(Joiner::Seq));
@@ -266,16 +274,16 @@ fn tokenize(text: &str) -> Vec<Token> {
                 }
             }
             b'<' | b'>' => {
-                i = skip_redirect(text, i);
+                i = skip_redirect(text, i, backslash);
             }
             _ => {
-                let (end, value) = read_word(text, i);
+                let (end, value) = read_word(text, i, backslash);
                 // `2>file`, `2>&1`: an fd number glued to a redirection.
                 if value.bytes().all(|b| b.is_ascii_digit())
                     && end > i
                     && matches!(bytes.get(end), Some(b'<' | b'>'))
                 {
-                    i = skip_redirect(text, end);
+                    i = skip_redirect(text, end, backslash);
                     continue;
                 }
                 if end == i {
@@ -296,7 +304,7 @@ fn tokenize(text: &str) -> Vec<Token> {
 }
 
 /// Skip a redirection operator at `i` and its target word; returns the new position.
-fn skip_redirect(text: &str, mut i: usize) -> usize {
+fn skip_redirect(text: &str, mut i: usize, backslash: bool) -> usize {
     let bytes = text.as_bytes();
     while i < bytes.len() && matches!(bytes[i], b'<' | b'>' | b'&' | b'|' | b'-') {
         i += 1;
@@ -305,14 +313,15 @@ fn skip_redirect(text: &str, mut i: usize) -> usize {
         i += 1;
     }
     if i < bytes.len() && !is_operator_start(bytes[i] as char) {
-        let (end, _) = read_word(text, i);
+        let (end, _) = read_word(text, i, backslash);
         i = end.max(i + 1).min(bytes.len());
     }
     i
 }
 
-/// Read one word starting at `start`: returns its end and its unquoted value.
-fn read_word(text: &str, start: usize) -> (usize, String) {
+/// Read one word starting at `start`: returns its end and its unquoted value. `backslash`: a
+/// backslash escapes the next character (not under a backtick escape directive).
+fn read_word(text: &str, start: usize, backslash: bool) -> (usize, String) {
     let bytes = text.as_bytes();
     let mut value = String::new();
     let mut i = start;
@@ -328,7 +337,7 @@ fn read_word(text: &str, start: usize) -> (usize, String) {
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                    if backslash && bytes[i] == b'\\' && i + 1 < bytes.len() {
                         let n = bytes[i + 1];
                         if matches!(n, b'"' | b'\\' | b'$' | b'`') {
                             value.push(n as char);
@@ -353,7 +362,7 @@ fn read_word(text: &str, start: usize) -> (usize, String) {
                 }
                 i = (i + 1).min(bytes.len());
             }
-            b'\\' => {
+            b'\\' if backslash => {
                 if i + 1 < bytes.len() {
                     if bytes[i + 1] == b'\n' {
                         i += 2;
@@ -517,6 +526,23 @@ mod tests {
         assert_eq!(cmd.assignments[0].value, "FOO=1");
         assert_eq!(cmd.program(), Some("pip3"));
         assert_eq!(cmd.args()[0].value, "install");
+    }
+
+    #[test]
+    fn backslash_is_a_path_separator_under_a_backtick_escape() {
+        let words = |script: Script| -> Vec<String> {
+            script.commands[0]
+                .words
+                .iter()
+                .map(|w| w.value.clone())
+                .collect()
+        };
+        let text = r#"dotnet restore App\App.csproj "C:\a b\x""#;
+        assert_eq!(
+            words(super::lex_with_escape(text, '`')),
+            ["dotnet", "restore", r"App\App.csproj", r"C:\a b\x"]
+        );
+        assert_eq!(words(lex(text))[2], "AppApp.csproj");
     }
 
     #[test]

@@ -3,11 +3,14 @@
 //! The entries come from what the context holds (`.git`, `node_modules`, `.venv`...) and from
 //! the ecosystems the Dockerfile builds (an `npm ci` in the image means the local
 //! `node_modules` is not needed; `cargo build` means `target/` is not). An entry that would
-//! exclude a file the Dockerfile copies by name is dropped. Unsafe: a build step may rely on a
-//! file that is now excluded (for example `git describe` needs `.git`).
+//! exclude a file the Dockerfile copies by name is dropped. When other Dockerfiles share the
+//! folder (`Dockerfile`, `Dockerfile.prod`), the file is `<name>.dockerignore`, which BuildKit
+//! reads for that Dockerfile only. Unsafe: a build step may rely on a file that is now excluded
+//! (for example `git describe` needs `.git`).
 
 use super::eol;
 use crate::model::commands::{installs, Ecosystem};
+use crate::model::context::is_dockerfile_name;
 use crate::model::dockerignore::DockerIgnore;
 use crate::rules::{Analysis, Fix, NewFile};
 use crate::syntax::instruction::{Args, Keyword};
@@ -105,12 +108,38 @@ pub fn build(cx: &Analysis<'_>) -> Option<Fix> {
         text.push_str(e);
         text.push_str(nl);
     }
-    let mut fix = Fix::unsafe_edit(TITLE, Vec::new());
+    // beside other Dockerfiles, a `.dockerignore` would serve them all: each gets its own
+    let (title, name) = match own_name(cx) {
+        Some(file) => {
+            let name = format!("{file}.dockerignore");
+            (format!("Create {name}"), name)
+        }
+        None => (TITLE.to_string(), ".dockerignore".to_string()),
+    };
+    let mut fix = Fix::unsafe_edit(title, Vec::new());
     fix.creates.push(NewFile {
-        path: root.join(".dockerignore"),
+        path: root.join(name),
         text,
     });
     Some(fix)
+}
+
+/// The Dockerfile's file name when other Dockerfiles share its folder: BuildKit reads
+/// `<name>.dockerignore` before `.dockerignore`, so the entries this one needs do not apply to
+/// the others.
+fn own_name(cx: &Analysis<'_>) -> Option<String> {
+    let path = cx.path?;
+    let file = path.file_name()?.to_str()?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let others = std::fs::read_dir(folder).ok()?.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name != file && is_dockerfile_name(&name) && e.path().is_file()
+    });
+    others.then(|| file.to_string())
 }
 
 /// Context paths that COPY/ADD name explicitly (not the root).

@@ -13,15 +13,26 @@
 //! a `COPY` of the manifests that install reads is inserted, resolved to where the install looks
 //! for them (its WORKDIR, or the path named on its command line). When the last install's RUN
 //! goes on to build from the source (`RUN npm ci && npm run build`), the RUN is split after the
-//! install and the broad COPY goes in between.
+//! install and the broad COPY goes in between, unless the part before leaves shell state the
+//! part after needs (`export`, `cd`...) or the RUN goes on with `||` or `;`. The moved COPY keeps its resolved destination: a
+//! relative one under a later `WORKDIR`, or a variable that a later `ENV`/`ARG` changes, is
+//! written as the absolute path it had (`COPY . .` in `/srv` -> `COPY . /srv/`). Manifests keep
+//! their paths (`requirements/base.txt` goes to `requirements/`, one COPY per folder), and the
+//! files a requirements file includes (`-r`, `-c`) are followed and copied too.
 //!
 //! Not offered (`Err` with the reason) when the move cannot be proven safe: an instruction in
 //! between may read or write the copied tree (an unknown command, a COPY into the same folder, a
-//! VOLUME), the manifests are not in the context or not under the copied folder, the context is
+//! VOLUME), the manifests are not in the context or not under the copied folder, a requirements
+//! file includes a file that is not in the context or installs a local path, the context holds
+//! a `node_modules` (`.venv`, `vendor`...) that .dockerignore does not exclude (copied after the
+//! install it would replace the installed one), the install reads its manifests from another
+//! folder (`npm --prefix backend ci`), the context is
 //! unknown, or the install has no manifest-only form (`cargo build`, `composer install` that runs
 //! scripts).
 
-use super::{after_line, eol, indentation, instruction_lines, instruction_text, line_start, word};
+use super::{
+    after_line, eol, indentation, instruction_lines, instruction_text, line_start, word_escaped,
+};
 use crate::model::commands::{pip_args, Ecosystem, InstallStep};
 use crate::model::join_path;
 use crate::rules::{Analysis, Edit, Fix};
@@ -80,7 +91,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         .model
         .expand_at(cx.tree, copy, &dest.value)
         .ok_or("the COPY's destination uses a variable with no known value")?;
-    let root = join_path(&cx.model.workdir[copy], &dest_value);
+    let root = join_path(&workdir(cx, copy), &unix(&dest_value));
 
     // Everything between the copy and the last install must not touch the copied tree.
     let mut split: Option<(usize, &Command)> = None;
@@ -105,7 +116,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                 let other = cx
                     .model
                     .expand_at(cx.tree, k, &dest.value)
-                    .map(|d| join_path(&cx.model.workdir[k], &d));
+                    .map(|d| join_path(&workdir(cx, k), &unix(&d)));
                 let overlaps = other
                     .as_deref()
                     .is_none_or(|o| within(o, &root) || within(&root, o));
@@ -163,6 +174,76 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         }
     }
 
+    // The broad COPY lands after `last` and the manifest COPYs before each install: each must
+    // copy to where it did and with the owner it had. A relative destination resolves against
+    // the WORKDIR of its new place and a variable against the ENV and ARG there.
+    for f in c
+        .flags
+        .iter()
+        .filter(|f| matches!(f.name.as_str(), "chown" | "chmod"))
+    {
+        let Some(value) = f.value.as_deref().filter(|v| v.contains('$')) else {
+            continue;
+        };
+        let here = cx.model.expand_at(cx.tree, copy, value);
+        if here.is_none()
+            || installs
+                .iter()
+                .any(|i| cx.model.expand_at(cx.tree, i.instr, value) != here)
+        {
+            return Err(format!(
+                "the COPY's `--{}` uses a variable whose value is unknown or differs where the COPY would go",
+                f.name
+            ));
+        }
+    }
+    let moved_dest = {
+        let relative =
+            !dest_value.starts_with('/') && !crate::model::is_windows_absolute(&dest_value);
+        let same = if dest.value.contains('$') {
+            cx.model.expand_at(cx.tree, last, &dest.value).as_deref() == Some(dest_value.as_str())
+        } else {
+            true
+        };
+        (!same || (relative && cx.model.workdir[last] != cx.model.workdir[copy])).then(|| {
+            let dir = dest_value == "." || dest_value.ends_with('/') || dest_value.ends_with("/.");
+            let path = if dir && root != "/" {
+                native(&format!("{}/", root.trim_end_matches('/')))
+            } else {
+                native(&root)
+            };
+            let Args::Copy { json, .. } = &c.args else {
+                return word_escaped(&path, cx.tree.split.escape);
+            };
+            if *json {
+                serde_json::to_string(&path).unwrap_or_default()
+            } else {
+                word_escaped(&path, cx.tree.split.escape)
+            }
+        })
+    };
+
+    // After the move the broad COPY comes after the install: a local `node_modules` (or
+    // `.venv`, `vendor`...) that the context sends would land on the installed one, where the
+    // install used to replace it.
+    for install in installs {
+        let wd = workdir(cx, install.instr);
+        for folder in install_output(install) {
+            let Some(rel) = relative(&join_path(&wd, &folder), &root) else {
+                continue;
+            };
+            let ignored = cx
+                .context
+                .dockerignore()
+                .is_some_and(|d| d.is_excluded(&rel));
+            if cx.context.exists(&rel) == Some(true) && !ignored {
+                return Err(format!(
+                    "the context's `{rel}` is not in .dockerignore, and copied after the install it would replace the installed one; add it to .dockerignore"
+                ));
+            }
+        }
+    }
+
     let text = cx.text;
     let nl = eol(text);
     let flags: String = c
@@ -182,7 +263,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     for &k in &runs {
         let mut lines: Vec<(String, Vec<String>)> = Vec::new();
         for install in installs.iter().filter(|i| i.instr == k) {
-            let wd = &cx.model.workdir[k];
+            let wd = &workdir(cx, k);
             for (context_path, image_dir) in manifests(cx, install, &root, wd)? {
                 match lines.iter_mut().find(|(d, _)| *d == image_dir) {
                     Some((_, files)) if !files.contains(&context_path) => files.push(context_path),
@@ -197,16 +278,19 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         let inserted: String = lines
             .iter()
             .map(|(dir, files)| {
-                let dest = if dir.as_str() == &*cx.model.workdir[k] {
+                let dest = if *dir == workdir(cx, k) {
                     "./".to_string()
                 } else {
-                    format!("{}/", dir.trim_end_matches('/'))
+                    native(&format!("{}/", dir.trim_end_matches('/')))
                 };
-                let files: Vec<String> = files.iter().map(|f| word(f)).collect();
+                let files: Vec<String> = files
+                    .iter()
+                    .map(|f| word_escaped(f, cx.tree.split.escape))
+                    .collect();
                 format!(
                     "{indent}COPY {flags}{} {}{nl}",
                     files.join(" "),
-                    word(&dest)
+                    word_escaped(&dest, cx.tree.split.escape)
                 )
             })
             .collect();
@@ -218,6 +302,19 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
 
     // The broad copy goes after the installs (or between the install and the build of a split RUN).
     let copy_text = instruction_text(text, c);
+    let copy_text = match &moved_dest {
+        Some(path) => {
+            let from = line_start(text, c.span().start);
+            let at = c.abs(dest.span);
+            format!(
+                "{}{path}{}",
+                &text[from..at.start],
+                &copy_text[at.end - from..]
+            )
+        }
+        None => copy_text.to_string(),
+    };
+    let copy_text = copy_text.as_str();
     match split {
         Some((k, cmd)) => {
             let run = cx.instr(k);
@@ -239,6 +336,36 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             let Some(Form::Shell(shell)) = run.form() else {
                 return Err("the RUN is not shell text".into());
             };
+            // split, the second RUN starts a fresh shell (no `cd`, `export`... of the first),
+            // and `a && b || c` would no longer let `c` rescue a failing `a`
+            let logical = crate::syntax::shell::lex_with_escape(&shell.text, cx.tree.split.escape);
+            let (Some(before), Some(after)) =
+                (logical.commands.get(pos - 1), logical.commands.get(pos))
+            else {
+                return Err(format!(
+                    "the RUN on line {} cannot be split cleanly after the install",
+                    line(cx, k)
+                ));
+            };
+            let (first, rest) = (
+                &shell.text[..before.span.end],
+                &shell.text[after.span.start..],
+            );
+            if let Some(what) = super::shell_state::leftover(first, rest) {
+                return Err(format!(
+                    "`{what}` on line {} would not carry over once the RUN is split after the install",
+                    line(cx, k)
+                ));
+            }
+            if cmds[pos + 1..]
+                .iter()
+                .any(|c| !matches!(c.joiner, Joiner::And | Joiner::Pipe))
+            {
+                return Err(format!(
+                    "the RUN on line {} goes on with `||` or `;`, which splitting it would change",
+                    line(cx, k)
+                ));
+            }
             // the second RUN would read a leading `--word` as one of its flags
             if text[run.abs(cmd.span).start..].starts_with('-') {
                 return Err(format!(
@@ -284,10 +411,39 @@ fn manifests(
     wd: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let step = &install.step;
+    // `npm --prefix backend ci` reads backend/package.json: not the WORKDIR's
+    let args = install.cmd.args();
+    for (n, a) in args.iter().enumerate() {
+        let (name, inline) = match a.value.split_once('=') {
+            Some((name, value)) if name.starts_with('-') => (name, Some(value)),
+            _ => (a.value.as_str(), None),
+        };
+        let Some(&(_, is_file)) = elsewhere_options(step.ecosystem)
+            .iter()
+            .find(|(o, _)| *o == name)
+        else {
+            continue;
+        };
+        let value = inline.or_else(|| args.get(n + 1).map(|v| v.value.as_str()));
+        let folder = value.map(|v| {
+            let path = join_path(wd, &unix(v));
+            if is_file {
+                parent(&path)
+            } else {
+                path
+            }
+        });
+        if folder.as_deref() != Some(wd) {
+            return Err(format!(
+                "`{name}` makes the install read its manifests from another folder"
+            ));
+        }
+    }
     let mut out = Vec::new();
     let rel_dir = relative(wd, root);
     // files named on the command line
     for file in &step.files {
+        let file = &unix(file);
         let abs = join_path(wd, file);
         let Some(rel) = relative(&abs, root) else {
             return Err(format!("`{file}` is not under the copied folder `{root}`"));
@@ -296,8 +452,11 @@ fn manifests(
             return Err(format!("`{rel}` is not in the build context"));
         }
         let dir = parent(&abs);
-        for nested in nested_requirements(cx, &rel, step.ecosystem) {
-            out.push((nested, dir.clone()));
+        // an included file lands where the broad COPY would have put it, beside its own folder
+        let mut seen = vec![rel.clone()];
+        for nested in nested_requirements(cx, &rel, step.ecosystem, &mut seen)? {
+            let image = join_path(root, &nested);
+            out.push((nested, parent(&image)));
         }
         out.push((rel, dir));
     }
@@ -353,6 +512,78 @@ fn manifests(
     Ok(unique)
 }
 
+/// Options with which an install reads its manifests from another folder than its WORKDIR,
+/// and whether their value is a file (`mvn -f app/pom.xml`) rather than a folder.
+fn elsewhere_options(ecosystem: Ecosystem) -> &'static [(&'static str, bool)] {
+    match ecosystem {
+        Ecosystem::Npm => &[
+            ("--prefix", false),
+            ("-C", false),
+            ("--workspace", false),
+            ("-w", false),
+        ],
+        Ecosystem::Yarn | Ecosystem::Bun => &[("--cwd", false)],
+        Ecosystem::Pnpm => &[
+            ("--dir", false),
+            ("-C", false),
+            ("--filter", false),
+            ("-F", false),
+        ],
+        Ecosystem::Poetry => &[
+            ("-C", false),
+            ("--directory", false),
+            ("-P", false),
+            ("--project", false),
+        ],
+        Ecosystem::Uv => &[("--directory", false), ("--project", false)],
+        Ecosystem::Pdm => &[("-p", false), ("--project", false)],
+        Ecosystem::Composer => &[("-d", false), ("--working-dir", false)],
+        Ecosystem::Bundler => &[("--gemfile", true)],
+        Ecosystem::Maven => &[("-f", true), ("--file", true)],
+        Ecosystem::Gradle => &[
+            ("-p", false),
+            ("--project-dir", false),
+            ("-b", true),
+            ("--build-file", true),
+        ],
+        Ecosystem::Go => &[("-C", false), ("-modfile", true)],
+        _ => &[],
+    }
+}
+
+/// The folders an install writes next to the manifests (relative to its WORKDIR), which a
+/// local copy in the context would shadow.
+fn install_output(install: &Install<'_>) -> Vec<String> {
+    let fixed: &[&str] = match install.step.ecosystem {
+        Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun => &["node_modules"],
+        Ecosystem::Uv | Ecosystem::Poetry | Ecosystem::Pipenv | Ecosystem::Pdm => &[".venv"],
+        Ecosystem::Composer => &["vendor"],
+        Ecosystem::Bundler => &["vendor/bundle", ".bundle"],
+        Ecosystem::Mix => &["deps", "_build"],
+        Ecosystem::Dotnet => {
+            // `obj` beside each project restored
+            let mut out: Vec<String> = install
+                .step
+                .files
+                .iter()
+                .map(|f| {
+                    let f = unix(f);
+                    match f.rsplit_once('/') {
+                        Some((dir, _)) => format!("{dir}/obj"),
+                        None => "obj".to_string(),
+                    }
+                })
+                .collect();
+            if out.is_empty() {
+                out.push("obj".to_string());
+            }
+            return out;
+        }
+        _ => &[],
+    };
+    fixed.iter().map(|f| (*f).to_string()).collect()
+}
+
 /// Why an install cannot run on the manifests alone (it builds or installs the project), if so.
 fn needs_source(install: &Install<'_>) -> Option<String> {
     let cmd = install.cmd;
@@ -377,28 +608,100 @@ fn needs_source(install: &Install<'_>) -> Option<String> {
     Some(reason.to_string())
 }
 
-/// `-r`/`-c` files a requirements file includes, relative to the context.
-fn nested_requirements(cx: &Analysis<'_>, rel: &str, ecosystem: Ecosystem) -> Vec<String> {
+/// `-r`/`-c` files a requirements file includes, relative to the context, followed through
+/// the files they include in turn (`seen` holds those already listed).
+///
+/// # Errors
+/// When an included file is not in the context, or a line installs a local path (`-e .`,
+/// `./libs/x`, `file:`): the install then reads more than the manifests.
+fn nested_requirements(
+    cx: &Analysis<'_>,
+    rel: &str,
+    ecosystem: Ecosystem,
+    seen: &mut Vec<String>,
+) -> Result<Vec<String>, String> {
     if !matches!(ecosystem, Ecosystem::Pip | Ecosystem::Uv | Ecosystem::UvPip) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let Some(text) = cx.context.read(rel) else {
-        return Vec::new();
+        return Err(format!("`{rel}` cannot be read to see what it includes"));
     };
     let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            let rest = l
-                .strip_prefix("-r")
-                .or_else(|| l.strip_prefix("-c"))
-                .or_else(|| l.strip_prefix("--requirement"))
-                .or_else(|| l.strip_prefix("--constraint"))?;
-            let file = rest.trim_start_matches('=').trim();
-            (!file.is_empty() && !file.contains("://")).then(|| join_rel(dir, file))
-        })
-        .filter(|p| cx.context.exists(p) == Some(true))
-        .collect()
+    let mut out = Vec::new();
+    for l in text.lines() {
+        // a comment starts a line or follows a blank
+        let l = match l.find(" #").or_else(|| l.find("\t#")) {
+            Some(n) => &l[..n],
+            None => l,
+        }
+        .trim();
+        if l.starts_with('#') || l.is_empty() {
+            continue;
+        }
+        let include = ["--requirement", "--constraint", "-r", "-c"]
+            .iter()
+            .find_map(|flag| l.strip_prefix(flag))
+            .map(|rest| rest.trim_start_matches('=').trim());
+        let Some(file) = include else {
+            let links = ["--find-links", "-f"]
+                .iter()
+                .find_map(|flag| l.strip_prefix(flag))
+                .map(|rest| rest.trim_start_matches('=').trim());
+            let local = links.is_some_and(|v| !v.contains("://"))
+                || l.starts_with(['.', '/', '~'])
+                || l.starts_with("-e")
+                || l.starts_with("--editable")
+                || l.contains("file:");
+            if local {
+                return Err(format!(
+                    "`{rel}` installs a local path (`{}`), which needs more than the manifests",
+                    short(l)
+                ));
+            }
+            continue;
+        };
+        if file.contains("://") {
+            continue;
+        }
+        if file.is_empty() || file.contains('$') {
+            return Err(format!(
+                "`{rel}` includes `{}`, whose path is not known",
+                short(l)
+            ));
+        }
+        let Some(path) = normalize(&join_rel(dir, file)) else {
+            return Err(format!(
+                "`{rel}` includes `{file}`, outside the build context"
+            ));
+        };
+        if cx.context.exists(&path) != Some(true) {
+            return Err(format!(
+                "`{rel}` includes `{path}`, which is not in the build context"
+            ));
+        }
+        if seen.contains(&path) {
+            continue;
+        }
+        seen.push(path.clone());
+        out.extend(nested_requirements(cx, &path, ecosystem, seen)?);
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// A context-relative path without `.` and `..` parts; `None` when it leaves the context.
+fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 fn is_mod_download(cmd: &Command) -> bool {
@@ -475,6 +778,29 @@ fn reads_tree(cmd: &Command, root: &str) -> bool {
             // anything else may read the tree
             true
         }
+    }
+}
+
+/// The WORKDIR of instruction `i` as a unix path ([`unix`]).
+fn workdir(cx: &Analysis<'_>, i: usize) -> String {
+    unix(&cx.model.workdir[i])
+}
+
+/// A path in unix form, so that one set of path functions serves both: a Windows path
+/// (`C:\src\app`, `app\App.csproj`) with forward slashes, an absolute one under `/C:`.
+fn unix(path: &str) -> String {
+    if crate::model::is_windows_absolute(path) {
+        crate::model::clean(&format!("/{}", path.replace('\\', "/")))
+    } else {
+        path.replace('\\', "/")
+    }
+}
+
+/// A path from [`unix`] written back as the image's platform spells it.
+fn native(path: &str) -> String {
+    match path.strip_prefix('/') {
+        Some(rest) if crate::model::is_windows_absolute(rest) => rest.replace('/', "\\"),
+        _ => path.to_string(),
     }
 }
 

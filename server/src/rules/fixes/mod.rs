@@ -6,6 +6,7 @@ pub mod dockerignore;
 pub mod equivalence;
 pub mod manifests_first;
 pub mod quick;
+pub mod shell_state;
 
 use crate::rules::{Analysis, Fix};
 use crate::syntax::{Located, Span};
@@ -113,8 +114,25 @@ pub fn indentation(text: &str, offset: usize) -> &str {
 /// Quote a path for a Dockerfile word when it needs it.
 #[must_use]
 pub fn word(s: &str) -> String {
-    if s.is_empty() || s.contains([' ', '\t', '"', '\'', '\\', '$']) {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    word_escaped(s, '\\')
+}
+
+/// Quote a path for a Dockerfile word whose escape character is `escape`: under
+/// `` # escape=` `` a backslash is an ordinary character (`C:\app`), and a quote or backtick is
+/// escaped with a backtick.
+#[must_use]
+pub fn word_escaped(s: &str, escape: char) -> String {
+    let special: &[char] = if escape == '\\' {
+        &[' ', '\t', '"', '\'', '\\', '$']
+    } else {
+        &[' ', '\t', '"', '\'', '`', '$']
+    };
+    if s.is_empty() || s.contains(special) {
+        let e = escape.to_string();
+        let inner = s
+            .replace(escape, &format!("{e}{e}"))
+            .replace('"', &format!("{e}\""));
+        format!("\"{inner}\"")
     } else {
         s.to_string()
     }

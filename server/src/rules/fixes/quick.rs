@@ -22,25 +22,44 @@ pub fn word_span(cx: &Analysis<'_>, i: usize, w: &ShellWord) -> Span {
     cx.instr(i).abs(w.span)
 }
 
-/// Append ` && <command>` at the end of a shell-form RUN, or a line before the end of its
-/// heredoc script. `None` when the end of the script is a comment or the form is exec.
+/// Append ` && <command>` at the end of a shell-form RUN or of its heredoc script's last line
+/// (a line of its own when the script starts with `set -e`), so that the script still fails
+/// when it failed before: a new last line without `set -e` would make its exit status the
+/// appended command's. `None` when the end of the script is a comment, an operator, or the form
+/// is exec.
 #[must_use]
 pub fn append_command(cx: &Analysis<'_>, i: usize, command: &str) -> Option<Edit> {
     let located = cx.instr(i);
     if let Some(h) = located.heredocs.iter().find(|h| h.script.is_some()) {
         let term = located.abs(h.terminator);
-        let body = located.abs(h.body).of(cx.text);
-        if term.is_empty()
-            || !h.script.as_ref().is_some_and(|script| {
-                stands_alone(script, &format!("{body}\n{command}\n"), command)
-            })
+        let body_span = located.abs(h.body);
+        let body = body_span.of(cx.text);
+        let script = h.script.as_ref()?;
+        if term.is_empty() {
+            return None;
+        }
+        if exits_on_error(script) {
+            if !stands_alone(script, &format!("{body}\n{command}\n"), command) {
+                return None;
+            }
+            let indent = if h.strip_tabs { "\t" } else { "" };
+            return Some(Edit {
+                span: Span::empty(term.start),
+                text: format!("{indent}{command}{}", eol(cx.text)),
+            });
+        }
+        let kept = body.trim_end();
+        let last_line = kept.rsplit('\n').next().unwrap_or(kept);
+        if kept.is_empty()
+            || last_line.contains('#')
+            || kept.ends_with([';', '&', '|', '\\'])
+            || !stands_alone(script, &format!("{kept} && {command}\n"), command)
         {
             return None;
         }
-        let indent = if h.strip_tabs { "\t" } else { "" };
         return Some(Edit {
-            span: Span::empty(term.start),
-            text: format!("{indent}{command}{}", eol(cx.text)),
+            span: Span::empty(body_span.start + kept.len()),
+            text: format!(" && {command}"),
         });
     }
     let Some(Form::Shell(shell)) = located.form() else {
@@ -63,6 +82,18 @@ pub fn append_command(cx: &Analysis<'_>, i: usize, command: &str) -> Option<Edit
     Some(Edit {
         span: Span::empty(located.abs(last.span).end),
         text: format!(" && {command}"),
+    })
+}
+
+/// Whether a script starts with `set -e` (or `-o errexit`): then any failing command ends it.
+fn exits_on_error(script: &Script) -> bool {
+    script.commands.first().is_some_and(|c| {
+        let words: Vec<&str> = c.words.iter().map(|w| w.value.as_str()).collect();
+        words.first() == Some(&"set")
+            && words[1..].iter().enumerate().any(|(n, w)| {
+                (w.starts_with('-') && !w.starts_with("--") && w.contains('e'))
+                    || (*w == "-o" && words.get(n + 2) == Some(&"errexit"))
+            })
     })
 }
 
@@ -151,49 +182,78 @@ pub fn exec_form(cx: &Analysis<'_>, i: usize) -> Option<Edit> {
     })
 }
 
-/// Join RUN `cur` onto the previous RUN `prev`: ` \`, line break, `    && ` + its commands.
-#[must_use]
-pub fn merge_runs(cx: &Analysis<'_>, prev: usize, cur: usize) -> Option<Vec<Edit>> {
+/// Join RUN `cur` onto the previous RUN `prev`: ` \`, line break, `    && ` + its commands
+/// (wrapped in `{ ...; }` when they are a list of their own, so that the first RUN's failure
+/// still fails the build).
+///
+/// # Errors
+/// Why the joined RUN could behave differently, for the finding's message.
+pub fn merge_runs(cx: &Analysis<'_>, prev: usize, cur: usize) -> Result<Vec<Edit>, String> {
     let (p, c) = (cx.instr(prev), cx.instr(cur));
     let (Some(Form::Shell(ps)), Some(Form::Shell(cs))) = (p.form(), c.form()) else {
-        return None;
+        return Err("one of the RUNs is in exec form".into());
     };
-    if !p.heredocs.is_empty()
-        || !c.heredocs.is_empty()
-        || ps.text.contains('#')
-        || cs.text.contains('#')
+    if !p.heredocs.is_empty() || !c.heredocs.is_empty() {
+        return Err("a heredoc script cannot be joined as it is".into());
+    }
+    if ps.text.contains('#') || cs.text.contains('#') {
+        return Err("a `#` in the commands could be a comment that would swallow the join".into());
+    }
+    if cx.tree.instructions[..cur]
+        .iter()
+        .any(|l| l.keyword == crate::syntax::instruction::Keyword::Shell)
     {
-        return None;
+        return Err(
+            "a SHELL instruction sets the shell, and `&&` may not mean the same in it".into(),
+        );
+    }
+    // a first RUN that ends in an operator (`a;`, `a &`) would not parse with `&& b` after it
+    if ps.text.trim_end().ends_with([';', '&', '|'])
+        || cs.text.trim_end().ends_with([';', '&', '|'])
+    {
+        return Err("a RUN ends with an operator".into());
+    }
+    if let Some(what) = super::shell_state::leftover(&ps.text, &cs.text) {
+        return Err(format!(
+            "`{what}` in the first RUN would also act on the second RUN's commands once they share a shell"
+        ));
     }
     let escape = cx.tree.split.escape;
     let nl = eol(cx.text);
     let p_end = p.abs(ps.span).end;
     let c_script = c.abs(cs.span);
-    // `a; b` would join as `a && a2; b`: keep the second RUN's commands grouped as they were
-    let body = if cs.script.commands.iter().any(|k: &Command| {
-        k.joiner != crate::syntax::shell::Joiner::And
-            && k.joiner != crate::syntax::shell::Joiner::Start
-    }) {
-        return None;
-    } else {
-        c_script.of(cx.text).to_string()
-    };
+    // `a && b; c` would run `c` when `a` fails, and `a && b || c` would hide the failure: keep
+    // the second RUN's commands grouped as they were
+    let grouped = cs.script.commands.iter().any(|k: &Command| {
+        !matches!(
+            k.joiner,
+            crate::syntax::shell::Joiner::And
+                | crate::syntax::shell::Joiner::Start
+                | crate::syntax::shell::Joiner::Pipe
+        )
+    });
+    if grouped && escape == '`' {
+        // a Windows image: cmd has no `{ ...; }`
+        return Err("the second RUN is a list of commands that cmd cannot group".into());
+    }
+    let (open, close) = if grouped { ("{ ", "; }") } else { ("", "") };
+    let body = format!("{open}{}{close}", c_script.of(cx.text));
     // joined, each RUN's commands must stay what they were: an unterminated quote or `$(` in
     // the first would swallow the second, or two would pair up and turn a quoted `<<EOF` into a
     // heredoc
-    let joined_text = format!("{} && {}", ps.text, cs.text);
+    let joined_text = format!("{} && {open}{}{close}", ps.text, cs.text);
     let joined = shell::lex(&joined_text);
     if !words::lexes_cleanly(&ps.text)
         || !words::lexes_cleanly(&cs.text)
         || joined.commands.len() != ps.script.commands.len() + cs.script.commands.len()
         || !split::heredoc_words(&joined_text).is_empty()
     {
-        return None;
+        return Err("the commands do not split cleanly into words (an open quote or `$(`)".into());
     }
     let lines = instruction_lines(cx.text, c);
     let indent_start = line_start(cx.text, p.span().start);
     let indent = &cx.text[indent_start..p.span().start];
-    Some(vec![
+    Ok(vec![
         Edit {
             span: Span::empty(p_end),
             text: format!(" {escape}{nl}{indent}    && {body}"),
