@@ -1138,6 +1138,7 @@ fn r2_server_image_with_inherited_process_is_checked() {
         r#"
 FROM nginx:1.27
 RUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*
+COPY nginx.conf /etc/nginx/conf.d/default.conf
 "#,
         IGNORE,
         &[(R2, 2)],

@@ -17,9 +17,11 @@
 //!    interpreter (`python3`, `irb`...), a notebook server (`jupyter lab`, `start-notebook.sh`)
 //!    or a build tool (`make`, `git`...); or it is built on a toolchain image (`buildpack-deps`,
 //!    Jupyter's images) or an OS/SDK image and neither copies project files nor sets a process.
-//! 5. **Application** otherwise. It is *sure* when the image copies files (from the context or
-//!    another stage) or sets its process; when it does neither (packages installed on top of a
-//!    server image, say), rules that depend on it say less.
+//!    An image that neither copies files in nor sets a process of its own is a base image too.
+//! 5. **Application** otherwise. It is *sure* when it sets its process, or copies files in on a
+//!    base whose process is an application's (a web server, a language runtime); files copied
+//!    onto an OS or SDK image with no process of its own may be a build environment, so rules
+//!    that depend on the purpose say less.
 
 use std::path::Path;
 
@@ -596,15 +598,14 @@ pub fn of_stage(
             );
         }
     }
-    if toolchain_base(&root_path) && !(copies.project && own_process) {
+    if toolchain_base(&root_path) && !copies.project {
         return Purpose::new(
             Kind::Toolchain,
             true,
             format!("it is built on the toolchain image `{root_path}`"),
         );
     }
-    if !own_process && !copies.project && !copies.artifacts && root_image.is_some_and(is_os_or_sdk)
-    {
+    if !own_process && !copies.project && !copies.artifacts {
         return Purpose::new(
             Kind::BaseImage,
             true,
@@ -618,7 +619,9 @@ pub fn of_stage(
     } else {
         format!("runs {}", quote_process(&process))
     };
-    let sure = copies.project || copies.artifacts || own_process;
+    // files copied in with the base image's process: an application when that process is one
+    // (a web server, a runtime), a build environment when it is an OS or SDK image's shell
+    let sure = own_process || !root_image.is_some_and(is_os_or_sdk);
     Purpose::new(Kind::Application, sure, shown)
 }
 
@@ -755,6 +758,11 @@ mod tests {
         );
         check(
             "FROM nginx:1.27\nRUN apt-get install -y gcc\n",
+            BaseImage,
+            true,
+        );
+        check(
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /bin/app .\n",
             Application,
             false,
         );

@@ -41,8 +41,9 @@ declare_rule! {
     /// (`ONBUILD`, or an OS or SDK image with nothing of a project and no process of its own),
     /// and toolchain or interactive images (built on `buildpack-deps` or a Jupyter image, or
     /// running a shell, a bare interpreter, a notebook server or a build tool) are left alone,
-    /// since the toolchain is what they are for. An image that neither copies files in nor sets
-    /// its own process may be any of these, so its findings are information only.
+    /// since the toolchain is what they are for; so is an image that neither copies files in nor
+    /// sets a process of its own. An image that copies files onto an OS or SDK base but sets no
+    /// process may be a build environment, so its findings are information only.
     ///
     /// The stage checked is the one the build produces: the last stage, or the one named by the
     /// `target` setting (`--target`, `target` in `.layerwise.toml` or the editor settings) or by
@@ -277,7 +278,7 @@ fn check_shipped(cx: &Analysis<'_>, target: usize, out: &mut Vec<Diagnostic>) {
             // an image that may not be an application: say it, but softly
             d.severity = Severity::Info;
             d.message.push_str(
-                " (information only: the image copies nothing in and sets no process of its own, so it may not be an application)",
+                " (information only: the image sets no process of its own on an OS or SDK base, so it may be a build environment rather than an application)",
             );
         }
         out.push(match &fix {

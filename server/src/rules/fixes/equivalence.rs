@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::commands::{args, install_step, program, run_commands, Ecosystem};
 use crate::model::context::BuildContext;
 use crate::model::dockerignore::DockerIgnore;
-use crate::model::{join_path, Model};
+use crate::model::Model;
 use crate::rules::Analysis;
 use crate::syntax::instruction::{Args, Form, Instruction, Keyword};
 use crate::syntax::shell::{Command, Joiner};
@@ -139,7 +139,7 @@ fn universe(
                 for s in sources {
                     if !s.value.starts_with("<<") && !s.value.contains("://") {
                         add(&s.value);
-                        if s.value.ends_with('/') && !normalize(&s.value).is_empty() {
+                        if s.value.ends_with(['/', '\\']) && !normalize(&s.value).is_empty() {
                             copied_dirs.push(normalize(&s.value));
                         }
                     }
@@ -188,8 +188,47 @@ fn universe(
     paths
 }
 
-/// `./a//b/` -> `a/b`; `.` -> ``.
+/// A path joined the way WORKDIR and COPY do, with `\` read as `/` (Windows paths: `C:\src`
+/// becomes `C:/src`, on both sides of a comparison alike): `rel` when it is absolute, else
+/// `base/rel`, with `.` and `..` resolved.
+fn join_path(base: &str, rel: &str) -> String {
+    let rel = rel.replace('\\', "/");
+    let base = base.replace('\\', "/");
+    let drive = |p: &str| -> Option<usize> {
+        let b = p.as_bytes();
+        (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':').then_some(2)
+    };
+    let (root, path) = if let Some(d) = drive(&rel) {
+        (rel[..d].to_ascii_uppercase(), rel[d..].to_string())
+    } else if rel.starts_with('/') {
+        (
+            drive(&base).map_or(String::new(), |d| base[..d].to_ascii_uppercase()),
+            rel,
+        )
+    } else if let Some(d) = drive(&base) {
+        (
+            base[..d].to_ascii_uppercase(),
+            format!("{}/{rel}", &base[d..]),
+        )
+    } else {
+        (String::new(), format!("{base}/{rel}"))
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("{root}/{}", parts.join("/"))
+}
+
+/// `./a//b/` -> `a/b`; `.` -> ``; `a\b` -> `a/b`.
 fn normalize(p: &str) -> String {
+    let p = p.replace('\\', "/");
     let parts: Vec<&str> = p
         .split('/')
         .filter(|s| !s.is_empty() && *s != ".")
@@ -364,7 +403,7 @@ fn copy(
     let dest_value =
         crate::model::expand::expand(&dest.value, model.escape, &|name| st.env.get(name).cloned())
             .unwrap_or_else(|| dest.value.clone());
-    let to_dir = dest_value.ends_with('/') || sources.len() > 1 || dest_value == ".";
+    let to_dir = dest_value.ends_with(['/', '\\']) || sources.len() > 1 || dest_value == ".";
     let dest_abs = join_path(&st.workdir, &dest_value);
     let parents = located.flag("parents").is_some();
     let place = |files: &mut BTreeMap<String, Origin>,
@@ -390,7 +429,7 @@ fn copy(
             .position(|s| s.alias.as_deref() == Some(from_l.as_str()))
             .or_else(|| from.parse::<usize>().ok());
         for s in sources {
-            let src = crate::model::clean(&join_path("/", &s.value));
+            let src = join_path("/", &s.value);
             match stage.and_then(|k| finals.get(k)) {
                 Some(other) => {
                     let hits: Vec<(String, Origin)> = other
@@ -452,7 +491,7 @@ fn copy(
         let pattern = glob.then(|| DockerIgnore::parse(&src));
         let src_is_dir = !glob
             && (src.is_empty()
-                || value.ends_with('/')
+                || value.ends_with(['/', '\\'])
                 || universe.iter().any(|p| p != &src && within_rel(p, &src)));
         for p in universe {
             let matched = match &pattern {
