@@ -250,6 +250,29 @@ fn target_names_the_stage_that_ships() {
 }
 
 #[test]
+fn manifests_without_dependencies_have_nothing_to_cache() {
+    let go = b"FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/hello .\nFROM scratch\nCOPY --from=build /out/hello /hello\nENTRYPOINT [\"/hello\"]\n";
+    let rust = b"FROM rust:1.79 AS build\nWORKDIR /src\nCOPY . .\nRUN cargo build --release\nFROM debian:bookworm-slim\nCOPY --from=build /src/target/release/hello /usr/local/bin/hello\nCMD [\"hello\"]\n";
+    let cases: &[(&[u8], &str, &[u8], bool)] = &[
+        (go, "go.mod", b"module example.com/hello\n\ngo 1.22\n", false),
+        (go, "go.mod", b"module example.com/hello\n\ngo 1.22\n\nrequire github.com/google/uuid v1.6.0\n", true),
+        (rust, "Cargo.toml", b"[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n", false),
+        (rust, "Cargo.toml", b"[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nserde = \"1\"\n", true),
+        (rust, "Cargo.toml", b"[workspace]\nmembers = [\"app\"]\n", true),
+    ];
+    for &(dockerfile, manifest, text, reported) in cases {
+        let dir = project(&[
+            ("Dockerfile", dockerfile),
+            (".dockerignore", b".git\n"),
+            (manifest, text),
+        ]);
+        let (_, out, _) = run(dir.path(), &["check", "--format", "json"]);
+        let found = json(&out).iter().any(|d| d["rule"] == "cache-busting-copy");
+        assert_eq!(found, reported, "{}", String::from_utf8_lossy(text));
+    }
+}
+
+#[test]
 fn suppression_comments() {
     let dir = project(&[
         (

@@ -278,7 +278,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/app /app
 ENTRYPOINT ["/app"]
 "#,
-        IGNORE,
+        &[".dockerignore", "go.mod"],
         &[(R1, 3)],
     );
 }

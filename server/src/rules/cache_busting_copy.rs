@@ -4,7 +4,7 @@ use crate::model::commands::{
 };
 use crate::model::{is_broad_copy, join_path};
 use crate::rules::fixes::manifests_first::{self, Install};
-use crate::syntax::instruction::{Args, Instruction};
+use crate::syntax::instruction::{Args, Instruction, Keyword};
 use crate::syntax::shell::Command;
 use crate::syntax::Span;
 
@@ -14,6 +14,10 @@ declare_rule! {
     /// dependency install in the same stage (`pip install -r requirements.txt`, `npm ci`,
     /// `go mod download`, `bundle install`, `cargo build`, `mvn package`, `dotnet publish`...),
     /// when no install of that ecosystem ran before the copy.
+    ///
+    /// Not a finding when the build context shows the project has no third-party dependencies
+    /// (no `go.mod`, or one without `require`; a `Cargo.toml` that is no workspace and lists no
+    /// dependencies): the install then has nothing to download and nothing to cache.
     ///
     /// ## Why is this bad?
     /// Docker's layer cache is positional: once a layer changes, every later layer is rebuilt.
@@ -222,7 +226,57 @@ fn step_at(cx: &Analysis<'_>, i: usize, cmd: &Command) -> Option<InstallStep> {
             return None;
         }
     }
+    // (an ONBUILD trigger runs in a child build, over the child's context)
+    if cx.instr(i).keyword != Keyword::Onbuild && declares_no_dependencies(cx, step.ecosystem) {
+        return None;
+    }
     Some(step)
+}
+
+/// Whether the build context shows that the project has no third-party dependencies, so the
+/// install has nothing to download and nothing to cache: no `go.mod` at all, or one without a
+/// `require`; a `Cargo.toml` that is not a workspace and lists no dependencies. Unknown (no
+/// context, an unreadable manifest) is not "none".
+fn declares_no_dependencies(cx: &Analysis<'_>, ecosystem: Ecosystem) -> bool {
+    match ecosystem {
+        Ecosystem::Go => match cx.context.exists("go.mod") {
+            Some(false) => true,
+            // a go.mod without a `module` line is not one Go can read: unknown
+            Some(true) => cx.context.read("go.mod").is_some_and(|text| {
+                let directive = |d: &str| text.lines().any(|l| l.trim_start().starts_with(d));
+                directive("module") && !directive("require")
+            }),
+            None => false,
+        },
+        Ecosystem::Cargo => {
+            let Some(manifest) = cx
+                .context
+                .read("Cargo.toml")
+                .and_then(|t| t.parse::<toml::Table>().ok())
+            else {
+                return false;
+            };
+            let has_deps = |table: &toml::Table| {
+                ["dependencies", "build-dependencies"].iter().any(|k| {
+                    table
+                        .get(*k)
+                        .and_then(toml::Value::as_table)
+                        .is_some_and(|t| !t.is_empty())
+                })
+            };
+            let targets_have_deps = manifest
+                .get("target")
+                .and_then(toml::Value::as_table)
+                .is_some_and(|targets| {
+                    targets
+                        .values()
+                        .filter_map(toml::Value::as_table)
+                        .any(has_deps)
+                });
+            !manifest.contains_key("workspace") && !has_deps(&manifest) && !targets_have_deps
+        }
+        _ => false,
+    }
 }
 
 /// The manifest files to copy first, by name, looked up in the build context when known.

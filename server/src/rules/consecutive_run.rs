@@ -126,7 +126,11 @@ fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
         let installed = installed_ecosystems(prev);
         if !installed.is_empty()
             && !installs_anything(cur, &installed)
-            && !stage.body.clone().take_while(|&j| j < i).any(|j| is_broad_copy(cx.instr(j)))
+            && !stage
+                .body
+                .clone()
+                .take_while(|&j| j < i)
+                .any(|j| is_broad_copy(cx.instr(j)))
         {
             continue;
         }
@@ -136,7 +140,10 @@ fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
         let merged = if stage.shipped && !tooling {
             crate::rules::fixes::quick::merge_runs(cx, i - 1, i)
         } else if tooling {
-            Err("this image is for development or tests, where its layer count matters little".into())
+            Err(
+                "this image is for development or tests, where its layer count matters little"
+                    .into(),
+            )
         } else {
             Err("this stage's layers do not ship, only what `COPY --from` takes from it".into())
         };
@@ -154,9 +161,7 @@ fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
             d.severity = Severity::Hint;
         }
         out.push(
-            d
-            .related(prev.keyword_span(), "the previous RUN")
-            .with_fix(
+            d.related(prev.keyword_span(), "the previous RUN").with_fix(
                 merged
                     .ok()
                     .map(|edits| crate::rules::Fix::safe("Join with the previous RUN", edits)),
