@@ -1863,6 +1863,12 @@ FROM localhost:5000/team/base AS f
 FROM localhost/base:latest AS g
 FROM scratch
 COPY --from=a /bin/true /true
+COPY --from=b /usr/local/bin/node /b
+COPY --from=c /usr/local/bin/python3 /c
+COPY --from=d /app /d
+COPY --from=e /bin/busybox /e
+COPY --from=f /base /f
+COPY --from=g /base /g
 "#,
         IGNORE,
         // an image on this machine's registry is the project's own

@@ -286,6 +286,39 @@ impl Model {
         self.stages.iter().position(|s| s.is_final)
     }
 
+    /// Per stage, whether building the target needs it: the target, the stages it is built
+    /// on, and the stages they copy or mount files from (`COPY --from`, `RUN --mount=from=`),
+    /// and so on. BuildKit builds no other stage, so their base images are never pulled.
+    #[must_use]
+    pub fn needed_stages(&self, tree: &SyntaxTree) -> Vec<bool> {
+        let mut needed = vec![false; self.stages.len()];
+        let mut todo: Vec<usize> = self.target().into_iter().collect();
+        while let Some(s) = todo.pop() {
+            if needed[s] {
+                continue;
+            }
+            needed[s] = true;
+            let st = &self.stages[s];
+            todo.extend(st.parent);
+            for i in st.body.clone() {
+                for value in stage_references(&tree.instructions[i]) {
+                    let name = value.to_ascii_lowercase();
+                    let linked = self
+                        .stages
+                        .iter()
+                        .position(|o| o.alias.as_deref() == Some(name.as_str()))
+                        .or_else(|| {
+                            name.parse::<usize>()
+                                .ok()
+                                .filter(|&k| k < self.stages.len())
+                        });
+                    todo.extend(linked);
+                }
+            }
+        }
+        needed
+    }
+
     /// The stage of instruction `i`.
     #[must_use]
     pub fn stage(&self, i: usize) -> Option<&Stage> {
@@ -378,6 +411,34 @@ impl Model {
         let range = self.stages.get(s).map_or(0..0, |st| st.body.clone());
         range.map(move |j| (j, &tree.instructions[j]))
     }
+}
+
+/// The stage or image names an instruction takes files from: `COPY --from=NAME` and the
+/// `from=NAME` of each `RUN --mount`.
+#[must_use]
+pub fn stage_references(instr: &Instruction) -> Vec<&str> {
+    let instr = match &instr.args {
+        Args::Onbuild(inner) => inner,
+        _ => instr,
+    };
+    instr
+        .flags
+        .iter()
+        .filter_map(|f| match f.name.as_str() {
+            "from" => f.value.as_deref(),
+            "mount" => f.value.as_deref().and_then(mount_from),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `from=` of a `--mount` value (`type=cache,target=/root/.m2,from=deps`).
+#[must_use]
+pub fn mount_from(value: &str) -> Option<&str> {
+    value.split(',').find_map(|part| {
+        let (key, v) = part.split_once('=')?;
+        key.trim().eq_ignore_ascii_case("from").then(|| v.trim())
+    })
 }
 
 /// The stage named by a `# layerwise: target=NAME` comment before the first `FROM`.

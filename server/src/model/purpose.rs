@@ -15,8 +15,10 @@
 //! 3. **Base image**: a shipped stage has `ONBUILD` triggers.
 //! 4. **Toolchain or interactive environment**: its process is an interactive shell, a bare
 //!    interpreter (`python3`, `irb`...), a notebook server (`jupyter lab`, `start-notebook.sh`)
-//!    or a build tool (`make`, `git`...); or it is built on a toolchain image (`buildpack-deps`,
-//!    Jupyter's images) or an OS/SDK image and neither copies project files nor sets a process.
+//!    or a build tool (`make`, `git`...); it is built on a CI server or runner image (Jenkins,
+//!    GitHub's `actions-runner`...), or on a `-devel` image (CUDA) with no process of its own;
+//!    or it is built on a toolchain image (`buildpack-deps`, Jupyter's images) and copies no
+//!    project files.
 //!    An image that neither copies files in nor sets a process of its own is a base image too.
 //! 5. **Application** otherwise. It is *sure* when it sets its process, or copies files in on a
 //!    base whose process is an application's (a web server, a language runtime); files copied
@@ -213,6 +215,30 @@ const BUILD_TOOLS: &[&str] = &[
     "scons",
     "autoreconf",
 ];
+
+/// CI servers and runners: images that exist to run other projects' builds.
+fn ci_image(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or(path);
+    path.starts_with("jenkins/")
+        || path.starts_with("jenkinsci/")
+        || path.starts_with("cimg/")
+        || path.starts_with("circleci/")
+        || path.starts_with("buildkite/")
+        || path.starts_with("gitlab/gitlab-runner")
+        || last.contains("actions-runner")
+        || last.contains("github-runner")
+        || last.contains("gitlab-runner")
+        || last == "jenkins"
+}
+
+/// A `-devel` variant (`nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04`,
+/// `pytorch/pytorch:2.3.0-cuda12.1-cudnn8-devel`): the image ships its compilers and headers
+/// so that its users can build on it.
+fn devel_variant(image: &ImageRef) -> bool {
+    image
+        .tag()
+        .is_some_and(|t| t.split(['-', '_', '.']).any(|part| part == "devel"))
+}
 
 /// Base images whose product is a toolchain or an interactive environment.
 fn toolchain_base(path: &str) -> bool {
@@ -598,6 +624,20 @@ pub fn of_stage(
             );
         }
     }
+    if ci_image(&root_path) {
+        return Purpose::new(
+            Kind::Toolchain,
+            true,
+            format!("it is built on the CI image `{root_path}`, which runs builds"),
+        );
+    }
+    if root_image.is_some_and(devel_variant) && !own_process {
+        return Purpose::new(
+            Kind::Toolchain,
+            true,
+            format!("it is built on a `-devel` image of `{root_path}`, made to build on"),
+        );
+    }
     if toolchain_base(&root_path) && !copies.project {
         return Purpose::new(
             Kind::Toolchain,
@@ -724,6 +764,21 @@ mod tests {
         check(
             "FROM ubuntu:24.04\nRUN apt-get install -y gcc make cmake\n",
             BaseImage,
+            true,
+        );
+        check(
+            "FROM jenkins/jenkins:lts-jdk17\nUSER root\nRUN apt-get install -y build-essential\nUSER jenkins\n",
+            Toolchain,
+            true,
+        );
+        check(
+            "FROM ghcr.io/actions/actions-runner:2.319.1\nRUN apt-get install -y git golang\n",
+            Toolchain,
+            true,
+        );
+        check(
+            "ARG BASE=nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04\nFROM $BASE\nRUN apt-get install -y python3-dev\nRUN pip install jupyter torch\n",
+            Toolchain,
             true,
         );
         check(

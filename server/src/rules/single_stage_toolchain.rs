@@ -38,8 +38,9 @@ declare_rule! {
     /// (hover over `FROM` shows it): development environments (a `dev`, `dev-envs` or
     /// `devcontainer` stage, a `vscode` user, the docker CLI copied in, a dev container), test
     /// stages (`test`, `ci`, or a stage that only runs `go test`, `pytest`...), base images
-    /// (`ONBUILD`, or an OS or SDK image with nothing of a project and no process of its own),
-    /// and toolchain or interactive images (built on `buildpack-deps` or a Jupyter image, or
+    /// (`ONBUILD`, or an image with nothing of a project and no process of its own), and
+    /// toolchain or interactive images (built on `buildpack-deps`, a Jupyter image, a CI server
+    /// or runner image such as Jenkins or `actions-runner`, or a `-devel` CUDA image; or
     /// running a shell, a bare interpreter, a notebook server or a build tool) are left alone,
     /// since the toolchain is what they are for; so is an image that neither copies files in nor
     /// sets a process of its own. An image that copies files onto an OS or SDK base but sets no

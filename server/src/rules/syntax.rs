@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::{declare_rule, Analysis, Diagnostic};
+use crate::model::mount_from;
 use crate::syntax::instruction::{edit_distance, Keyword};
 use crate::syntax::Span;
 
@@ -307,14 +308,6 @@ fn stage_links(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The `from=` of a `--mount` value (`type=cache,target=/root/.m2,from=deps`).
-fn mount_from(value: &str) -> Option<&str> {
-    value.split(',').find_map(|part| {
-        let (key, v) = part.split_once('=')?;
-        key.trim().eq_ignore_ascii_case("from").then(|| v.trim())
-    })
-}
-
 /// Go's `strconv.Atoi`: an optional sign and decimal digits.
 fn go_atoi(s: &str) -> Option<i64> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
@@ -344,7 +337,8 @@ fn reaches(links: &[Link], from: usize, to: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{go_atoi, mount_from, only_variables};
+    use super::{go_atoi, only_variables};
+    use crate::model::mount_from;
 
     #[test]
     fn platform_values_made_only_of_variables() {

@@ -27,6 +27,9 @@ declare_rule! {
     /// it: `compose.yaml`, `compose.yml`, `docker-compose.yaml`, `docker-compose.yml`,
     /// `Makefile`, `makefile`, `GNUmakefile`, `justfile`, `build.sh`.
     ///
+    /// A stage the build does not need (neither the stage that ships nor one it is built on or
+    /// copies from) is never built, so its image is not judged.
+    ///
     /// ## Why is this bad?
     /// `latest` moves: the same Dockerfile builds a different image next week, cached layers
     /// are silently invalidated, and a new major version can break the build.
@@ -54,9 +57,11 @@ declare_rule! {
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     // read only when a FROM needs them
     let mut project: Option<BuildFiles> = None;
+    // a stage the build never needs is never built: its image is never pulled
+    let needed = cx.model.needed_stages(cx.tree);
     for stage in &cx.model.stages {
         let Some(image) = &stage.image else { continue };
-        if stage.parent.is_some() {
+        if stage.parent.is_some() || !needed[stage.index] {
             continue;
         }
         let Some(resolved) = image.resolved.as_deref() else {
