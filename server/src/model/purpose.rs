@@ -19,7 +19,8 @@
 //!    GitHub's `actions-runner`...), or on a `-devel` image (CUDA) with no process of its own;
 //!    or it is built on a toolchain image (`buildpack-deps`, Jupyter's images) and copies no
 //!    project files.
-//!    An image that neither copies files in nor sets a process of its own is a base image too.
+//!    An image that neither copies files in nor sets a process of its own is a base image too,
+//!    unless its base image's process is a server (`nginx`, `php:*-apache`, `wordpress`).
 //! 5. **Application** otherwise. It is *sure* when it sets its process, or copies files in on a
 //!    base whose process is an application's (a web server, a language runtime); files copied
 //!    onto an OS or SDK image with no process of its own may be a build environment, so rules
@@ -229,6 +230,38 @@ fn ci_image(path: &str) -> bool {
         || last.contains("github-runner")
         || last.contains("gitlab-runner")
         || last == "jenkins"
+}
+
+/// Images whose own process is a server (a web server, PHP's FPM or Apache, an application
+/// such as WordPress): an image built on one that copies nothing in still runs that server.
+fn server_base(image: &ImageRef) -> bool {
+    let Some(short) = image.short_name() else {
+        return false;
+    };
+    let tag = image.tag().unwrap_or_default();
+    matches!(
+        short.as_str(),
+        "nginx"
+            | "httpd"
+            | "apache"
+            | "tomcat"
+            | "jetty"
+            | "caddy"
+            | "haproxy"
+            | "traefik"
+            | "openresty"
+            | "unit"
+            | "wordpress"
+            | "drupal"
+            | "joomla"
+            | "ghost"
+            | "nextcloud"
+            | "redmine"
+            | "odoo"
+            | "mediawiki"
+            | "matomo"
+            | "kong"
+    ) || (short == "php" && (tag.contains("apache") || tag.contains("fpm")))
 }
 
 /// A `-devel` variant (`nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04`,
@@ -645,7 +678,8 @@ pub fn of_stage(
             format!("it is built on the toolchain image `{root_path}`"),
         );
     }
-    if !own_process && !copies.project && !copies.artifacts {
+    if !own_process && !copies.project && !copies.artifacts && !root_image.is_some_and(server_base)
+    {
         return Purpose::new(
             Kind::BaseImage,
             true,
@@ -653,16 +687,30 @@ pub fn of_stage(
         );
     }
 
-    // 5. application
-    let shown = if process.is_empty() {
-        "keeps its base image's process".to_string()
-    } else {
-        format!("runs {}", quote_process(&process))
-    };
-    // files copied in with the base image's process: an application when that process is one
-    // (a web server, a runtime), a build environment when it is an OS or SDK image's shell
-    let sure = own_process || !root_image.is_some_and(is_os_or_sdk);
-    Purpose::new(Kind::Application, sure, shown)
+    // 5. application: sure when it sets its process, or copies files in and keeps the process
+    // of a base that runs something (a web server, a runtime); files on an OS or SDK image's
+    // shell may be a build environment, and nothing copied onto a server may be a base image
+    if own_process {
+        return Purpose::new(
+            Kind::Application,
+            true,
+            format!("runs {}", quote_process(&process)),
+        );
+    }
+    let copied = copies.project || copies.artifacts;
+    match (copied, root_image.is_some_and(is_os_or_sdk)) {
+        (true, false) => Purpose::new(Kind::Application, true, "keeps its base image's process"),
+        (true, true) => Purpose::new(
+            Kind::Application,
+            false,
+            "it sets no process of its own on an OS or SDK base, so it may be a build environment",
+        ),
+        (false, _) => Purpose::new(
+            Kind::Application,
+            false,
+            "it copies nothing in and sets no process of its own, so it may be a base for other images",
+        ),
+    }
 }
 
 /// What the stages of `lineage` copy in.
@@ -813,8 +861,8 @@ mod tests {
         );
         check(
             "FROM nginx:1.27\nRUN apt-get install -y gcc\n",
-            BaseImage,
-            true,
+            Application,
+            false,
         );
         check(
             "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /bin/app .\n",

@@ -16,7 +16,7 @@ declare_rule! {
     /// when no install of that ecosystem ran before the copy.
     ///
     /// Not a finding when the build context shows the project has no third-party dependencies
-    /// (no `go.mod`, or one without `require`; a `Cargo.toml` that is no workspace and lists no
+    /// (a `go.mod` without `require`, a `Cargo.toml` that is no workspace and lists no
     /// dependencies): the install then has nothing to download and nothing to cache.
     ///
     /// ## Why is this bad?
@@ -234,20 +234,17 @@ fn step_at(cx: &Analysis<'_>, i: usize, cmd: &Command) -> Option<InstallStep> {
 }
 
 /// Whether the build context shows that the project has no third-party dependencies, so the
-/// install has nothing to download and nothing to cache: no `go.mod` at all, or one without a
-/// `require`; a `Cargo.toml` that is not a workspace and lists no dependencies. Unknown (no
+/// install has nothing to download and nothing to cache: a `go.mod` without a `require`; a
+/// `Cargo.toml` that is not a workspace and lists no dependencies. Unknown (no
 /// context, an unreadable manifest) is not "none".
 fn declares_no_dependencies(cx: &Analysis<'_>, ecosystem: Ecosystem) -> bool {
     match ecosystem {
-        Ecosystem::Go => match cx.context.exists("go.mod") {
-            Some(false) => true,
-            // a go.mod without a `module` line is not one Go can read: unknown
-            Some(true) => cx.context.read("go.mod").is_some_and(|text| {
-                let directive = |d: &str| text.lines().any(|l| l.trim_start().starts_with(d));
-                directive("module") && !directive("require")
-            }),
-            None => false,
-        },
+        // a go.mod without a `module` line is not one Go can read, and a missing one may lie in
+        // a folder the build copies: both unknown
+        Ecosystem::Go => cx.context.read("go.mod").is_some_and(|text| {
+            let directive = |d: &str| text.lines().any(|l| l.trim_start().starts_with(d));
+            directive("module") && !directive("require")
+        }),
         Ecosystem::Cargo => {
             let Some(manifest) = cx
                 .context

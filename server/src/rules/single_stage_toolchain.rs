@@ -44,7 +44,9 @@ declare_rule! {
     /// running a shell, a bare interpreter, a notebook server or a build tool) are left alone,
     /// since the toolchain is what they are for; so is an image that neither copies files in nor
     /// sets a process of its own. An image that copies files onto an OS or SDK base but sets no
-    /// process may be a build environment, so its findings are information only.
+    /// process may be a build environment, and one that copies nothing onto a server image
+    /// (`nginx`, `php:*-apache`) may be a base for others, so their findings are information
+    /// only.
     ///
     /// The stage checked is the one the build produces: the last stage, or the one named by the
     /// `target` setting (`--target`, `target` in `.layerwise.toml` or the editor settings) or by
@@ -278,9 +280,8 @@ fn check_shipped(cx: &Analysis<'_>, target: usize, out: &mut Vec<Diagnostic>) {
         if !purpose.sure {
             // an image that may not be an application: say it, but softly
             d.severity = Severity::Info;
-            d.message.push_str(
-                " (information only: the image sets no process of its own on an OS or SDK base, so it may be a build environment rather than an application)",
-            );
+            d.message
+                .push_str(&format!(" (information only: {})", purpose.why));
         }
         out.push(match &fix {
             Ok(fix) if k < OFFERED_ON => d.with_fix(Some(fix.clone())),
