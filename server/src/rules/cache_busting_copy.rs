@@ -76,10 +76,28 @@ declare_rule! {
     }
 }
 
-/// An install seen in the stage: ecosystem and the absolute paths of the files it named.
+/// An install seen in the stage: ecosystem, the absolute paths of the files it named, and the
+/// folder it ran in (an install that names no file reads the manifests there: `dotnet restore`
+/// restores the project of its folder).
 struct Installed {
     ecosystem: Ecosystem,
     files: Vec<String>,
+    dir: String,
+}
+
+impl Installed {
+    /// Whether this install already fetched what an install of `files` needs.
+    fn covers(&self, ecosystem: Ecosystem, files: &[String]) -> bool {
+        let in_dir = |f: &String| {
+            f.rsplit_once('/').is_some_and(|(parent, _)| {
+                parent.trim_end_matches('/') == self.dir.trim_end_matches('/')
+            })
+        };
+        self.ecosystem == ecosystem
+            && files
+                .iter()
+                .all(|f| self.files.contains(f) || (self.files.is_empty() && in_dir(f)))
+    }
 }
 
 fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
@@ -152,6 +170,7 @@ fn check_sequence(cx: &Analysis<'_>, seq: &[(usize, &Instruction)], out: &mut Ve
                 installed.push(Installed {
                     ecosystem: step.ecosystem,
                     files: absolute_files(cx, i, &step),
+                    dir: cx.model.workdir.get(i).map_or("/", |w| &**w).to_string(),
                 });
             }
         }
@@ -177,9 +196,9 @@ fn uncovered_installs(
                 continue;
             };
             let files = absolute_files(cx, j, &step);
-            let covered = installed.iter().any(|done| {
-                done.ecosystem == step.ecosystem && files.iter().all(|f| done.files.contains(f))
-            });
+            let covered = installed
+                .iter()
+                .any(|done| done.covers(step.ecosystem, &files));
             if !covered {
                 let text = command_text(cx, j, &cmd);
                 out.push((j, cmd.into_owned(), text, step));

@@ -86,8 +86,23 @@ fn installs_anything(instr: &Instruction, done: &[Ecosystem]) -> bool {
             || matches!(
                 (program(c), args(c).first().map(|w| w.value.as_str())),
                 (
-                    Some("npm" | "yarn" | "pnpm" | "bun" | "gem" | "cargo" | "go" | "composer"),
-                    Some("install" | "i" | "add" | "get")
+                    Some(
+                        "npm"
+                            | "yarn"
+                            | "pnpm"
+                            | "bun"
+                            | "gem"
+                            | "cargo"
+                            | "go"
+                            | "composer"
+                            | "poetry"
+                            | "pdm"
+                            | "pipenv"
+                            | "uv"
+                            | "bundle"
+                            | "dotnet"
+                    ),
+                    Some("install" | "i" | "add" | "get" | "require")
                 )
             )
             || (program(c).is_some_and(|p| p.starts_with("pip") || p == "uv")
