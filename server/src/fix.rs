@@ -1,15 +1,17 @@
 //! Applying fixes: edits to text, and "fix all" to a fixed point.
 //!
 //! Used by the CLI (`check --fix`, `--unsafe-fixes`, `--diff`) and the LSP (`source.fixAll`).
-//! Edits of one round never overlap; a fix whose edits overlap an already chosen one waits for
-//! the next round, which re-analyses the new text. Files a fix creates are kept pending (an
+//! Edits of one round never overlap, and the fixes of a round must still build what the text
+//! built when applied together ([`compatible`]); a fix left out waits for the next round, which
+//! re-analyses the new text. Files a fix creates are kept pending (an
 //! overlay on the build context), so the next round sees them, and the caller writes them.
 
 use std::path::{Path, PathBuf};
 
 use crate::model::context::{BuildContext, NotableEntry};
 use crate::model::dockerignore::DockerIgnore;
-use crate::rules::{self, Config, Edit, NewFile, Safety};
+use crate::rules::fixes::equivalence::{self, Allowance};
+use crate::rules::{self, Config, Edit, Fix, NewFile, Safety};
 use crate::syntax::{self, Span};
 
 /// Apply non-overlapping edits to `text`. Edits are sorted by position; an insertion at the
@@ -74,9 +76,8 @@ pub struct Fixed {
 }
 
 /// Apply every fix (safe ones, and unsafe ones too when `unsafe_fixes`) until none applies.
-/// Each round applies the fixes whose edits do not clash, then analyses the result again, so a
-/// fix is always built on the text the earlier ones produced; a round whose fixes together
-/// would add a syntax error applies only its first.
+/// Each round applies the fixes that [`compatible`] lets through together, then analyses the
+/// result again, so a fix is always built on the text the earlier ones produced.
 #[must_use]
 pub fn fix_all(
     text: &str,
@@ -97,57 +98,94 @@ pub fn fix_all(
         };
         let tree = syntax::parse(&fixed.text);
         let diagnostics = rules::check(&fixed.text, &tree, &overlay, path, config);
-        let mut chosen: Vec<Edit> = Vec::new();
-        let mut round: Vec<(&'static str, String)> = Vec::new();
-        let mut creates: Vec<NewFile> = Vec::new();
-        let (mut first_len, mut first_creates) = (0, 0);
-        for d in diagnostics {
-            let Some(fix) = d.fix else { continue };
-            if fix.safety == Safety::Unsafe && !unsafe_fixes {
-                continue;
-            }
-            if overlaps(&chosen, &fix.edits)
-                || fix.creates.iter().any(|c| {
-                    fixed
-                        .creates
-                        .iter()
-                        .chain(&creates)
-                        .any(|p| p.path == c.path)
-                })
-            {
-                continue;
-            }
-            chosen.extend(fix.edits);
-            creates.extend(fix.creates);
-            round.push((d.rule, fix.title));
-            if round.len() == 1 {
-                (first_len, first_creates) = (chosen.len(), creates.len());
-            }
-        }
-        if round.is_empty() {
+        let candidates: Vec<(&'static str, &Fix)> = diagnostics
+            .iter()
+            .filter_map(|d| Some((d.rule, d.fix.as_ref()?)))
+            .filter(|(_, fix)| fix.safety == Safety::Safe || unsafe_fixes)
+            .filter(|(_, fix)| {
+                // a file another fix of this run already creates
+                !fix.creates
+                    .iter()
+                    .any(|c| fixed.creates.iter().any(|p| p.path == c.path))
+            })
+            .collect();
+        let fixes: Vec<&Fix> = candidates.iter().map(|(_, f)| *f).collect();
+        let chosen = compatible(&fixed.text, &tree, &overlay, &fixes);
+        if chosen.is_empty() {
             break;
         }
-        let Ok(mut next) = apply_edits(&fixed.text, &chosen) else {
+        let edits: Vec<Edit> = chosen
+            .iter()
+            .flat_map(|&k| candidates[k].1.edits.iter().cloned())
+            .collect();
+        let Ok(next) = apply_edits(&fixed.text, &edits) else {
             break;
         };
-        // fixes computed on the same text may not compose: when together they break the
-        // parse, only the first is applied this round, and the next round sees its result
-        let errors = |t: &syntax::SyntaxTree| t.errors().count();
-        if round.len() > 1 && errors(&syntax::parse(&next)) > errors(&tree) {
-            chosen.truncate(first_len);
-            creates.truncate(first_creates);
-            round.truncate(1);
-            match apply_edits(&fixed.text, &chosen) {
-                Ok(alone) => next = alone,
-                Err(_) => break,
-            }
-        }
         fixed.text = next;
-        fixed.creates.extend(creates);
-        fixed.applied.extend(round);
-        fixed.rounds.push(chosen);
+        for &k in &chosen {
+            let (rule, fix) = candidates[k];
+            fixed.creates.extend(fix.creates.iter().cloned());
+            fixed.applied.push((rule, fix.title.clone()));
+        }
+        fixed.rounds.push(edits);
     }
     fixed
+}
+
+/// Which of `fixes` (computed on the same `text`) can be applied together, by index, in order:
+/// their edits do not clash, they create no file twice, and applied together they neither add a
+/// syntax error nor change what the build does beyond what each means to change (the composed
+/// check of [`equivalence`]): fixes that are sound alone can break a build together, such as an
+/// apt list cleanup on one RUN and the join of that RUN with the install that needs the lists.
+/// All of them are tried at once first; when that fails, they are added one by one, each kept
+/// only if the set still passes (among the first 64; the others wait for the next round). A fix
+/// that fails the check even alone is not applied.
+#[must_use]
+pub fn compatible(
+    text: &str,
+    tree: &syntax::SyntaxTree,
+    context: &dyn BuildContext,
+    fixes: &[&Fix],
+) -> Vec<usize> {
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut creates: Vec<&std::path::Path> = Vec::new();
+    for (k, fix) in fixes.iter().enumerate() {
+        if overlaps(&edits, &fix.edits)
+            || fix
+                .creates
+                .iter()
+                .any(|c| creates.contains(&c.path.as_path()))
+        {
+            continue;
+        }
+        edits.extend(fix.edits.iter().cloned());
+        creates.extend(fix.creates.iter().map(|c| c.path.as_path()));
+        chosen.push(k);
+    }
+    let errors = syntax::SyntaxTree::errors;
+    let base_errors = errors(tree).count();
+    let sound = |edits: &[Edit]| -> bool {
+        let Ok(next) = apply_edits(text, edits) else {
+            return false;
+        };
+        errors(&syntax::parse(&next)).count() <= base_errors
+            && equivalence::check_texts(text, context, &next, &Allowance::composed()).is_ok()
+    };
+    if chosen.is_empty() || sound(&edits) {
+        return chosen;
+    }
+    let mut kept: Vec<usize> = Vec::new();
+    let mut kept_edits: Vec<Edit> = Vec::new();
+    for &k in chosen.iter().take(64) {
+        let mut trial = kept_edits.clone();
+        trial.extend(fixes[k].edits.iter().cloned());
+        if sound(&trial) {
+            kept.push(k);
+            kept_edits = trial;
+        }
+    }
+    kept
 }
 
 /// The build context as it will be once the pending files exist.

@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{
 
 use super::convert;
 use super::document::Document;
-use crate::rules::{self, Safety};
+use crate::rules::{self, Fix, Safety};
 use crate::syntax::Span;
 use crate::text::Encoding;
 
@@ -242,39 +242,26 @@ fn line_ending(text: &str, content_end: usize) -> &'static str {
         .unwrap_or("\n")
 }
 
-/// Whether two edits cannot both be applied (they overlap, insert at the same place, or one
-/// inserts at an end of the other): the same rule as `fix_all` on the command line.
-fn overlaps(a: Span, b: Span) -> bool {
-    crate::fix::edits_clash(a, b)
-}
-
-/// Every safe fix of the current analysis whose edits do not overlap an earlier one, as one
-/// source action; `None` when there is none.
+/// Every safe fix of the current analysis that can be applied with the earlier ones (edits that
+/// do not clash, and together still building what the file builds: [`crate::fix::compatible`],
+/// as `check --fix` chooses a round), as one source action; `None` when there is none.
 fn fix_all(uri: &Uri, doc: &Document, enc: Encoding) -> Option<CodeAction> {
-    let mut taken: Vec<Span> = Vec::new();
-    let mut edits = Vec::new();
-    let mut count = 0usize;
-    for diagnostic in &doc.diagnostics {
-        let Some(fix) = diagnostic
-            .fix
-            .as_ref()
-            .filter(|fix| fix.safety == Safety::Safe && !fix.edits.is_empty())
-        else {
-            continue;
-        };
-        let clashes = fix
-            .edits
-            .iter()
-            .any(|edit| taken.iter().any(|&span| overlaps(span, edit.span)));
-        if clashes {
-            continue;
-        }
-        taken.extend(fix.edits.iter().map(|edit| edit.span));
-        edits.extend(fix.edits.iter().map(|edit| {
-            TextEdit::new(convert::range(&doc.text, edit.span, enc), edit.text.clone())
-        }));
-        count += 1;
+    let safe: Vec<&Fix> = doc
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .filter(|fix| fix.safety == Safety::Safe && !fix.edits.is_empty())
+        .collect();
+    if safe.is_empty() {
+        return None;
     }
+    let chosen = crate::fix::compatible(doc.text.text(), doc.tree(), doc.context(), &safe);
+    let count = chosen.len();
+    let edits: Vec<TextEdit> = chosen
+        .iter()
+        .flat_map(|&k| safe[k].edits.iter())
+        .map(|edit| TextEdit::new(convert::range(&doc.text, edit.span, enc), edit.text.clone()))
+        .collect();
     (count > 0).then(|| CodeAction {
         title: format!(
             "Fix all safe layerwise problems ({count} fix{})",
@@ -288,7 +275,8 @@ fn fix_all(uri: &Uri, doc: &Document, enc: Encoding) -> Option<CodeAction> {
 
 #[cfg(test)]
 mod tests {
-    use super::{actions, allowed, line_ending, overlaps, FIX_ALL_KIND};
+    use super::{actions, allowed, line_ending, FIX_ALL_KIND};
+    use crate::fix::edits_clash as overlaps;
     use crate::lsp::convert;
     use crate::lsp::document::Document;
     use crate::rules::{self, Diagnostic, Edit, Fix};

@@ -95,6 +95,11 @@ impl Document {
         }
     }
 
+    /// The build context of the document (unknown for unsaved buffers).
+    pub fn context(&self) -> &dyn crate::model::context::BuildContext {
+        self.env.context()
+    }
+
     /// What the stage that starts at instruction `from` (a FROM) is for, as hover shows it:
     /// whether it ships, and the purpose of the image the build produces.
     pub fn stage_summary(&self, from: usize) -> Option<String> {

@@ -49,6 +49,23 @@ pub struct Allowance {
     /// With `runtime_stage`: the runtime stage gets only the built artifacts, not the project's
     /// files (a Go binary, a jar), so context files may be left out of the final image.
     pub drops_sources: bool,
+    /// The rewrite is several fixes at once, each of which means its own change (an option
+    /// added, a cleanup command added, a CMD in exec form): commands are matched without their
+    /// options, added commands and the image's configuration are not judged, and everything
+    /// else (shell state, files read and shipped, exit status, apt lists) must hold. This is
+    /// what catches fixes that are sound alone and break a build together.
+    pub composed: bool,
+}
+
+impl Allowance {
+    /// For several fixes applied together (see [`Allowance::composed`]).
+    #[must_use]
+    pub fn composed() -> Self {
+        Self {
+            composed: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// Where the file at an image path comes from.
@@ -101,12 +118,37 @@ struct Trace {
 /// # Errors
 /// Why it is not, as a phrase for "no automatic fix: ...".
 pub fn check(cx: &Analysis<'_>, after: &str, allow: &Allowance) -> Result<(), String> {
-    let ignore = cx.context.dockerignore();
-    let universe = universe(cx.tree, cx.context, ignore);
+    check_parts(cx.text, cx.tree, cx.model, cx.context, after, allow)
+}
+
+/// [`check`] for a text that has no analysis at hand (the input of a round of fix-all).
+///
+/// # Errors
+/// Why `after` does not build what `before` builds.
+pub fn check_texts(
+    before: &str,
+    context: &dyn BuildContext,
+    after: &str,
+    allow: &Allowance,
+) -> Result<(), String> {
+    let tree = crate::syntax::parse(before);
+    let model = Model::build(&tree);
+    check_parts(before, &tree, &model, context, after, allow)
+}
+
+fn check_parts(
+    text: &str,
+    tree: &SyntaxTree,
+    model: &Model,
+    context: &dyn BuildContext,
+    after: &str,
+    allow: &Allowance,
+) -> Result<(), String> {
+    let ignore = context.dockerignore();
+    let mut universe = universe(tree, context, ignore);
     let after_tree = crate::syntax::parse(after);
-    let mut universe = universe;
-    universe.extend(self::universe(&after_tree, cx.context, ignore));
-    let before = trace(cx.text, cx.tree, cx.model, &universe, allow);
+    universe.extend(self::universe(&after_tree, context, ignore));
+    let before = trace(text, tree, model, &universe, allow);
     let after_model = Model::build_for(&after_tree, Some(after), None);
     let after_trace = trace(after, &after_tree, &after_model, &universe, allow);
     compare(&before, &after_trace, allow)
@@ -548,11 +590,12 @@ fn run(
         .shell
         .split_whitespace()
         .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('e'));
-    let compound = located
-        .span()
-        .of(text)
-        .split_whitespace()
-        .any(|w| matches!(w, "if" | "while" | "until" | "case" | "for" | "function"));
+    let compound = located.span().of(text).split_whitespace().any(|w| {
+        matches!(
+            w,
+            "if" | "while" | "until" | "case" | "for" | "function" | "{"
+        ) || w.starts_with('(')
+    });
     let critical = criticality(&commands, shell_errexit, compound);
     let mut cwd = st.workdir.clone();
     let mut local: Vec<String> = Vec::new();
@@ -561,6 +604,7 @@ fn run(
         let key = words
             .iter()
             .filter(|w| !allow.added_options.iter().any(|o| o == *w))
+            .filter(|w| !(allow.composed && w.starts_with('-')))
             .copied()
             .collect::<Vec<_>>()
             .join(" ");
@@ -603,7 +647,11 @@ fn run(
             apt_lists: is_apt_install.then_some(st.apt_lists),
             stage,
         });
-        // what it changes for the commands after it
+        // what it changes for the commands after it: nothing, inside `( ... )` or `$( ... )`
+        let start = located.abs(cmd.span).start.saturating_sub(located.offset);
+        if subshell_depth(located.span().of(text), start) > 0 {
+            continue;
+        }
         match program(cmd) {
             Some("cd") if !matches!(cmd.joiner, Joiner::Pipe) => {
                 let to = args(cmd).first().map_or("~", |w| w.value.as_str());
@@ -645,11 +693,40 @@ fn run(
     }
 }
 
+/// How many subshells (`( ... )`, `$( ... )`, backticks) are open at byte `at` of `text`, the
+/// way `sh` reads it: quotes and escapes hide parentheses.
+fn subshell_depth(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut backtick = false;
+    let (mut single, mut double) = (false, false);
+    let mut i = 0;
+    while i < at.min(bytes.len()) {
+        let c = bytes[i];
+        match c {
+            b'\\' if !single => i += 1,
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'`' if !single => backtick = !backtick,
+            b'(' if !single && (!double || i > 0 && bytes[i - 1] == b'$') => depth += 1,
+            b')' if !single && !double => depth = depth.saturating_sub(1),
+            b'#' if !single && !double && (i == 0 || bytes[i - 1].is_ascii_whitespace()) => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    depth + usize::from(backtick)
+}
+
 /// For each command, whether its failure fails the RUN: without `set -e`, only the failures
 /// that reach the script's exit status (the last `;`-separated list, not before a `||`, the
 /// last command of a pipe); with it, also the last command of every list. Scripts with
-/// compound commands (`if`, `while`...) are taken as failing on every command, the same on both
-/// sides.
+/// compound commands (`if`, `while`, `{ ...; }`, `( ... )`...), whose structure the flat list
+/// of commands does not keep, are taken as failing on every command, the same on both sides.
 fn criticality(
     commands: &[std::borrow::Cow<'_, Command>],
     shell_errexit: bool,
@@ -713,9 +790,15 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
     let mut used = vec![false; after.commands.len()];
     let mut last_match: Option<usize> = None;
     for b in &before.commands {
-        let candidates: Vec<usize> = (0..after.commands.len())
+        let mut candidates: Vec<usize> = (0..after.commands.len())
             .filter(|&k| !used[k] && after.commands[k].key == b.key)
             .collect();
+        if candidates.is_empty() && allow.composed {
+            // a fix may add words to a command (a package `--no-install-recommends` needs)
+            candidates = (0..after.commands.len())
+                .filter(|&k| !used[k] && extends(&after.commands[k].key, &b.key))
+                .collect();
+        }
         let Some(&k) = candidates
             .iter()
             .find(|&&k| last_match.is_none_or(|l| k > l))
@@ -765,18 +848,23 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
         if used[k] {
             continue;
         }
-        let added = allow.added_commands.contains(&a.key)
+        let added = allow.composed
+            || allow.added_commands.contains(&a.key)
             || (allow.runtime_stage && a.stage >= before.stages);
         if !added {
             return Err(format!("the rewrite adds `{}`", shorten(&a.key)));
         }
     }
-    // the built image
+    // the built image; fixes applied together may include a new runtime stage, which was
+    // checked alone and may leave the sources out
+    let new_stage = allow.composed && after.stages > before.stages;
+    let runtime_stage = allow.runtime_stage || new_stage;
+    let drops_sources = allow.drops_sources || new_stage;
     for (path, origin) in &before.files {
         match after.files.get(path) {
             Some(o) if o == origin => {}
-            _ if allow.runtime_stage
-                && (allow.drops_sources
+            _ if runtime_stage
+                && (drops_sources
                     || matches!(origin, Origin::Installed(_) | Origin::External(_))) => {}
             Some(_) => {
                 return Err(format!("`{path}` in the image would hold other content"));
@@ -786,7 +874,7 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
     }
     for (path, origin) in &after.files {
         if !before.files.contains_key(path) {
-            let allowed = allow.runtime_stage && !matches!(origin, Origin::Context(_));
+            let allowed = runtime_stage && !matches!(origin, Origin::Context(_));
             if !allowed {
                 return Err(format!(
                     "the image would also hold `{path}`{}",
@@ -797,6 +885,9 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
                 ));
             }
         }
+    }
+    if allow.composed {
+        return Ok(());
     }
     for (name, value) in &before.config {
         if after.config.get(name) != Some(value) {
@@ -818,6 +909,14 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
         return Err("the image's ENV would change".into());
     }
     Ok(())
+}
+
+/// Whether command `longer` is command `shorter` with words added after its first two (the
+/// program and its subcommand stay).
+fn extends(longer: &str, shorter: &str) -> bool {
+    let l: Vec<&str> = longer.split(' ').collect();
+    let s: Vec<&str> = shorter.split(' ').collect();
+    l.len() > s.len() && l.get(..2) == s.get(..2) && s.iter().all(|w| l.contains(w))
 }
 
 /// The first part of two states that differs, for the message.
@@ -1047,6 +1146,21 @@ mod tests {
             "FROM node:20\nCMD node server.js\n",
             "CMD",
         );
+    }
+
+    #[test]
+    fn a_cd_in_a_subshell_stays_there() {
+        same(
+            "FROM debian\nWORKDIR /app\nRUN (cd /opt && echo built > marker)\nRUN echo ok > status.txt\n",
+            "FROM debian\nWORKDIR /app\nRUN (cd /opt && echo built > marker) && echo ok > status.txt\n",
+        );
+        differs(
+            "FROM debian\nWORKDIR /app\nRUN echo \"(\" && cd /opt\nRUN echo ok > status.txt\n",
+            "FROM debian\nWORKDIR /app\nRUN echo \"(\" && cd /opt && echo ok > status.txt\n",
+            "`cwd=/app` before, `cwd=/opt` after",
+        );
+        assert_eq!(subshell_depth("a $(b) `c", 9), 1);
+        assert_eq!(subshell_depth("a '(' b", 7), 0);
     }
 
     #[test]
