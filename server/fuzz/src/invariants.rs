@@ -10,7 +10,8 @@
 //!   fresh one.
 //! - A fix's edits apply (in bounds, not overlapping); its output has no more syntax errors than
 //!   the input, and keeps every input line its edits do not touch, in order.
-//! - `fix_all` ends (at most 16 rounds) with the same guarantees for every round.
+//! - `fix_all` ends (at most 16 rounds) with the same guarantees for every round, and its output
+//!   passes the composed equivalence check against its input (`rules::fixes::equivalence`).
 //!
 //! Time is bounded by the caller: libFuzzer's `-timeout`, the stable fuzzer's per-input budget.
 
@@ -20,6 +21,7 @@ use std::path::Path;
 
 use layerwise::fix;
 use layerwise::model::context::BuildContext;
+use layerwise::rules::fixes::equivalence::{self, Allowance};
 use layerwise::rules::{self, Config, Diagnostic, Edit};
 use layerwise::syntax::instruction::{Args, Form, Instruction};
 use layerwise::syntax::{self, split, Span, SyntaxCache, SyntaxTree};
@@ -387,6 +389,18 @@ pub fn all_fixes(
     }
     if current != fixed.text {
         return Err("fix_all's rounds do not replay to its output".into());
+    }
+    // the whole run still builds what the input builds, as far as the equivalence model sees
+    // (each round was checked against the one before; this holds them to the input)
+    if tree.errors().next().is_none() {
+        equivalence::check_texts(text, context, &fixed.text, &Allowance::composed()).map_err(
+            |e| {
+                format!(
+                    "fix_all's output does not build what its input builds: {e} (fixes {:?}); output:\n{}",
+                    fixed.applied, fixed.text
+                )
+            },
+        )?;
     }
     let after = syntax::parse(&fixed.text);
     tree_spans(&fixed.text, &after)?;
