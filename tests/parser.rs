@@ -951,6 +951,22 @@ proptest! {
         }
     }
 
+    /// A rewrite parsed reusing the old tree's instructions (what the equivalence check of the
+    /// fixes does) is what a fresh parse gives.
+    #[test]
+    fn a_parse_reusing_instructions_equals_a_fresh_parse(
+        start in prop_oneof![dockerfile_text(), dockerish_text()],
+        edits in proptest::collection::vec(line_edit(), 1..6),
+    ) {
+        let old = syntax::parse(&start);
+        let mut text = start.clone();
+        for e in &edits {
+            let _ = apply(&mut text, e);
+            let reused = syntax::parse_reusing(&start, &old, &text);
+            prop_assert_eq!(observable(&reused), observable(&syntax::parse(&text)), "text {:?}", text);
+        }
+    }
+
     /// The same on longer line-based texts, with whole lines inserted and deleted, and with
     /// several edits folded into one update (as for a `didChange` with several changes).
     #[test]

@@ -312,6 +312,47 @@ pub fn first_error_after(old_text: &str, old: &SyntaxTree, text: &str) -> Option
     })
 }
 
+/// Parse `text`, a rewrite of `old_text` (whose tree is `old`): `text` is split again, and an
+/// instruction whose text is that of an instruction of `old`, with the same escape character,
+/// keeps that instruction's parse (the same `Arc`, so callers can tell it is unchanged) instead
+/// of being parsed again. The result equals [`parse`]`(text)`.
+#[must_use]
+pub fn parse_reusing(old_text: &str, old: &SyntaxTree, text: &str) -> SyntaxTree {
+    let split = split::split(text);
+    let kept: std::collections::HashMap<&str, &Arc<instruction::Instruction>> =
+        if split.escape == old.split.escape {
+            old.split
+                .instructions
+                .iter()
+                .zip(&old.instructions)
+                .filter_map(|(raw, located)| {
+                    Some((old_text.get(raw.span.start..raw.span.end)?, &located.parsed))
+                })
+                .collect()
+        } else {
+            std::collections::HashMap::new()
+        };
+    let instructions = split
+        .instructions
+        .iter()
+        .map(|raw| Located {
+            offset: raw.span.start,
+            line: raw.line,
+            parsed: match text
+                .get(raw.span.start..raw.span.end)
+                .and_then(|t| kept.get(t))
+            {
+                Some(same) => Arc::clone(same),
+                None => Arc::new(instruction::parse(text, raw, split.escape)),
+            },
+        })
+        .collect();
+    SyntaxTree {
+        split,
+        instructions,
+    }
+}
+
 /// Parse `text` from scratch.
 #[must_use]
 pub fn parse(text: &str) -> SyntaxTree {

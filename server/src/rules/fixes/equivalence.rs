@@ -79,6 +79,9 @@ enum Origin {
     Installed(String),
     /// A file from an image that is not a stage of this file, or a URL.
     External(String),
+    /// What a stage's commands made at a path (`COPY --from=build /out/app`): the stage and
+    /// the path.
+    Built(String),
 }
 
 /// One simple command of a RUN, as it runs.
@@ -111,6 +114,9 @@ struct Trace {
     /// The index of the built stage, and how many stages there are.
     target: usize,
     stages: usize,
+    /// Whether the built stage was observed (else the image is the same on both sides by
+    /// construction, and its files and configuration were not collected).
+    observed_target: bool,
 }
 
 /// Check that `after` (the rewritten text of the file `cx` analyses) is equivalent to it.
@@ -146,12 +152,125 @@ fn check_parts(
 ) -> Result<(), String> {
     let ignore = context.dockerignore();
     let mut universe = universe(tree, context, ignore);
-    let after_tree = crate::syntax::parse(after);
+    // the instructions the rewrite left alone keep their parse (and its `Arc`)
+    let after_tree = crate::syntax::parse_reusing(text, tree, after);
     universe.extend(self::universe(&after_tree, context, ignore));
-    let before = trace(text, tree, model, &universe, allow);
-    let after_model = Model::build_for(&after_tree, Some(after), None);
-    let after_trace = trace(after, &after_tree, &after_model, &universe, allow);
+    // the after side builds the same target: the named one, or the last stage
+    let target = match model.target_source {
+        crate::model::TargetSource::Last => None,
+        _ => model
+            .target()
+            .and_then(|t| model.stages[t].alias.as_deref()),
+    };
+    let after_model = Model::build_for(&after_tree, None, target);
+    let (before_scope, after_scope) = scopes(tree, model, &after_tree, &after_model);
+    let before = trace(text, tree, model, &universe, allow, &before_scope);
+    let after_trace = trace(
+        after,
+        &after_tree,
+        &after_model,
+        &universe,
+        allow,
+        &after_scope,
+    );
     compare(&before, &after_trace, allow)
+}
+
+/// Which stages of one side the interpreter follows and which it observes.
+#[derive(Debug, Clone)]
+struct Scope {
+    /// Stages whose instructions the rewrite changed, or that build on or copy from such a
+    /// stage: their commands are compared, and the final image when the built stage is one.
+    observe: Vec<bool>,
+    /// Those and the stages they start from or copy from: the interpreter runs these.
+    follow: Vec<bool>,
+}
+
+/// The scopes of both sides. A stage the rewrite did not touch, with nothing it depends on
+/// touched, behaves the same on both sides by construction, so a check of a rewrite of one
+/// stage of a large file costs that stage and what it depends on.
+fn scopes(
+    tree: &SyntaxTree,
+    model: &Model,
+    after_tree: &SyntaxTree,
+    after_model: &Model,
+) -> (Scope, Scope) {
+    let prologue = |t: &SyntaxTree, m: &Model| -> Vec<*const Instruction> {
+        let end = m.stages.first().map_or(t.instructions.len(), |s| s.from);
+        t.instructions[..end]
+            .iter()
+            .map(|l| std::sync::Arc::as_ptr(&l.parsed))
+            .collect()
+    };
+    let stage_instrs = |t: &SyntaxTree, st: &crate::model::Stage| -> Vec<*const Instruction> {
+        std::iter::once(st.from)
+            .chain(st.body.clone())
+            .map(|i| std::sync::Arc::as_ptr(&t.instructions[i].parsed))
+            .collect()
+    };
+    let all_changed = prologue(tree, model) != prologue(after_tree, after_model)
+        || after_model.stages.len() < model.stages.len();
+    let mut changed: Vec<bool> = after_model
+        .stages
+        .iter()
+        .map(|st| {
+            all_changed
+                || model
+                    .stages
+                    .get(st.index)
+                    .is_none_or(|old| stage_instrs(tree, old) != stage_instrs(after_tree, st))
+        })
+        .collect();
+    // what depends on a changed stage changes with it
+    let sources = |t: &SyntaxTree, m: &Model, s: usize| -> Vec<usize> {
+        let st = &m.stages[s];
+        let mut out: Vec<usize> = st.parent.into_iter().collect();
+        for i in st.body.clone() {
+            for name in crate::model::stage_references(&t.instructions[i]) {
+                let name = name.to_ascii_lowercase();
+                out.extend(
+                    m.stages
+                        .iter()
+                        .position(|o| o.alias.as_deref() == Some(name.as_str()))
+                        .or_else(|| name.parse::<usize>().ok().filter(|&k| k < m.stages.len())),
+                );
+            }
+        }
+        out
+    };
+    loop {
+        let mut grew = false;
+        for s in 0..changed.len() {
+            if !changed[s]
+                && sources(after_tree, after_model, s)
+                    .iter()
+                    .any(|&k| changed[k])
+            {
+                changed[s] = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    let scope = |t: &SyntaxTree, m: &Model| -> Scope {
+        let observe: Vec<bool> = (0..m.stages.len())
+            .map(|s| changed.get(s).copied().unwrap_or(true))
+            .collect();
+        let mut follow = observe.clone();
+        let mut todo: Vec<usize> = (0..m.stages.len()).filter(|&s| observe[s]).collect();
+        while let Some(s) = todo.pop() {
+            for k in sources(t, m, s) {
+                if !follow[k] {
+                    follow[k] = true;
+                    todo.push(k);
+                }
+            }
+        }
+        Scope { observe, follow }
+    };
+    (scope(tree, model), scope(after_tree, after_model))
 }
 
 /// The context paths the interpreter knows about: every path a COPY source or an install names
@@ -313,8 +432,26 @@ struct StageState {
     user: String,
     shell: String,
     env: BTreeMap<String, String>,
+    /// A fingerprint of `env` (the XOR of a hash of each entry), kept up to date as it changes,
+    /// so that each command's state costs no copy of the environment.
+    env_print: u64,
     files: BTreeMap<String, Origin>,
     apt_lists: bool,
+}
+
+impl StageState {
+    fn set_env(&mut self, key: &str, value: String) {
+        let entry = |k: &str, v: &str| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (k, v).hash(&mut h);
+            h.finish()
+        };
+        self.env_print ^= entry(key, &value);
+        if let Some(old) = self.env.insert(key.to_string(), value) {
+            self.env_print ^= entry(key, &old);
+        }
+    }
 }
 
 fn trace(
@@ -323,6 +460,7 @@ fn trace(
     model: &Model,
     universe: &BTreeSet<String>,
     allow: &Allowance,
+    scope: &Scope,
 ) -> Trace {
     let mut out = Trace {
         stages: model.stages.len(),
@@ -331,6 +469,11 @@ fn trace(
     };
     let mut finals: Vec<StageState> = Vec::with_capacity(model.stages.len());
     for stage in &model.stages {
+        if !scope.follow[stage.index] {
+            finals.push(StageState::default());
+            continue;
+        }
+        let observe = scope.observe[stage.index];
         let mut st = match stage.parent.and_then(|p| finals.get(p)) {
             Some(parent) => parent.clone(),
             None => StageState {
@@ -372,16 +515,26 @@ fn trace(
                                 .value
                                 .clone()
                                 .unwrap_or_else(|| format!("${{{}}}", kv.key));
-                            st.env.insert(kv.key.clone(), value);
+                            st.set_env(&kv.key, value);
                         }
                     }
                 }
                 Keyword::Copy | Keyword::Add => copy(&mut st, located, model, universe, &finals),
-                Keyword::Run => run(&mut st, text, located, stage.index, allow, &mut out),
+                Keyword::Run => {
+                    let before = out.commands.len();
+                    run(&mut st, text, located, stage.index, allow, &mut out);
+                    if !observe {
+                        out.commands.truncate(before);
+                    }
+                }
                 _ => {}
             }
         }
         finals.push(st);
+    }
+    out.observed_target = scope.observe.get(out.target).copied().unwrap_or(false);
+    if !out.observed_target {
+        return out;
     }
     if let Some(built) = finals.get(out.target) {
         out.files = built.files.clone();
@@ -480,7 +633,19 @@ fn copy(
                         .filter(|(p, _)| within(p, &src))
                         .map(|(p, o)| (p.clone(), o.clone()))
                         .collect();
-                    let src_is_dir = hits.iter().any(|(p, _)| p != &src) || hits.is_empty();
+                    if hits.is_empty() {
+                        // made by the stage's commands: known by where it comes from
+                        let name = src.rsplit('/').next().unwrap_or(&src).to_string();
+                        place(
+                            &mut st.files,
+                            "",
+                            Origin::Built(format!("{from_l}:{src}")),
+                            &name,
+                            false,
+                        );
+                        continue;
+                    }
+                    let src_is_dir = hits.iter().any(|(p, _)| p != &src);
                     for (p, o) in hits {
                         let rel = p.strip_prefix(&src).unwrap_or("").trim_start_matches('/');
                         let name = p.rsplit('/').next().unwrap_or(&p).to_string();
@@ -608,12 +773,11 @@ fn run(
             .copied()
             .collect::<Vec<_>>()
             .join(" ");
-        let env: Vec<String> = st.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let state = format!(
-            "cwd={cwd} user={} shell={} env=[{}] local=[{}]",
+            "cwd={cwd} user={} shell={} env={:x} local=[{}]",
             st.user,
             st.shell,
-            env.join(" "),
+            st.env_print,
             local.join("; ")
         );
         // the files it reads
@@ -789,10 +953,15 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
     // every command of the original still runs, the same way
     let mut used = vec![false; after.commands.len()];
     let mut last_match: Option<usize> = None;
+    let mut by_key: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (k, a) in after.commands.iter().enumerate() {
+        by_key.entry(a.key.as_str()).or_default().push(k);
+    }
     for b in &before.commands {
-        let mut candidates: Vec<usize> = (0..after.commands.len())
-            .filter(|&k| !used[k] && after.commands[k].key == b.key)
-            .collect();
+        let mut candidates: Vec<usize> = by_key
+            .get(b.key.as_str())
+            .map(|ks| ks.iter().copied().filter(|&k| !used[k]).collect())
+            .unwrap_or_default();
         if candidates.is_empty() && allow.composed {
             // a fix may add words to a command (a package `--no-install-recommends` needs)
             candidates = (0..after.commands.len())
@@ -855,6 +1024,9 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
             return Err(format!("the rewrite adds `{}`", shorten(&a.key)));
         }
     }
+    if !before.observed_target && !after.observed_target {
+        return Ok(());
+    }
     // the built image; fixes applied together may include a new runtime stage, which was
     // checked alone and may leave the sources out
     let new_stage = allow.composed && after.stages > before.stages;
@@ -865,7 +1037,10 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
             Some(o) if o == origin => {}
             _ if runtime_stage
                 && (drops_sources
-                    || matches!(origin, Origin::Installed(_) | Origin::External(_))) => {}
+                    || matches!(
+                        origin,
+                        Origin::Installed(_) | Origin::External(_) | Origin::Built(_)
+                    )) => {}
             Some(_) => {
                 return Err(format!("`{path}` in the image would hold other content"));
             }
@@ -924,6 +1099,9 @@ fn state_difference(before: &str, after: &str) -> String {
     let b: Vec<&str> = before.split(' ').collect();
     let a: Vec<&str> = after.split(' ').collect();
     for (x, y) in b.iter().zip(&a) {
+        if x.starts_with("env=") && x != y {
+            return "its ENV and ARG values differ".into();
+        }
         if x != y {
             return format!("`{x}` before, `{y}` after");
         }
@@ -1145,6 +1323,35 @@ mod tests {
             "FROM node:20\nCMD [\"node\", \"server.js\"]\n",
             "FROM node:20\nCMD node server.js\n",
             "CMD",
+        );
+    }
+
+    #[test]
+    fn only_the_stages_a_rewrite_touches_are_observed() {
+        let before = "FROM golang:1.22 AS build\nRUN go build -o /out/app .\nFROM python:3.12 AS docs\nCOPY . .\nRUN pip install -r requirements.txt\nFROM debian AS final\nCOPY --from=build /out/app /app\n";
+        let after = before.replace("COPY . .\n", "COPY requirements.txt ./\n");
+        let tree = crate::syntax::parse(before);
+        let model = Model::build(&tree);
+        let after_tree = crate::syntax::parse_reusing(before, &tree, &after);
+        let after_model = Model::build(&after_tree);
+        let (b, a) = scopes(&tree, &model, &after_tree, &after_model);
+        // only `docs` changed, and nothing builds on it or copies from it
+        assert_eq!(b.observe, [false, true, false]);
+        assert_eq!(a.follow, [false, true, false]);
+        // a change in `build` reaches `final`, which copies from it
+        let after = before.replace("go build", "go build -trimpath");
+        let after_tree = crate::syntax::parse_reusing(before, &tree, &after);
+        let after_model = Model::build(&after_tree);
+        let (_, a) = scopes(&tree, &model, &after_tree, &after_model);
+        assert_eq!(a.observe, [true, false, true]);
+        // and the unchanged stages still count: a rewrite that breaks what `final` copies fails
+        differs(
+            before,
+            &before.replace(
+                "COPY --from=build /out/app /app",
+                "COPY --from=build /out/app /srv/app",
+            ),
+            "`/app` would be missing from the image",
         );
     }
 
