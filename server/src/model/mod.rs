@@ -362,7 +362,15 @@ impl Model {
                             if instr.keyword == Keyword::Arg && kv.value.is_none() {
                                 return self.global_args.get(name).cloned().flatten();
                             }
-                            return kv.value.clone();
+                            // `ENV HOME_DIR="${HOME_DIR}"`: a value is expanded where it is set
+                            // (with what was in scope before that instruction)
+                            return kv.value.as_ref().map(|v| {
+                                if v.contains('$') {
+                                    self.expand_at(tree, j, v).unwrap_or_else(|| v.clone())
+                                } else {
+                                    v.clone()
+                                }
+                            });
                         }
                     }
                 }
@@ -608,6 +616,16 @@ mod tests {
             img("golang@sha256:ab").digest().as_deref(),
             Some("sha256:ab")
         );
+    }
+
+    #[test]
+    fn env_values_are_expanded_where_they_are_set() {
+        let text = "ARG HOME_DIR=/opt/app\nFROM debian\nARG HOME_DIR\nENV HOME_DIR=\"${HOME_DIR}\" OTHER=$HOME_DIR/x\nWORKDIR ${HOME_DIR}\nRUN pwd\n";
+        let tree = parse(text);
+        let m = Model::build(&tree);
+        assert_eq!(m.var_at(&tree, 4, "HOME_DIR").as_deref(), Some("/opt/app"));
+        assert_eq!(m.var_at(&tree, 4, "OTHER").as_deref(), Some("/opt/app/x"));
+        assert_eq!(&*m.workdir[5], "/opt/app");
     }
 
     #[test]

@@ -8,14 +8,18 @@
 //!
 //! 1. **Development environment**: the built stage is named like one (`dev`, `dev-envs`,
 //!    `development`, `devcontainer`, `debug`...), it adds the `vscode` or `codespace` user, it
-//!    copies the docker CLI from a `docker` image, or the file belongs to a dev container
-//!    (`.devcontainer/`, a `devcontainer.json` beside it, a `devcontainers` base image).
+//!    copies the docker CLI from a `docker` image, the file belongs to a dev container
+//!    (`.devcontainer/`, a `devcontainer.json` beside it, a `devcontainers` base image), or it
+//!    installs development tooling: a debugger (`xdebug`, `debugpy`), PHP's
+//!    `php.ini-development`, or development and test requirements (`requirements/dev.txt`,
+//!    `tox`).
 //! 2. **Test**: the built stage is named like one (`test`, `ci`, `lint`, `e2e`...), or its
 //!    process or its last `RUN` only runs tests (`go test`, `pytest`, `npm test`...).
 //! 3. **Base image**: a shipped stage has `ONBUILD` triggers.
 //! 4. **Toolchain or interactive environment**: its process is an interactive shell, a bare
 //!    interpreter (`python3`, `irb`...), a notebook server (`jupyter lab`, `start-notebook.sh`)
-//!    or a build tool (`make`, `git`...); it is built on a CI server or runner image (Jenkins,
+//!    or a build tool (`make`, `git`...), or a CI server (`jenkins.sh`); it is built on a CI
+//!    server or runner image (Jenkins,
 //!    GitHub's `actions-runner`...), or on a `-devel` image (CUDA) with no process of its own;
 //!    or it is built on a toolchain image (`buildpack-deps`, Jupyter's images) and copies no
 //!    project files.
@@ -218,6 +222,14 @@ const BUILD_TOOLS: &[&str] = &[
 ];
 
 /// CI servers and runners: images that exist to run other projects' builds.
+/// Whether a process is a CI server or agent (`/usr/local/bin/jenkins.sh`, `gitlab-runner`).
+fn ci_process(program: &str) -> bool {
+    program.contains("jenkins")
+        || program.contains("gitlab-runner")
+        || program.contains("buildkite-agent")
+        || program.contains("actions-runner")
+}
+
 fn ci_image(path: &str) -> bool {
     let last = path.rsplit('/').next().unwrap_or(path);
     path.starts_with("jenkins/")
@@ -283,7 +295,8 @@ fn toolchain_base(path: &str) -> bool {
         || path.starts_with("rocker/")
         || path.starts_with("gitpod/")
         || path.contains("devcontainers")
-        || last.ends_with("-notebook")
+        || last.contains("notebook")
+        || path.contains("notebooks/")
         || last == "sdk"
         || last.ends_with("-sdk")
 }
@@ -448,6 +461,65 @@ pub fn is_test_command(cmd: &Command) -> bool {
     }
 }
 
+/// What in the stages of `lineage` shows a development or test image by its content: a
+/// debugger (`xdebug`, `debugpy`), PHP's development settings, or the project's development or
+/// test requirements (`requirements/dev.txt`, `tox`).
+fn dev_tooling(tree: &SyntaxTree, model: &Model, lineage: &[usize]) -> Option<String> {
+    // not the file watchers (`nodemon`, `cargo-watch`): an image that runs one is an
+    // application started the development way, which `dev-server-flag` reports
+    const DEV_TOOLS: &[&str] = &["php-xdebug", "pecl/xdebug", "debugpy", "tox", "nox"];
+    for &s in lineage {
+        for i in model.stages[s].body.clone() {
+            let instr = &tree.instructions[i];
+            for cmd in run_commands(instr).iter() {
+                let words: Vec<&str> = cmd.words.iter().map(|w| w.value.as_str()).collect();
+                let prog = program(cmd).unwrap_or("");
+                // `pecl install xdebug-3.3.1`, `pip install debugpy tox`
+                let installs = words
+                    .iter()
+                    .any(|w| matches!(*w, "install" | "add" | "enable"))
+                    || prog.starts_with("docker-php-ext");
+                if installs {
+                    // `xdebug-3.3.2`, `tox==4.11`
+                    if let Some(tool) = words.iter().skip(1).find(|w| {
+                        let name = w.split(['@', '=', '<', '>', '~']).next().unwrap_or(w);
+                        name.starts_with("xdebug") || DEV_TOOLS.contains(&name)
+                    }) {
+                        return Some(format!("it installs the development tool `{tool}`"));
+                    }
+                }
+                if let Some(file) = words.iter().find(|w| w.contains("php.ini-development")) {
+                    return Some(format!("it uses PHP's development settings (`{file}`)"));
+                }
+                if prog.starts_with("pip") || prog == "uv" {
+                    if let Some(file) = words.iter().find(|w| dev_requirements(w)) {
+                        return Some(format!("it installs the development requirements `{file}`"));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A requirements file for development or tests: `requirements/dev.txt`, `dev-requirements.txt`,
+/// `requirements-test.txt`, `tests.txt`.
+fn dev_requirements(word: &str) -> bool {
+    let name = word.rsplit('/').next().unwrap_or(word).to_ascii_lowercase();
+    let Some(stem) = name
+        .strip_suffix(".txt")
+        .or_else(|| name.strip_suffix(".in"))
+    else {
+        return false;
+    };
+    stem.split(['-', '_', '.']).any(|part| {
+        matches!(
+            part,
+            "dev" | "devel" | "develop" | "development" | "test" | "tests" | "testing" | "lint"
+        )
+    })
+}
+
 /// Commands that only set up or report around the real work (`cd x`, `echo done`).
 fn incidental(cmd: &Command) -> bool {
     matches!(
@@ -566,6 +638,10 @@ pub fn of_stage(
         }
     }
 
+    if let Some(why) = dev_tooling(tree, model, &lineage) {
+        return Purpose::new(Kind::DevEnvironment, true, why);
+    }
+
     // 2. test stage
     if let Some(alias) = &st.alias {
         if name_words(alias)
@@ -656,6 +732,13 @@ pub fn of_stage(
                 format!("it runs a build tool: {}", quote_process(&process)),
             );
         }
+    }
+    if let Some(p) = programs.iter().find(|p| ci_process(p)) {
+        return Purpose::new(
+            Kind::Toolchain,
+            true,
+            format!("it runs the CI server or agent `{p}`, which runs builds"),
+        );
     }
     if ci_image(&root_path) {
         return Purpose::new(
@@ -827,6 +910,26 @@ mod tests {
         check(
             "ARG BASE=nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04\nFROM $BASE\nRUN apt-get install -y python3-dev\nRUN pip install jupyter torch\n",
             Toolchain,
+            true,
+        );
+        check(
+            "FROM php:8.3-fpm\nRUN pecl install xdebug-3.3.2 && docker-php-ext-enable xdebug\nRUN apt-get install -y libzip-dev\n",
+            DevEnvironment,
+            true,
+        );
+        check(
+            "FROM python:3.12\nCOPY requirements requirements\nRUN pip install -r requirements/dev.txt tox\nCOPY . .\nCMD [\"python\", \"manage.py\", \"runserver\"]\n",
+            DevEnvironment,
+            true,
+        );
+        check(
+            "FROM eclipse-temurin:21-jre-alpine\nRUN apk add git git-lfs\nENTRYPOINT [\"/sbin/tini\", \"--\", \"/usr/local/bin/jenkins.sh\"]\n",
+            Toolchain,
+            true,
+        );
+        check(
+            "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nCMD [\"gunicorn\", \"app:app\"]\n",
+            Application,
             true,
         );
         check(

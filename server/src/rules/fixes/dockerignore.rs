@@ -5,8 +5,9 @@
 //! `node_modules` is not needed; `cargo build` means `target/` is not). An entry that would
 //! exclude a file the Dockerfile copies by name is dropped. When other Dockerfiles share the
 //! folder (`Dockerfile`, `Dockerfile.prod`), the file is `<name>.dockerignore`, which BuildKit
-//! reads for that Dockerfile only. Unsafe: a build step may rely on a file that is now excluded
-//! (for example `git describe` needs `.git`).
+//! reads for that Dockerfile only. `.git` is not excluded when a RUN runs git, and `.env` is
+//! only suggested in a comment, since an application may read it at run time. Unsafe: a build
+//! step may still rely on a file that is now excluded.
 
 use super::eol;
 use crate::model::commands::{installs, Ecosystem};
@@ -18,7 +19,7 @@ use crate::syntax::instruction::{Args, Keyword};
 pub const TITLE: &str = "Create .dockerignore";
 
 /// Entries for everything, and per ecosystem.
-const ALWAYS: &[&str] = &[".git", ".env", ".idea", ".vscode", "*.log"];
+const ALWAYS: &[&str] = &[".git", ".idea", ".vscode", "*.log"];
 
 fn ecosystem_entries(e: Ecosystem) -> &'static [&'static str] {
     match e {
@@ -54,6 +55,15 @@ fn ecosystem_entries(e: Ecosystem) -> &'static [&'static str] {
 pub fn build(cx: &Analysis<'_>) -> Option<Fix> {
     let root = cx.context.root()?;
     let mut entries: Vec<&str> = ALWAYS.to_vec();
+    // a build that runs git (`git rev-parse HEAD`, `git describe`) reads `.git`
+    let runs_git = cx
+        .tree
+        .instructions
+        .iter()
+        .any(|l| l.commands().any(|c| c.program() == Some("git")));
+    if runs_git {
+        entries.retain(|e| *e != ".git");
+    }
     // each ecosystem once, in the order of its first install: the entries come out the same
     let mut installs_in_image: Vec<Ecosystem> = Vec::new();
     for located in &cx.tree.instructions {
@@ -78,7 +88,7 @@ pub fn build(cx: &Analysis<'_>) -> Option<Fix> {
             "target" => installs_in_image
                 .iter()
                 .any(|e| matches!(e, Ecosystem::Cargo | Ecosystem::Maven)),
-            "dist" | "build" | "vendor/bundle" => false,
+            "dist" | "build" | "vendor/bundle" | ".env" => false,
             _ => true,
         };
         if installed_here {
@@ -107,6 +117,18 @@ pub fn build(cx: &Analysis<'_>) -> Option<Fix> {
     for e in entries {
         text.push_str(e);
         text.push_str(nl);
+    }
+    if runs_git {
+        text.push_str(&format!(
+            "# .git is sent: a RUN of the Dockerfile runs git{nl}"
+        ));
+    }
+    // `.env` often holds secrets, but an application may read it at run time (Symfony,
+    // godotenv): excluding it would change what the image does, so it is only suggested
+    if cx.context.exists(".env") == Some(true) && !copied.iter().any(|p| p == ".env") {
+        text.push_str(&format!(
+            "# .env   (secrets and local settings: exclude it once the application reads its settings from the environment){nl}"
+        ));
     }
     // beside other Dockerfiles, a `.dockerignore` would serve them all: each gets its own
     let (title, name) = match own_name(cx) {
