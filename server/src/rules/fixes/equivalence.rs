@@ -363,6 +363,7 @@ fn trace(
             ("expose", Keyword::Expose),
             ("label", Keyword::Label),
             ("volume", Keyword::Volume),
+            ("onbuild", Keyword::Onbuild),
         ] {
             let mut all: Vec<String> = model
                 .lineage(target)
@@ -1046,6 +1047,21 @@ mod tests {
             "FROM node:20\nCMD [\"node\", \"server.js\"]\n",
             "FROM node:20\nCMD node server.js\n",
             "CMD",
+        );
+    }
+
+    #[test]
+    fn onbuild_triggers_are_configuration() {
+        let runtime = Allowance {
+            runtime_stage: true,
+            ..Allowance::default()
+        };
+        differs_with(
+            "FROM python:3.12\nONBUILD COPY . /app\nCMD [\"python\"]\n",
+            "FROM python:3.12 AS builder\nONBUILD COPY . /app\n\nFROM python:3.12\nCMD [\"python\"]\n",
+            &runtime,
+            &NoContext,
+            "ONBUILD",
         );
     }
 
