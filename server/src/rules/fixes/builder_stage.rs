@@ -358,7 +358,8 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         ));
     }
     let image = stage.image.as_ref().ok_or("the FROM has no image")?;
-    let plan = plan(cx, stage, image)?;
+    let mut plan = plan(cx, stage, image)?;
+    plan.copies = follow_moves(cx, stage, std::mem::take(&mut plan.copies))?;
     let text = cx.text;
     let nl = eol(text);
     let from = cx.instr(stage.from);
@@ -1172,6 +1173,140 @@ fn unknown_cwd(what: &str) -> String {
     format!("`{what}` runs after a `cd` to a folder layerwise cannot tell")
 }
 
+/// Folders a `cp` or `mv` into which keeps the file's name, besides the stage's WORKDIRs and
+/// the folders it makes.
+const KNOWN_DIRS: &[&str] = &[
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/bin",
+    "/sbin",
+    "/opt",
+    "/app",
+    "/srv",
+    "/usr/src",
+    "/usr/local/lib",
+];
+
+/// Follow the built artifacts through the `cp`, `mv` and `install` commands of the stage that
+/// take them elsewhere (`cp target/release/app /usr/local/bin/`): a copy is taken from its new
+/// place too, a move only from there.
+///
+/// # Errors
+/// When an artifact's folder is copied or moved, or it is linked with `ln`.
+fn follow_moves(
+    cx: &Analysis<'_>,
+    stage: &Stage,
+    copies: Vec<(String, String, Option<String>)>,
+) -> Result<Vec<(String, String, Option<String>)>, String> {
+    let mut out = copies;
+    let mut dirs: Vec<String> = stage
+        .body
+        .clone()
+        .filter(|&i| cx.instr(i).keyword == Keyword::Workdir)
+        .map(|i| cx.model.workdir[i].to_string())
+        .collect();
+    for i in stage.body.clone() {
+        for (c, cwd) in run_steps(cx, i) {
+            let Some(prog) = c.program() else { continue };
+            if !matches!(prog, "cp" | "mv" | "install" | "ln" | "mkdir") {
+                continue;
+            }
+            let mut words: Vec<&str> = Vec::new();
+            let argv = c.argv();
+            let mut k = 1;
+            while k < argv.len() {
+                let w = argv[k].value.as_str();
+                if prog == "install"
+                    && matches!(
+                        w,
+                        "-m" | "-o" | "-g" | "-S" | "--mode" | "--owner" | "--group"
+                    )
+                {
+                    k += 1;
+                } else if !w.starts_with('-') {
+                    words.push(w);
+                }
+                k += 1;
+            }
+            let Some(cwd) = cwd else { continue };
+            if prog == "mkdir" {
+                dirs.extend(words.iter().map(|w| join_path(&cwd, w)));
+                continue;
+            }
+            let Some((dest, sources)) = words.split_last() else {
+                continue;
+            };
+            if sources.is_empty() {
+                continue;
+            }
+            let dest_abs = join_path(&cwd, dest);
+            let into_dir = dest.ends_with('/')
+                || sources.len() > 1
+                || KNOWN_DIRS.contains(&dest_abs.as_str())
+                || dirs.contains(&dest_abs);
+            for src in sources {
+                let src_abs = join_path(&cwd, src);
+                let mut moved: Vec<usize> = Vec::new();
+                let mut added: Vec<(String, String, Option<String>)> = Vec::new();
+                for (k, (from, _, chown)) in out.iter().enumerate() {
+                    let (from_dir, from_name) = from.rsplit_once('/').unwrap_or(("", from));
+                    let (src_dir, src_name) = src_abs.rsplit_once('/').unwrap_or(("", &src_abs));
+                    let same = src_abs == *from
+                        || (from_dir == src_dir
+                            && (glob(from_name, src_name) || glob(src_name, from_name)));
+                    if !same {
+                        if within(from, &src_abs) {
+                            return Err(format!(
+                                "`{prog} {src}` takes the folder of the build output `{from}` elsewhere, which layerwise does not follow"
+                            ));
+                        }
+                        continue;
+                    }
+                    if prog == "ln" {
+                        return Err(format!(
+                            "`ln` links the build output `{from}` elsewhere, which layerwise does not follow"
+                        ));
+                    }
+                    let name = if src_name.contains(['*', '?']) {
+                        from_name
+                    } else {
+                        src_name
+                    };
+                    let to = if into_dir {
+                        format!("{}/{name}", dest_abs.trim_end_matches('/'))
+                    } else {
+                        dest_abs.clone()
+                    };
+                    let copy = if to.contains(['*', '?']) {
+                        (
+                            to.clone(),
+                            format!("{}/", dest_abs.trim_end_matches('/')),
+                            chown.clone(),
+                        )
+                    } else {
+                        (to.clone(), to, chown.clone())
+                    };
+                    added.push(copy);
+                    if prog == "mv" {
+                        moved.push(k);
+                    }
+                }
+                for k in moved.into_iter().rev() {
+                    out.remove(k);
+                }
+                for a in added {
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Flags of `go build` and `go install` that take a value.
 const GO_VALUE_FLAGS: &[&str] = &[
     "o",
@@ -1249,6 +1384,10 @@ fn go_binaries(
             let cwd = join_path(&cwd, flag("C").unwrap_or("."));
             if packages.is_empty() {
                 packages.push(".");
+            }
+            // source files on the command line make one package
+            if packages.iter().all(|p| p.ends_with(".go")) {
+                packages.truncate(1);
             }
             let several = packages.len() > 1 || packages.iter().any(|p| p.contains("..."));
             let output = flag("o");
@@ -1344,6 +1483,13 @@ fn go_exec_name(
     cwd: &str,
     p: &str,
 ) -> Result<(String, bool), String> {
+    // `go build main.go`: named after the first file
+    if let Some(stem) = p.strip_suffix(".go") {
+        let name = stem.rsplit('/').next().unwrap_or(stem);
+        if !name.is_empty() {
+            return Ok((name.to_string(), true));
+        }
+    }
     let local =
         p == "." || p == ".." || p.starts_with("./") || p.starts_with("../") || p.starts_with('/');
     if !local {
@@ -2171,6 +2317,48 @@ mod tests {
             "FROM eclipse-temurin:21-jdk\nWORKDIR /app\nCOPY . .\nRUN ./mvnw -B package\nCMD [\"./run.sh\"]\n",
             &[],
             "runs no jar",
+        );
+    }
+
+    #[test]
+    fn outputs_are_followed_where_the_build_moves_them() {
+        let out = fix(
+            "FROM rust:1.78\nWORKDIR /app\nCOPY . .\nRUN cargo build --release && cp target/release/hello /usr/local/bin/\nCMD [\"hello\"]\n",
+            &[("Cargo.toml", "[package]\nname = \"hello\"\n")],
+        )
+        .unwrap_or_default();
+        assert!(
+            out.contains("COPY --from=builder /app/target/release/hello /app/target/release/hello"),
+            "{out}"
+        );
+        assert!(
+            out.contains("COPY --from=builder /usr/local/bin/hello /usr/local/bin/hello"),
+            "{out}"
+        );
+        let out = fix(
+            "FROM maven:3.9-eclipse-temurin-21\nWORKDIR /w\nCOPY . .\nRUN mvn -B package && mv target/*.jar /w/app.jar\nCMD [\"java\", \"-jar\", \"app.jar\"]\n",
+            &[],
+        )
+        .unwrap_or_default();
+        assert!(
+            out.contains("COPY --from=builder /w/app.jar /w/app.jar"),
+            "{out}"
+        );
+        assert!(!out.contains("COPY --from=builder /w/target"), "{out}");
+        let out = fix(
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o out/ main.go && mkdir -p /srv/bin && mv out/main /srv/bin\nCMD [\"/srv/bin/main\"]\n",
+            &[],
+        )
+        .unwrap_or_default();
+        assert!(
+            out.contains("COPY --from=builder /srv/bin/main /srv/bin/main"),
+            "{out}"
+        );
+        assert!(!out.contains("COPY --from=builder /src/out"), "{out}");
+        refused(
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o bin/app main.go && cp -r bin /opt/\nCMD [\"/opt/bin/app\"]\n",
+            &[],
+            "takes the folder of the build output",
         );
     }
 
