@@ -706,12 +706,7 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
 
     match path.as_str() {
         "golang" => {
-            let base = if tag.contains("alpine") {
-                "alpine:3.20"
-            } else {
-                "debian:bookworm-slim"
-            };
-            let mut p = slim(base);
+            let mut p = slim(&slim_runtime(&tag));
             p.copies.push(certs);
             for out in go_binaries(cx, stage, true)? {
                 on_image_path(&mut p, &out, "/go/bin");
@@ -720,7 +715,7 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
             return Ok(p);
         }
         "rust" | "rustlang/rust" => {
-            let mut p = slim("debian:bookworm-slim");
+            let mut p = slim(&slim_runtime(&tag));
             p.copies.push(certs);
             for bin in cargo_binaries(cx, stage, true)? {
                 on_image_path(&mut p, &bin, "/usr/local/cargo/bin");
@@ -821,6 +816,29 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
         return Ok(p);
     }
     Err("cannot tell which files the build produces for this kind of project".into())
+}
+
+/// The slim runtime image for a binary built on an SDK image with tag `tag`: the same Alpine
+/// or Debian release when the tag names one (a binary linked against a newer C library does not
+/// run on an older one), else `debian:bookworm-slim`.
+fn slim_runtime(tag: &str) -> String {
+    if let Some(at) = tag.find("alpine") {
+        let version: String = tag[at + "alpine".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        return if version.contains('.') {
+            format!("alpine:{version}")
+        } else {
+            "alpine:3.20".into()
+        };
+    }
+    for release in ["bullseye", "bookworm", "trixie"] {
+        if tag.contains(release) {
+            return format!("debian:{release}-slim");
+        }
+    }
+    "debian:bookworm-slim".into()
 }
 
 /// A binary in a folder on the SDK image's PATH (`/go/bin`, `/usr/local/cargo/bin`) stays on the
@@ -2493,6 +2511,9 @@ mod tests {
             Some("openjdk-21-jre-headless")
         );
         assert_eq!(temurin_jre("21-alpine").as_deref(), Some("21-jre-alpine"));
+        assert_eq!(slim_runtime("1.22-alpine3.19"), "alpine:3.19");
+        assert_eq!(slim_runtime("1.23-trixie"), "debian:trixie-slim");
+        assert_eq!(slim_runtime("1.78"), "debian:bookworm-slim");
         assert_eq!(
             temurin_jre("17.0.10_7-jdk-jammy").as_deref(),
             Some("17.0.10_7-jre-jammy")
