@@ -211,9 +211,10 @@ const HEADERS_ONLY: &[&str] = &[
 
 /// The runtime counterpart of the build-only package `name`, installed with `installer` on the
 /// base `image` (`path:tag`, lowercase), whose release picks the names that changed
-/// (`libssl1.1`, `libssl3`, `libssl3t64`). `python_base` says the base image brings its own
-/// Python, so `python3-dev` needs nothing.
-fn runtime_of(name: &str, installer: Installer, image: &str, python_base: bool) -> RuntimeOf {
+/// (`libssl1.1`, `libssl3`, `libssl3t64`). `python_provided` says the runtime needs no Python
+/// from the packages (the base image brings its own, or nothing runs Python), so `python3-dev`
+/// leaves nothing.
+fn runtime_of(name: &str, installer: Installer, image: &str, python_provided: bool) -> RuntimeOf {
     let lib = |s: &str| RuntimeOf::Lib(s.to_string());
     if HEADERS_ONLY.contains(&name) || name.starts_with("linux-headers") {
         return RuntimeOf::Nothing;
@@ -222,7 +223,7 @@ fn runtime_of(name: &str, installer: Installer, image: &str, python_base: bool) 
         name,
         "python3-dev" | "python-dev" | "python3-devel" | "python-devel"
     ) {
-        return if python_base {
+        return if python_provided {
             RuntimeOf::Nothing
         } else {
             lib("python3")
@@ -416,7 +417,7 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
     )
     .to_ascii_lowercase();
     // python3-dev needs no Python at run time when the base brings one or nothing runs Python
-    let python_base = image.path().as_deref() == Some("python") || !plan.runs_python;
+    let python_provided = image.path().as_deref() == Some("python") || !plan.runs_python;
     for &i in &body {
         let l = cx.instr(i);
         let before_last_run = last_run.is_some_and(|r| i < r);
@@ -464,8 +465,17 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
                     let prog = c.program().unwrap_or_default();
                     match Installer::of(prog) {
                         Some(m) if installer.is_none_or(|x| x == m) => installer = Some(m),
-                        Some(_) => other_manager = Some("two package managers".into()),
-                        None => other_manager = Some(format!("`{prog}`")),
+                        Some(_) => {
+                            other_manager = Some(
+                                "the packages come from two package managers, and the runtime stage can install with one only"
+                                    .into(),
+                            );
+                        }
+                        None => {
+                            other_manager = Some(format!(
+                                "the packages are installed with `{prog}`, whose runtime install layerwise does not write"
+                            ));
+                        }
                     }
                     let m = Installer::of(prog).unwrap_or(Installer::Apt);
                     // an interpreter installed with a compiler in an image that does not run it
@@ -486,7 +496,7 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
                             continue;
                         }
                         let keep = if is_toolchain(name) {
-                            match runtime_of(name, m, &image_hint, python_base) {
+                            match runtime_of(name, m, &image_hint, python_provided) {
                                 RuntimeOf::Lib(l) => Some(l),
                                 RuntimeOf::Nothing => None,
                                 RuntimeOf::Unknown => {
@@ -521,10 +531,8 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
             ));
         }
         if !packages.is_empty() {
-            if let Some(other) = other_manager {
-                return Err(format!(
-                    "the runtime packages are installed with {other}, whose runtime install layerwise does not write"
-                ));
+            if let Some(reason) = other_manager {
+                return Err(reason);
             }
             out.push(installer.unwrap_or(Installer::Apt).install(&packages));
         }
