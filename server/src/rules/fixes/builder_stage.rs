@@ -361,6 +361,13 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
     let image = stage.image.as_ref().ok_or("the FROM has no image")?;
     let mut plan = plan(cx, stage, image)?;
     plan.copies = follow_moves(cx, stage, std::mem::take(&mut plan.copies))?;
+    if plan
+        .copies
+        .iter()
+        .any(|(from, to, _)| from.contains('$') || to.contains('$'))
+    {
+        return Err("a path of the build output uses a variable with no known value".into());
+    }
     let text = cx.text;
     let nl = eol(text);
     let from = cx.instr(stage.from);
@@ -1194,6 +1201,23 @@ fn run_steps<'c>(
     out
 }
 
+/// The program and arguments of a command of instruction `i`, with the variables the ENV and
+/// ARG in effect give a value to expanded (`go build -o $BIN`); the others stay as written.
+fn argv_expanded(cx: &Analysis<'_>, i: usize, c: &crate::syntax::shell::Command) -> Vec<String> {
+    c.argv()
+        .iter()
+        .map(|w| {
+            if w.value.contains('$') {
+                cx.model
+                    .expand_at(cx.tree, i, &w.value)
+                    .unwrap_or_else(|| w.value.clone())
+            } else {
+                w.value.clone()
+            }
+        })
+        .collect()
+}
+
 /// The reason a build step cannot be followed after a `cd` to an unknown folder.
 fn unknown_cwd(what: &str) -> String {
     format!("`{what}` runs after a `cd` to a folder layerwise cannot tell")
@@ -1240,10 +1264,10 @@ fn follow_moves(
                 continue;
             }
             let mut words: Vec<&str> = Vec::new();
-            let argv = c.argv();
+            let argv = argv_expanded(cx, i, c);
             let mut k = 1;
             while k < argv.len() {
-                let w = argv[k].value.as_str();
+                let w = argv[k].as_str();
                 if prog == "install"
                     && matches!(
                         w,
@@ -1371,7 +1395,8 @@ fn go_binaries(
     let mut remote: Vec<String> = Vec::new();
     for i in stage.body.clone() {
         for (c, cwd) in run_steps(cx, i) {
-            let words: Vec<&str> = c.argv().iter().map(|w| w.value.as_str()).collect();
+            let expanded = argv_expanded(cx, i, c);
+            let words: Vec<&str> = expanded.iter().map(String::as_str).collect();
             if words.first() != Some(&"go") || !matches!(words.get(1), Some(&("build" | "install")))
             {
                 continue;
@@ -1416,7 +1441,7 @@ fn go_binaries(
                 packages.truncate(1);
             }
             let several = packages.len() > 1 || packages.iter().any(|p| p.contains("..."));
-            let output = flag("o");
+            let output = flag("o").filter(|o| !o.is_empty());
             if install {
                 if ["GOOS", "GOARCH"]
                     .iter()
@@ -1625,7 +1650,8 @@ fn cargo_binaries(
     let mut saw_build = false;
     for i in stage.body.clone() {
         for (c, cwd) in run_steps(cx, i) {
-            let words: Vec<&str> = c.argv().iter().map(|w| w.value.as_str()).collect();
+            let expanded = argv_expanded(cx, i, c);
+            let words: Vec<&str> = expanded.iter().map(String::as_str).collect();
             if words.first() != Some(&"cargo") {
                 continue;
             }
@@ -1669,6 +1695,9 @@ fn cargo_binaries(
                 .filter(|(o, _)| *o == "--bin")
                 .map(|(_, v)| (*v).to_string())
                 .collect();
+            if bins.iter().any(|b| b.is_empty() || b.contains('$')) {
+                return Err("cannot tell the binary `--bin` names".into());
+            }
             let manifest_dir = |m: Option<&str>| match m {
                 Some(m) => {
                     let p = join_path(&cwd, m);
@@ -1869,7 +1898,8 @@ fn jar_folder(
     c: &crate::syntax::shell::Command,
     cwd: Option<String>,
 ) -> Option<Result<String, String>> {
-    let words: Vec<&str> = c.argv().iter().map(|w| w.value.as_str()).collect();
+    let expanded = argv_expanded(cx, i, c);
+    let words: Vec<&str> = expanded.iter().map(String::as_str).collect();
     let maven = match c.program()? {
         "mvn" | "mvnw" => true,
         "gradle" | "gradlew" => false,
@@ -2072,7 +2102,8 @@ fn native_install(
     let mut destdir: Option<String> = None;
     for i in stage.body.clone() {
         for (c, cwd) in run_steps(cx, i) {
-            let words: Vec<&str> = c.argv().iter().map(|w| w.value.as_str()).collect();
+            let expanded = argv_expanded(cx, i, c);
+            let words: Vec<&str> = expanded.iter().map(String::as_str).collect();
             if !matches!(
                 c.program(),
                 Some("cmake" | "configure" | "make" | "gmake" | "ninja" | "meson")
@@ -2385,6 +2416,24 @@ mod tests {
             "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o bin/app main.go && cp -r bin /opt/\nCMD [\"/opt/bin/app\"]\n",
             &[],
             "takes the folder of the build output",
+        );
+    }
+
+    #[test]
+    fn variables_in_output_paths_are_expanded() {
+        let out = fix(
+            "FROM golang:1.22\nENV BIN=/usr/local/bin/app\nWORKDIR /src\nCOPY . .\nRUN go build -o $BIN .\nCMD [\"app\"]\n",
+            GO_MOD,
+        )
+        .unwrap_or_default();
+        assert!(
+            out.contains("COPY --from=builder /usr/local/bin/app /usr/local/bin/app"),
+            "{out}"
+        );
+        refused(
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o $OUT .\nCMD [\"app\"]\n",
+            GO_MOD,
+            "a variable with no known value",
         );
     }
 
