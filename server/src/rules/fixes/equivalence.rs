@@ -13,7 +13,7 @@
 //! whether its failure fails the build (`&&` chains, `;` lists, `set -e`, pipes), and, for
 //! `apt-get install`, whether the package lists are there. The final image is the context files
 //! at each path, what the installs wrote, and its configuration (CMD, ENTRYPOINT, USER, ENV,
-//! WORKDIR, EXPOSE, HEALTHCHECK...).
+//! WORKDIR, EXPOSE, HEALTHCHECK, ONBUILD...).
 //!
 //! A rewrite is equivalent when every command of the original still runs, in the same state,
 //! reading the same files, failing the build when it did; the commands it adds are the ones it
