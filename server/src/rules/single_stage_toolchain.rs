@@ -20,7 +20,8 @@ declare_rule! {
     ///   `dnf groupinstall "Development Tools"`, a `curl | sh` rustup install) and does not
     ///   remove them in the same `RUN`;
     /// - a shipped stage whose base image is an SDK (`golang`, `rust`, `maven`, `gradle`, `gcc`,
-    ///   `mcr.microsoft.com/dotnet/sdk`), reported on its `FROM`.
+    ///   `mcr.microsoft.com/dotnet/sdk`, or an `eclipse-temurin` JDK when the stage builds its
+    ///   jar with Maven or Gradle, wrappers included), reported on its `FROM`.
     ///
     /// Removal in the same `RUN` is `apt-get purge`/`remove` of the packages, `apk del` of the
     /// packages or of their `--virtual` name, `dnf remove`, or the official images' idiom
@@ -302,8 +303,16 @@ fn check_base_image(cx: &Analysis<'_>, stage: &Stage, out: &mut Vec<Diagnostic>)
     }
     let Some(image) = &stage.image else { return };
     let Some(path) = image.path() else { return };
-    let Some((_, instead)) = SDK_IMAGES.iter().find(|(sdk, _)| *sdk == path) else {
-        return;
+    let jdk_building = path == "eclipse-temurin"
+        && !image.tag().unwrap_or_default().contains("jre")
+        && crate::rules::fixes::builder_stage::builds_jar(cx, stage);
+    let instead = if jdk_building {
+        "a JRE runtime stage (`eclipse-temurin:*-jre`) that gets only the jar"
+    } else {
+        let Some((_, instead)) = SDK_IMAGES.iter().find(|(sdk, _)| *sdk == path) else {
+            return;
+        };
+        instead
     };
     let shown = image.resolved.as_deref().unwrap_or(&image.raw);
     out.push(Diagnostic::new(

@@ -13,7 +13,7 @@
 //! whether its failure fails the build (`&&` chains, `;` lists, `set -e`, pipes), and, for
 //! `apt-get install`, whether the package lists are there. The final image is the context files
 //! at each path, what the installs wrote, and its configuration (CMD, ENTRYPOINT, USER, ENV,
-//! WORKDIR, EXPOSE, HEALTHCHECK...).
+//! WORKDIR, EXPOSE, HEALTHCHECK, ONBUILD...).
 //!
 //! A rewrite is equivalent when every command of the original still runs, in the same state,
 //! reading the same files, failing the build when it did; the commands it adds are the ones it
@@ -558,6 +558,7 @@ fn trace(
             ("expose", Keyword::Expose),
             ("label", Keyword::Label),
             ("volume", Keyword::Volume),
+            ("onbuild", Keyword::Onbuild),
         ] {
             let mut all: Vec<String> = model
                 .lineage(target)
@@ -1352,6 +1353,21 @@ mod tests {
                 "COPY --from=build /out/app /srv/app",
             ),
             "`/app` would be missing from the image",
+        );
+    }
+
+    #[test]
+    fn onbuild_triggers_are_configuration() {
+        let runtime = Allowance {
+            runtime_stage: true,
+            ..Allowance::default()
+        };
+        differs_with(
+            "FROM python:3.12\nONBUILD COPY . /app\nCMD [\"python\"]\n",
+            "FROM python:3.12 AS builder\nONBUILD COPY . /app\n\nFROM python:3.12\nCMD [\"python\"]\n",
+            &runtime,
+            &NoContext,
+            "ONBUILD",
         );
     }
 
