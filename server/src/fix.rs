@@ -169,8 +169,8 @@ pub fn compatible(
         let Ok(next) = apply_edits(text, edits) else {
             return false;
         };
-        errors(&syntax::parse(&next)).count() <= base_errors
-            && equivalence::check_texts(text, context, &next, &Allowance::composed()).is_ok()
+        errors(&syntax::parse_reusing(text, tree, &next)).count() <= base_errors
+            && equivalence::check_tree(text, tree, context, &next, &Allowance::composed()).is_ok()
     };
     if chosen.is_empty() || sound(&edits) {
         return chosen;

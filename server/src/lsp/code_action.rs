@@ -255,7 +255,9 @@ fn fix_all(uri: &Uri, doc: &Document, enc: Encoding) -> Option<CodeAction> {
     if safe.is_empty() {
         return None;
     }
-    let chosen = crate::fix::compatible(doc.text.text(), doc.tree(), doc.context(), &safe);
+    let chosen = doc
+        .fix_all_choice
+        .get_or_init(|| crate::fix::compatible(doc.text.text(), doc.tree(), doc.context(), &safe));
     let count = chosen.len();
     let edits: Vec<TextEdit> = chosen
         .iter()

@@ -40,6 +40,9 @@ pub struct Document {
     too_large_reported: bool,
     /// The `target` setting of the last analysis.
     target: Option<String>,
+    /// Which of the safe fixes of [`Self::diagnostics`] fix-all applies together (indices among
+    /// the safe fixes, in order), worked out on the first request after an analysis.
+    pub fix_all_choice: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Document {
@@ -55,6 +58,7 @@ impl Document {
             env: Environment::of(uri),
             too_large_reported: false,
             target: None,
+            fix_all_choice: std::sync::OnceLock::new(),
         }
     }
 
@@ -203,6 +207,7 @@ impl Document {
             Outcome::Failed => (Vec::new(), Some(Vec::new())),
         };
         self.diagnostics = diagnostics;
+        self.fix_all_choice = std::sync::OnceLock::new();
         publish.map(|diagnostics| Outgoing::Diagnostics {
             uri: uri.clone(),
             version: Some(self.version),

@@ -127,7 +127,22 @@ pub fn check(cx: &Analysis<'_>, after: &str, allow: &Allowance) -> Result<(), St
     check_parts(cx.text, cx.tree, cx.model, cx.context, after, allow)
 }
 
-/// [`check`] for a text that has no analysis at hand (the input of a round of fix-all).
+/// [`check`] for a text and its tree, without an analysis at hand (a round of fix-all).
+///
+/// # Errors
+/// Why `after` does not build what `before` builds.
+pub fn check_tree(
+    before: &str,
+    tree: &SyntaxTree,
+    context: &dyn BuildContext,
+    after: &str,
+    allow: &Allowance,
+) -> Result<(), String> {
+    let model = Model::build(tree);
+    check_parts(before, tree, &model, context, after, allow)
+}
+
+/// [`check`] for a text alone.
 ///
 /// # Errors
 /// Why `after` does not build what `before` builds.
@@ -137,9 +152,7 @@ pub fn check_texts(
     after: &str,
     allow: &Allowance,
 ) -> Result<(), String> {
-    let tree = crate::syntax::parse(before);
-    let model = Model::build(&tree);
-    check_parts(before, &tree, &model, context, after, allow)
+    check_tree(before, &crate::syntax::parse(before), context, after, allow)
 }
 
 fn check_parts(
@@ -150,11 +163,8 @@ fn check_parts(
     after: &str,
     allow: &Allowance,
 ) -> Result<(), String> {
-    let ignore = context.dockerignore();
-    let mut universe = universe(tree, context, ignore);
     // the instructions the rewrite left alone keep their parse (and its `Arc`)
     let after_tree = crate::syntax::parse_reusing(text, tree, after);
-    universe.extend(self::universe(&after_tree, context, ignore));
     // the after side builds the same target: the named one, or the last stage
     let target = match model.target_source {
         crate::model::TargetSource::Last => None,
@@ -164,6 +174,15 @@ fn check_parts(
     };
     let after_model = Model::build_for(&after_tree, None, target);
     let (before_scope, after_scope) = scopes(tree, model, &after_tree, &after_model);
+    let ignore = context.dockerignore();
+    let mut universe = universe(tree, model, &before_scope, context, ignore);
+    universe.extend(self::universe(
+        &after_tree,
+        &after_model,
+        &after_scope,
+        context,
+        ignore,
+    ));
     let before = trace(text, tree, model, &universe, allow, &before_scope);
     let after_trace = trace(
         after,
@@ -278,6 +297,8 @@ fn scopes(
 /// without what `.dockerignore` excludes.
 fn universe(
     tree: &SyntaxTree,
+    model: &Model,
+    scope: &Scope,
     context: &dyn BuildContext,
     ignore: Option<&DockerIgnore>,
 ) -> BTreeSet<String> {
@@ -290,7 +311,13 @@ fn universe(
             paths.insert(p);
         }
     };
-    for located in &tree.instructions {
+    // the instructions of the stages the interpreter follows
+    let followed = model
+        .stages
+        .iter()
+        .filter(|st| scope.follow[st.index])
+        .flat_map(|st| st.body.clone());
+    for located in followed.map(|i| &tree.instructions[i]) {
         let instr: &Instruction = match &located.args {
             Args::Onbuild(inner) => inner,
             _ => located,
