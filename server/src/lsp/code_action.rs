@@ -310,6 +310,13 @@ mod tests {
     /// A document holding `TEXT` at version 3 whose analysis found `findings`.
     fn document(findings: Vec<Diagnostic>) -> Document {
         let mut doc = Document::open(&uri(), TEXT.to_string(), 3);
+        // analysed (so its tree is the text's), then holding these findings instead
+        let _ = doc.analyse(
+            &uri(),
+            &crate::rules::Config::default(),
+            Encoding::Utf16,
+            &mut Vec::new(),
+        );
         doc.diagnostics = findings;
         doc
     }
