@@ -273,6 +273,47 @@ fn manifests_without_dependencies_have_nothing_to_cache() {
 }
 
 #[test]
+fn node_installs_that_read_more_than_the_manifests_are_not_reordered() {
+    let dockerfile = b"FROM node:20-slim AS build\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\nRUN yarn build\n\nFROM nginx:1.27-alpine\nCOPY --from=build /app/dist /usr/share/nginx/html\n";
+    let cases: &[(&[u8], Option<&str>)] = &[
+        (
+            b"{\"name\": \"web\", \"private\": true, \"workspaces\": [\"packages/*\"]}",
+            Some("declares workspaces"),
+        ),
+        (
+            b"{\"name\": \"web\", \"scripts\": {\"postinstall\": \"node scripts/patch.js\"}}",
+            Some("`postinstall` script"),
+        ),
+        (
+            b"{\"name\": \"web\", \"scripts\": {\"build\": \"vite build\"}}",
+            None,
+        ),
+    ];
+    for &(manifest, refusal) in cases {
+        let dir = project(&[
+            ("Dockerfile", dockerfile),
+            (".dockerignore", b"node_modules\n"),
+            ("package.json", manifest),
+            ("yarn.lock", b"# yarn lockfile v1\n"),
+        ]);
+        let (_, out, _) = run(dir.path(), &["check", "--format", "json"]);
+        let items = json(&out);
+        let finding = items
+            .iter()
+            .find(|d| d["rule"] == "cache-busting-copy")
+            .expect("the broad COPY is reported");
+        let message = finding["message"].as_str().unwrap_or("");
+        match refusal {
+            Some(reason) => {
+                assert!(finding.get("fix").is_none(), "{finding}");
+                assert!(message.contains(reason), "{message}");
+            }
+            None => assert!(finding.get("fix").is_some(), "{finding}"),
+        }
+    }
+}
+
+#[test]
 fn suppression_comments() {
     let dir = project(&[
         (

@@ -65,7 +65,10 @@ declare_rule! {
     /// requirements file includes with `-r`/`-c` are copied too, and a requirements file that
     /// installs a local path (`-e .`) or includes a file missing from the context is not fixed.
     /// Nor is a context whose `node_modules` (`.venv`, `vendor`, `obj`...) .dockerignore does not
-    /// exclude: copied after the install, it would replace what the install wrote.
+    /// exclude: copied after the install, it would replace what the install wrote. Nor is a Node
+    /// project whose install reads more than its manifests: a workspace (every member's
+    /// `package.json`) or one with `preinstall`/`install`/`postinstall`/`prepare` scripts. Every
+    /// rewrite offered has passed the equivalence check (see the README's section on fixes).
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",
         severity: Warning,

@@ -77,6 +77,9 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     if cx.context.root().is_none() {
         return Err("the build context is unknown (the file is not saved in a folder)".into());
     }
+    if let Some(reason) = node_project_reads_more(cx, &planned) {
+        return Err(reason);
+    }
     let c = cx.instr(copy);
     let Args::Copy { sources, dest, .. } = &c.args else {
         return Err("the COPY has no destination".into());
@@ -845,4 +848,37 @@ fn line(cx: &Analysis<'_>, i: usize) -> usize {
 
 fn short(s: &str) -> &str {
     s.get(..40).unwrap_or(s)
+}
+
+/// Why a Node install reads more than `package.json` and its lock file, which the rewrite copies
+/// alone: a workspace (`workspaces` in `package.json`, a `pnpm-workspace.yaml`) installs every
+/// member from its own `package.json`, and lifecycle scripts (`preinstall`, `install`,
+/// `postinstall`, `prepare`) run during the install and may read any file of the project.
+fn node_project_reads_more(cx: &Analysis<'_>, planned: &[Ecosystem]) -> Option<String> {
+    let node = planned.iter().any(|e| {
+        matches!(
+            e,
+            Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun
+        )
+    });
+    if !node {
+        return None;
+    }
+    if cx.context.exists("pnpm-workspace.yaml") == Some(true) {
+        return Some("the project is a pnpm workspace, whose install reads every member's `package.json`; copy those before the install by hand".into());
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&cx.context.read("package.json")?).ok()?;
+    if manifest.get("workspaces").is_some() {
+        return Some("`package.json` declares workspaces, whose install reads every member's `package.json`; copy those before the install by hand".into());
+    }
+    let scripts = manifest
+        .get("scripts")
+        .and_then(serde_json::Value::as_object)?;
+    let hook = ["preinstall", "install", "postinstall", "prepare"]
+        .into_iter()
+        .find(|h| scripts.contains_key(*h))?;
+    Some(format!(
+        "the `{hook}` script of `package.json` runs during the install and may read other files of the project; copy what it needs before the install by hand"
+    ))
 }
