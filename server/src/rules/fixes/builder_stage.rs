@@ -541,6 +541,11 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
             if let Some(reason) = other_manager {
                 return Err(reason);
             }
+            if let Some(how) = adds_package_sources(cx, stage) {
+                return Err(format!(
+                    "the stage adds package sources ({how}), which the runtime stage's install would not have"
+                ));
+            }
             out.push(installer.unwrap_or(Installer::Apt).install(&packages));
         }
     }
@@ -617,6 +622,34 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
             ..super::equivalence::Allowance::default()
         },
     )
+}
+
+/// How a RUN of the stage adds package sources (a repository list, a signing key, a repository
+/// package), which packages installed later may come from.
+fn adds_package_sources(cx: &Analysis<'_>, stage: &Stage) -> Option<&'static str> {
+    const SIGNS: &[(&str, &str)] = &[
+        ("sources.list", "an apt sources list"),
+        ("add-apt-repository", "`add-apt-repository`"),
+        ("apt-key", "an apt key"),
+        ("/etc/apt/keyrings", "an apt keyring"),
+        ("dpkg -i", "a package installed with `dpkg -i`"),
+        ("/etc/yum.repos.d", "a yum repository"),
+        ("config-manager", "a dnf repository"),
+        ("rpm -i", "a package installed with `rpm`"),
+        ("rpm -U", "a package installed with `rpm`"),
+        ("/etc/apk/repositories", "an apk repository"),
+    ];
+    stage.body.clone().find_map(|i| {
+        let l = cx.instr(i);
+        if l.keyword != Keyword::Run {
+            return None;
+        }
+        let text = l.span().of(cx.text);
+        SIGNS
+            .iter()
+            .find(|(sign, _)| text.contains(sign))
+            .map(|(_, how)| *how)
+    })
 }
 
 /// `--chown=...` of the application copies, to keep file ownership in the runtime stage.
