@@ -754,6 +754,19 @@ pub fn of_stage(
             format!("it is built on a `-devel` image of `{root_path}`, made to build on"),
         );
     }
+    // a notebook image that keeps serving notebooks (its own process, if any, only starts the
+    // services: `/init`, `tini`), whatever files it adds
+    let notebook_base = root_path.contains("jupyter") || root_path.contains("notebook");
+    let starts_services = programs.iter().all(|p| {
+        matches!(*p, "init" | "tini" | "dumb-init" | "s6-svscan") || p.starts_with("start")
+    });
+    if notebook_base && starts_services {
+        return Purpose::new(
+            Kind::Toolchain,
+            true,
+            format!("it is built on the notebook image `{root_path}`"),
+        );
+    }
     if toolchain_base(&root_path) && !copies.project {
         return Purpose::new(
             Kind::Toolchain,
@@ -825,12 +838,18 @@ fn copies_files(tree: &SyntaxTree, model: &Model, lineage: &[usize]) -> Copies {
                 copies.artifacts |= stage_ref;
                 continue;
             }
-            let Args::Copy { sources, .. } = &instr.args else {
+            let Args::Copy { sources, dest, .. } = &instr.args else {
                 continue;
             };
-            copies.project |= sources
+            // settings for the base image's programs (`php.ini` into `/usr/local/etc/php/`, a
+            // service tree into `/etc`) are not the project
+            let config = ["/etc/", "/usr/local/etc/"]
                 .iter()
-                .any(|w| !w.value.contains("://") && !w.value.starts_with("<<"));
+                .any(|d| dest.value.starts_with(d) || dest.value == d.trim_end_matches('/'));
+            copies.project |= !config
+                && sources
+                    .iter()
+                    .any(|w| !w.value.contains("://") && !w.value.starts_with("<<"));
         }
     }
     copies
@@ -931,6 +950,16 @@ mod tests {
             "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nCMD [\"gunicorn\", \"app:app\"]\n",
             Application,
             true,
+        );
+        check(
+            "FROM kubeflownotebooks/base:v0.4.0\nCOPY requirements.txt /tmp\nCOPY s6/ /etc\nRUN apt-get install -y nodejs build-essential\nENTRYPOINT [\"/init\"]\n",
+            Toolchain,
+            true,
+        );
+        check(
+            "FROM php:7.2-fpm\nCOPY php.ini /usr/local/etc/php/\nRUN apt-get install -y zlib1g-dev\n",
+            Application,
+            false,
         );
         check(
             "FROM alpine\nRUN apk add git\nENTRYPOINT [\"git\"]\n",
