@@ -489,6 +489,8 @@ apply_fix() {
   fix_note=""
   fix_error=""
   fix_changed=0
+  local ctx_before
+  ctx_before=$(context_sum "$dir")
   cp "$dir/$DF" "$dir/.Dockerfile.before"
   if [ "$fix_with" = expected ]; then
     if [ -e "$here/$app/$DF.expected-fix" ]; then
@@ -515,10 +517,22 @@ apply_fix() {
     fix_note="layerwise check --fix --unsafe-fixes (exit $rc: $(grep -v '^\s*$' "$logs/$key-fix.log" | tail -n 1 | cut -c1-120))"
   fi
   cmp -s "$dir/.Dockerfile.before" "$dir/$DF" || fix_changed=1
+  # The Dockerfile unchanged but the context not (a .dockerignore created): built and compared
+  # all the same, since what the build sees changed.
+  if [ "$fix_changed" -eq 0 ] && [ "$(rm -f "$dir/.Dockerfile.before"; context_sum "$dir")" != "$ctx_before" ]; then
+    fix_changed=1
+    fix_note="$fix_note; $DF unchanged, the context changed"
+  fi
+  [ -e "$dir/.Dockerfile.before" ] || cp "$dir/$DF" "$dir/.Dockerfile.before"
   diff -u --label "$DF.original" --label "$DF.fixed" "$dir/.Dockerfile.before" "$dir/$DF" >"$logs/$key-fix.diff"
   [ -e "$dir/.dockerignore" ] && fix_note="$fix_note; .dockerignore: $(grep -v '^#' "$dir/.dockerignore" | tr '\n' ' ' | cut -c1-100)"
   rm -f "$dir/.Dockerfile.before"
   return 0
+}
+
+# context_sum DIR: a digest of every file (names and contents) in DIR
+context_sum() {
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 
 # from_count FILE: the number of FROM lines (stages)
