@@ -353,6 +353,19 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 # (loopback only; every process of the app ends with it). PROBE=stdout: OUT gets what it prints;
 # PROBE=http: OUT gets the body of GET http://127.0.0.1:$PORT$URL_PATH once it answers.
 run_app() {
+  local try rc
+  for try in 1 2 3; do
+    run_app_once "$@"
+    rc=$?
+    # buildah's chroot runner sometimes fails to start ("Close_Fd sealing memfd copy: Device
+    # or resource busy") before the app runs: an infrastructure error, retried
+    [ "$rc" -ne 0 ] && grep -q 'sealing memfd copy' "$3.log" 2>/dev/null || break
+    echo "   (buildah run: \"sealing memfd copy\" error, retrying)"
+    sleep 2
+  done
+  return $rc
+}
+run_app_once() {
   local store=$1 tag=$2 out=$3 bx ctr cfg script rc
   store_cmd "$store"
   ctr=$("${bx[@]}" from --pull=never "$tag") || return 1
