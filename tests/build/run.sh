@@ -14,7 +14,8 @@
 #   --fix-with expected  use the hand-written Dockerfile.expected-fix (and dockerignore.expected-fix)
 #                        instead of layerwise: a self-check of this harness, not a test of layerwise
 #   --keep               keep the build stores (under the cache folder) after the run
-#   APP                  a fixture folder in tests/build with an app.conf (default: all of them)
+#   APP                  a fixture folder in tests/build with an app.conf (default: all of them;
+#                        with --fix-with expected, those with a Dockerfile.expected-fix)
 #
 # Environment: LAYERWISE_BIN (default: target/debug/layerwise, built by `cargo build`),
 # LAYERWISE_BUILD_CACHE (default: .cache/build-proof), LAYERWISE_TEST_LOG (default: target/test-logs).
@@ -39,7 +40,11 @@ while [ $# -gt 0 ]; do
 done
 case $fix_with in layerwise | expected) ;; *) echo "--fix-with: layerwise or expected" >&2; exit 2 ;; esac
 if [ ${#apps[@]} -eq 0 ]; then
-  for f in "$here"/*/app.conf; do apps+=("$(basename "$(dirname "$f")")"); done
+  for f in "$here"/*/app.conf; do
+    # the harness's self-check uses the fixtures that have a hand-written fix
+    [ "$fix_with" = expected ] && ! ls "$(dirname "$f")"/*.expected-fix >/dev/null 2>&1 && continue
+    apps+=("$(basename "$(dirname "$f")")")
+  done
 fi
 
 passed=0
