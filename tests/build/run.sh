@@ -14,7 +14,8 @@
 #   --fix-with expected  use the hand-written Dockerfile.expected-fix (and dockerignore.expected-fix)
 #                        instead of layerwise: a self-check of this harness, not a test of layerwise
 #   --keep               keep the build stores (under the cache folder) after the run
-#   APP                  fastapi, go, node (default: all)
+#   APP                  a fixture folder in tests/build with an app.conf (default: all of them;
+#                        with --fix-with expected, those with a Dockerfile.expected-fix)
 #
 # Environment: LAYERWISE_BIN (default: target/debug/layerwise, built by `cargo build`),
 # LAYERWISE_BUILD_CACHE (default: .cache/build-proof), LAYERWISE_TEST_LOG (default: target/test-logs).
@@ -38,7 +39,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 case $fix_with in layerwise | expected) ;; *) echo "--fix-with: layerwise or expected" >&2; exit 2 ;; esac
-[ ${#apps[@]} -gt 0 ] || apps=(fastapi go node)
+if [ ${#apps[@]} -eq 0 ]; then
+  for f in "$here"/*/app.conf; do
+    # the harness's self-check uses the fixtures that have a hand-written fix
+    [ "$fix_with" = expected ] && ! ls "$(dirname "$f")"/*.expected-fix >/dev/null 2>&1 && continue
+    apps+=("$(basename "$(dirname "$f")")")
+  done
+fi
 
 passed=0
 failed=0
@@ -280,13 +287,39 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# build STORE CONTEXT TAG LOG: buildah build; sets build_secs
+# desugar_heredocs IN OUT: buildah 1.28 does not parse heredocs, so a `RUN <<WORD` whose whole
+# command is the heredoc is rewritten as BuildKit runs it, `RUN ["/bin/sh", "-c", "BODY"]`
+# (no `set -e`: only the body's last command decides the step's status). Other lines unchanged.
+desugar_heredocs() {
+  python3 - "$1" "$2" <<'EOF'
+import json, re, sys
+lines = open(sys.argv[1]).read().split("\n")
+out, i = [], 0
+while i < len(lines):
+    m = re.match(r"^\s*RUN\s+<<(-?)([\"']?)(\w+)\2\s*$", lines[i], re.I)
+    if not m:
+        out.append(lines[i]); i += 1; continue
+    strip, word, body, i = m.group(1), m.group(3), [], i + 1
+    while i < len(lines) and (lines[i].lstrip("\t") if strip else lines[i]) != word:
+        body.append(lines[i].lstrip("\t") if strip else lines[i]); i += 1
+    i += 1
+    out.append("RUN " + json.dumps(["/bin/sh", "-c", "\n".join(body) + "\n"]))
+open(sys.argv[2], "w").write("\n".join(out))
+EOF
+}
+
+# build STORE CONTEXT TAG LOG: buildah build of CONTEXT/$DF; sets build_secs
 build() {
-  local store=$1 ctx=$2 tag=$3 log=$4 t0 rc bx
+  local store=$1 ctx=$2 tag=$3 log=$4 t0 rc bx df
   store_cmd "$store"
+  df=$ctx/${DF:-Dockerfile}
+  if grep -qiE '^\s*RUN\s+<<' "$df"; then
+    desugar_heredocs "$df" "$ctx.${DF:-Dockerfile}.buildah"
+    df=$ctx.${DF:-Dockerfile}.buildah
+  fi
   t0=$(now)
   timeout 1500 "${bx[@]}" build --layers --isolation chroot --pull=never \
-    -f "$ctx/Dockerfile" -t "$tag" "$ctx" >"$log" 2>&1
+    -f "$df" -t "$tag" "$ctx" >"$log" 2>&1
   rc=$?
   build_secs=$(elapsed "$t0")
   return $rc
@@ -325,6 +358,19 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 # (loopback only; every process of the app ends with it). PROBE=stdout: OUT gets what it prints;
 # PROBE=http: OUT gets the body of GET http://127.0.0.1:$PORT$URL_PATH once it answers.
 run_app() {
+  local try rc
+  for try in 1 2 3; do
+    run_app_once "$@"
+    rc=$?
+    # buildah's chroot runner sometimes fails to start ("Close_Fd sealing memfd copy: Device
+    # or resource busy") before the app runs: an infrastructure error, retried
+    [ "$rc" -ne 0 ] && grep -q 'sealing memfd copy' "$3.log" 2>/dev/null || break
+    echo "   (buildah run: \"sealing memfd copy\" error, retrying)"
+    sleep 2
+  done
+  return $rc
+}
+run_app_once() {
   local store=$1 tag=$2 out=$3 bx ctr cfg script rc
   store_cmd "$store"
   ctr=$("${bx[@]}" from --pull=never "$tag") || return 1
@@ -362,6 +408,8 @@ EOF
   } >"$script"
   timeout 180 unshare --pid --net --mount --mount-proc --fork --kill-child bash "$script" >"$out"
   rc=$?
+  # OUTPUT_FILTER (app.conf): a sed script for what differs between runs (timings)
+  [ -n "${OUTPUT_FILTER:-}" ] && sed -i -E "$OUTPUT_FILTER" "$out"
   "${bx[@]}" rm "$ctr" >/dev/null 2>&1
   return $rc
 }
@@ -418,77 +466,205 @@ if [ "$fix_with" = layerwise ] && [ -z "${LAYERWISE_BIN:-}" ]; then
   fi
 fi
 
-# apply_fix DIR: rewrites DIR/Dockerfile; sets fix_note; fails with fix_error
+# findings DIR DOCKERFILE OUT: `layerwise check --format json` of DIR/DOCKERFILE into OUT
+findings() {
+  (cd "$1" && timeout 300 "$layerwise_bin" check --format json "$2") >"$3" 2>/dev/null
+  [ -s "$3" ] || echo '[]' >"$3"
+}
+
+# refusals JSON [RULE]: "rule: reason" for every finding (of RULE) whose message says
+# "no automatic fix: ...", one a line
+refusals() {
+  python3 - "$1" "${2:-}" <<'EOF'
+import json, re, sys
+try:
+    items = json.load(open(sys.argv[1]))
+except ValueError:
+    items = []
+seen = []
+for f in items:
+    if sys.argv[2] and f.get("rule") != sys.argv[2]:
+        continue
+    m = re.search(r"no automatic fix: (.*?)\)?$", f.get("message", ""))
+    if m:
+        line = f"{f.get('rule')}: {m.group(1)}"
+        if line not in seen:
+            seen.append(line)
+print("\n".join(seen))
+EOF
+}
+
+# has_rule JSON RULE: does the check report RULE?
+has_rule() {
+  python3 -c 'import json, sys; sys.exit(0 if any(f.get("rule") == sys.argv[2] for f in json.load(open(sys.argv[1]))) else 1)' "$1" "$2"
+}
+
+# apply_fix DIR: rewrites DIR's Dockerfiles ($DOCKERFILES, all in one run, since they share the
+# folder and its .dockerignore); sets fix_note and fix_changed (whether $DF changed); fails with
+# fix_error
 apply_fix() {
-  local dir=$1 rc
+  local dir=$1 rc d
   fix_note=""
   fix_error=""
-  cp "$dir/Dockerfile" "$dir/.Dockerfile.before"
+  fix_changed=0
+  local ctx_before
+  ctx_before=$(context_sum "$dir")
+  cp "$dir/$DF" "$dir/.Dockerfile.before"
   if [ "$fix_with" = expected ]; then
-    cp "$here/$app/Dockerfile.expected-fix" "$dir/Dockerfile"
-    [ -e "$here/$app/dockerignore.expected-fix" ] && cp "$here/$app/dockerignore.expected-fix" "$dir/.dockerignore"
-    fix_note="Dockerfile.expected-fix (hand-written, not layerwise)"
+    if [ -e "$here/$app/$DF.expected-fix" ]; then
+      for d in $DOCKERFILES; do
+        [ -e "$here/$app/$d.expected-fix" ] && cp "$here/$app/$d.expected-fix" "$dir/$d"
+      done
+      [ -e "$here/$app/dockerignore.expected-fix" ] && cp "$here/$app/dockerignore.expected-fix" "$dir/.dockerignore"
+      fix_note="$DF.expected-fix (hand-written, not layerwise)"
+    else
+      fix_note="no $DF.expected-fix: left as it is"
+    fi
   else
     if [ ! -x "$layerwise_bin" ]; then
       fix_error="no layerwise binary at $layerwise_bin"
       return 1
     fi
-    (cd "$dir" && timeout 300 "$layerwise_bin" check --fix --unsafe-fixes Dockerfile) >"$logs/$app-fix.log" 2>&1
+    # shellcheck disable=SC2086
+    (cd "$dir" && timeout 300 "$layerwise_bin" check --fix --unsafe-fixes $DOCKERFILES) >"$logs/$key-fix.log" 2>&1
     rc=$?
     if [ "$rc" -ge 2 ]; then
-      fix_error="\`layerwise check --fix --unsafe-fixes Dockerfile\` exited $rc: $(grep -m1 -v '^\s*$' "$logs/$app-fix.log" | cut -c1-200) (the fixes are not implemented yet?)"
+      fix_error="\`layerwise check --fix --unsafe-fixes $DOCKERFILES\` exited $rc: $(grep -m1 -v '^\s*$' "$logs/$key-fix.log" | cut -c1-200)"
       return 1
     fi
-    fix_note="layerwise check --fix --unsafe-fixes (exit $rc: $(grep -v '^\s*$' "$logs/$app-fix.log" | tail -n 1 | cut -c1-120))"
+    fix_note="layerwise check --fix --unsafe-fixes (exit $rc: $(grep -v '^\s*$' "$logs/$key-fix.log" | tail -n 1 | cut -c1-120))"
   fi
-  if cmp -s "$dir/.Dockerfile.before" "$dir/Dockerfile"; then
-    fix_error="\`layerwise check --fix --unsafe-fixes Dockerfile\` left the Dockerfile unchanged (log: $logs/$app-fix.log)"
-    return 1
+  cmp -s "$dir/.Dockerfile.before" "$dir/$DF" || fix_changed=1
+  # The Dockerfile unchanged but the context not (a .dockerignore created): built and compared
+  # all the same, since what the build sees changed.
+  if [ "$fix_changed" -eq 0 ] && [ "$(rm -f "$dir/.Dockerfile.before"; context_sum "$dir")" != "$ctx_before" ]; then
+    fix_changed=1
+    fix_note="$fix_note; $DF unchanged, the context changed"
   fi
-  diff -u --label Dockerfile.original --label Dockerfile.fixed "$dir/.Dockerfile.before" "$dir/Dockerfile" >"$logs/$app-fix.diff"
-  [ -e "$dir/.dockerignore" ] && fix_note="$fix_note; .dockerignore created"
+  [ -e "$dir/.Dockerfile.before" ] || cp "$dir/$DF" "$dir/.Dockerfile.before"
+  diff -u --label "$DF.original" --label "$DF.fixed" "$dir/.Dockerfile.before" "$dir/$DF" >"$logs/$key-fix.diff"
+  [ -e "$dir/.dockerignore" ] && fix_note="$fix_note; .dockerignore: $(grep -v '^#' "$dir/.dockerignore" | tr '\n' ' ' | cut -c1-100)"
   rm -f "$dir/.Dockerfile.before"
   return 0
 }
 
+# context_sum DIR: a digest of every file (names and contents) in DIR
+context_sum() {
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+# from_count FILE: the number of FROM lines (stages)
+from_count() { grep -ciE '^\s*FROM\s' "$1"; }
+
 # ---------------------------------------------------------------------------------------------
-# The proof, app by app
+# The proof, app by app (and Dockerfile by Dockerfile when a fixture has several)
 
 figures=$logs/figures.tsv
-printf 'app\torig_bytes\torig_build_s\torig_edit_cached\torig_edit_total\torig_dep_rerun\torig_edit_s\tfixed_bytes\tfixed_build_s\tfixed_edit_cached\tfixed_edit_total\tfixed_dep_reused\tfixed_edit_s\n' >"$figures"
+printf 'app\torig_bytes\torig_build_s\torig_edit_cached\torig_edit_total\torig_dep_rerun\torig_edit_s\tfixed_bytes\tfixed_build_s\tfixed_edit_cached\tfixed_edit_total\tfixed_dep_reused\tfixed_edit_s\tresult\n' >"$figures"
 
+# figure KEY ...: one row of figures.tsv (14 fields; missing ones empty)
+figure() {
+  local row=("$@")
+  while [ ${#row[@]} -lt 14 ]; do row+=(""); done
+  (IFS=$'\t'; echo "${row[*]}") >>"$figures"
+}
+
+# prove APP DOCKERFILE
 prove() {
-  local app=$1 work=$cache/work/$1 nonce orig_store fixed_store
+  app=$1
+  DF=$2
+  local work orig_store fixed_store nonce name tag
   local o_bytes o_secs o_out f_bytes f_secs
   local o_edit_secs f_edit_secs o_c o_t o_dc o_dt f_c f_t f_dc f_dt
+  local refused_all refused_cbc applied result
   TITLE=$app PROBE=stdout PORT="" URL_PATH=/ EDIT_FILE="" EDIT_COMMENT="#" DEP_STEP='install'
+  DOCKERFILES=Dockerfile EXPECT=build FAIL_PATTERN="" EXPECT_SMALLER=auto OUTPUT_FILTER=""
+  unset -f prepare_context
+  prepare_context() { :; }
   # shellcheck disable=SC1090
   source "$here/$app/app.conf"
+  if [ "$DF" = Dockerfile ] && [ "$DOCKERFILES" = Dockerfile ]; then
+    name=$app
+  else
+    name=$app:$DF
+  fi
+  key=$(echo "$name" | tr ':' '-')
+  tag=$(echo "$key" | tr 'A-Z.' 'a-z-')
+  work=$cache/work/$key
   echo
-  echo "== $app: $TITLE"
-  orig_store=$app-original
-  fixed_store=$app-fixed
+  echo "== $name: $TITLE"
+  orig_store=$key-original
+  fixed_store=$key-fixed
   drop_store "$orig_store"
   drop_store "$fixed_store"
   stores+=("$orig_store" "$fixed_store")
   rm -rf "$work"
   copy_app "$app" "$work/original"
   copy_app "$app" "$work/fixed"
+  (cd "$work/original" && prepare_context)
+  (cd "$work/fixed" && prepare_context)
   nonce=$(date +%s%N)
+  findings "$work/original" "$DF" "$logs/$key-findings-original.json"
+
+  # A fixture whose original build must fail (EXPECT=fail, with FAIL_PATTERN in its log): the
+  # fixed Dockerfile must fail the same way.
+  if [ "$EXPECT" = fail ]; then
+    if build "$orig_store" "$work/original" "localhost/$tag:original" "$logs/$key-original.log"; then
+      check_fail "$name/original-fails" "the original built, but this fixture's build must fail (log: $logs/$key-original.log)"
+      return
+    elif ! grep -qE "$FAIL_PATTERN" "$logs/$key-original.log"; then
+      check_fail "$name/original-fails" "the original failed, but not with /$FAIL_PATTERN/ (log: $logs/$key-original.log)"
+      tail -n 15 "$logs/$key-original.log" | sed 's/^/    /'
+      return
+    fi
+    o_secs=$build_secs
+    echo "   original: fails as it must in $o_secs s: $(grep -m1 -E "$FAIL_PATTERN" "$logs/$key-original.log" | cut -c1-150)"
+    check_ok "$name/original-fails"
+    if ! apply_fix "$work/fixed"; then
+      check_fail "$name/fix" "$fix_error"
+      figure "$name" "" "$o_secs" "" "" "" "" "" "" "" "" "" "" "fix failed"
+      return
+    fi
+    refused_all=$(refusals "$logs/$key-findings-original.json" | paste -sd ';' -)
+    if [ "$fix_changed" -eq 0 ]; then
+      echo "   fix: the Dockerfile is unchanged${refused_all:+ (layerwise: $refused_all)}"
+      check_ok "$name/fix"
+      check_ok "$name/fixed-still-fails"
+      figure "$name" "" "$o_secs" "" "" "" "" "" "" "" "" "" "" "original fails as it must; unchanged${refused_all:+; refused: $refused_all}"
+      return
+    fi
+    echo "   fix: $fix_note (diff: $logs/$key-fix.diff)"
+    sed 's/^/      /' "$work/fixed/$DF"
+    check_ok "$name/fix"
+    if build "$fixed_store" "$work/fixed" "localhost/$tag:fixed" "$logs/$key-fixed.log"; then
+      check_fail "$name/fixed-still-fails" "the fixed Dockerfile BUILDS although the original fails: the fix hid a failing install (log: $logs/$key-fixed.log)"
+      result="BROKEN: the fixed build succeeds"
+    elif ! grep -qE "$FAIL_PATTERN" "$logs/$key-fixed.log"; then
+      check_fail "$name/fixed-still-fails" "the fixed Dockerfile fails, but not with /$FAIL_PATTERN/ (log: $logs/$key-fixed.log)"
+      tail -n 15 "$logs/$key-fixed.log" | sed 's/^/    /'
+      result="BROKEN: fails otherwise"
+    else
+      echo "   fixed: fails the same way in $build_secs s"
+      check_ok "$name/fixed-still-fails"
+      result="both fail as they must"
+    fi
+    figure "$name" "" "$o_secs" "" "" "" "" "" "$build_secs" "" "" "" "" "$result"
+    return
+  fi
 
   # 1. the original: build, run
-  if ! build "$orig_store" "$work/original" "localhost/$app:original" "$logs/$app-original.log"; then
-    check_fail "$app/original" "the original Dockerfile did not build (log: $logs/$app-original.log)"
-    tail -n 15 "$logs/$app-original.log" | sed 's/^/    /'
-    not_run "$app/fix" "no original to compare with"
+  if ! build "$orig_store" "$work/original" "localhost/$tag:original" "$logs/$key-original.log"; then
+    check_fail "$name/original" "the original Dockerfile did not build (log: $logs/$key-original.log)"
+    tail -n 15 "$logs/$key-original.log" | sed 's/^/    /'
+    not_run "$name/fix" "no original to compare with"
     return
   fi
   o_secs=$build_secs
-  o_bytes=$(image_size "$orig_store" "localhost/$app:original")
-  if ! run_app "$orig_store" "localhost/$app:original" "$work/original.out"; then
-    check_fail "$app/original" "the original image built but the app did not run (log: $work/original.out.log)"
+  o_bytes=$(image_size "$orig_store" "localhost/$tag:original")
+  if ! run_app "$orig_store" "localhost/$tag:original" "$work/original.out"; then
+    check_fail "$name/original" "the original image built but the app did not run (log: $work/original.out.log)"
     tail -n 15 "$work/original.out.log" | sed 's/^/    /'
-    not_run "$app/fix" "no original output to compare with"
+    not_run "$name/fix" "no original output to compare with"
     return
   fi
   o_out=$(cat "$work/original.out")
@@ -496,80 +672,133 @@ prove() {
 
   # 2. the original after a source edit
   edit_source "$work/original" "$nonce"
-  if ! build "$orig_store" "$work/original" "localhost/$app:original-edited" "$logs/$app-original-edited.log"; then
-    check_fail "$app/original" "the original did not rebuild after editing $EDIT_FILE (log: $logs/$app-original-edited.log)"
+  if ! build "$orig_store" "$work/original" "localhost/$tag:original-edited" "$logs/$key-original-edited.log"; then
+    check_fail "$name/original" "the original did not rebuild after editing $EDIT_FILE (log: $logs/$key-original-edited.log)"
     return
   fi
   o_edit_secs=$build_secs
-  read -r o_c o_t o_dc o_dt < <(steps "$logs/$app-original-edited.log" "$DEP_STEP")
+  read -r o_c o_t o_dc o_dt < <(steps "$logs/$key-original-edited.log" "$DEP_STEP")
   echo "   original after editing $EDIT_FILE: $o_c/$o_t steps cached, dependency install $([ "$o_dc" -lt "$o_dt" ] && echo re-ran || echo reused) ($((o_dt - o_dc))/$o_dt re-ran), $o_edit_secs s"
-  check_ok "$app/original"
+  check_ok "$name/original"
 
   # 3. the fix
   if ! apply_fix "$work/fixed"; then
-    check_fail "$app/fix" "$fix_error"
-    not_run "$app/fixed-builds, same-output, smaller, cache" "no fixed Dockerfile"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\t\t\t\n' "$app" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" >>"$figures"
+    check_fail "$name/fix" "$fix_error"
+    not_run "$name/fixed-builds, same-output, smaller, cache" "no fixed Dockerfile"
+    figure "$name" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" "" "" "" "" "" "" "fix failed"
     return
   fi
-  echo "   fix: $fix_note (diff: $logs/$app-fix.diff)"
-  sed 's/^/      /' "$work/fixed/Dockerfile"
-  check_ok "$app/fix"
+  findings "$work/fixed" "$DF" "$logs/$key-findings-fixed.json"
+  # The manifests-first fix applied: the original had a cache-busting-copy finding and the
+  # fixed Dockerfile has none. Refused: the finding stays and says "no automatic fix: why".
+  applied=0
+  if has_rule "$logs/$key-findings-original.json" cache-busting-copy &&
+    ! has_rule "$logs/$key-findings-fixed.json" cache-busting-copy; then
+    applied=1
+  fi
+  refused_cbc=$(refusals "$logs/$key-findings-fixed.json" cache-busting-copy | paste -sd ';' -)
+  refused_all=$(refusals "$logs/$key-findings-fixed.json" | paste -sd ';' -)
+  if [ "$fix_changed" -eq 0 ]; then
+    if [ -n "$refused_all" ]; then
+      echo "   fix: the Dockerfile is unchanged; layerwise says why: $refused_all"
+      check_ok "$name/fix"
+      not_run "$name/fixed-builds, same-output, cache" "nothing changed: the original's build is the fixed one"
+      figure "$name" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" "" "" "" "" "" "" "refused: $refused_all"
+    else
+      check_fail "$name/fix" "\`layerwise check --fix --unsafe-fixes\` left $DF unchanged and no finding says \"no automatic fix:\" (log: $logs/$key-fix.log)"
+      figure "$name" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" "" "" "" "" "" "" "unchanged, no reason given"
+    fi
+    return
+  fi
+  echo "   fix: $fix_note (diff: $logs/$key-fix.diff)"
+  sed 's/^/      /' "$work/fixed/$DF"
+  [ -n "$refused_all" ] && echo "   layerwise refused: $refused_all"
+  check_ok "$name/fix"
 
   # 4. the fixed Dockerfile: builds, runs the same, is smaller, keeps the dependency layer
-  if ! build "$fixed_store" "$work/fixed" "localhost/$app:fixed" "$logs/$app-fixed.log"; then
+  if ! build "$fixed_store" "$work/fixed" "localhost/$tag:fixed" "$logs/$key-fixed.log"; then
     local missing
-    missing=$(missing_bases "$work/fixed/Dockerfile" | tr '\n' ' ')
+    missing=$(missing_bases "$work/fixed/$DF" | tr '\n' ' ')
     if [ -n "$missing" ]; then
-      check_fail "$app/fixed-builds" "the fixed Dockerfile names base images this test cannot provide (no pulls here): $missing- add a stand-in to tests/build/bases/tags or use the original's base (log: $logs/$app-fixed.log)"
+      check_fail "$name/fixed-builds" "the fixed Dockerfile names base images this test cannot provide (no pulls here): $missing- add a stand-in to tests/build/bases/tags or use the original's base (log: $logs/$key-fixed.log)"
     else
-      check_fail "$app/fixed-builds" "the fixed Dockerfile did not build (log: $logs/$app-fixed.log)"
-      tail -n 15 "$logs/$app-fixed.log" | sed 's/^/    /'
+      check_fail "$name/fixed-builds" "the fixed Dockerfile did not build (log: $logs/$key-fixed.log)"
+      tail -n 15 "$logs/$key-fixed.log" | sed 's/^/    /'
     fi
-    not_run "$app/same-output, smaller, cache" "no fixed image"
+    not_run "$name/same-output, smaller, cache" "no fixed image"
+    figure "$name" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" "" "" "" "" "" "" "BROKEN: the fixed Dockerfile does not build"
     return
   fi
   f_secs=$build_secs
-  f_bytes=$(image_size "$fixed_store" "localhost/$app:fixed")
+  f_bytes=$(image_size "$fixed_store" "localhost/$tag:fixed")
   local pct
   pct=$(awk -v o="$o_bytes" -v f="$f_bytes" 'BEGIN { printf "%+.0f%%", (f - o) * 100 / o }')
   echo "   fixed: built in $f_secs s, $(mb "$f_bytes") ($pct: $(mb "$o_bytes") -> $(mb "$f_bytes"), ratio $(awk -v o="$o_bytes" -v f="$f_bytes" 'BEGIN { printf "%.2f", f / o }'))"
-  check_ok "$app/fixed-builds"
+  check_ok "$name/fixed-builds"
 
-  if ! run_app "$fixed_store" "localhost/$app:fixed" "$work/fixed.out"; then
-    check_fail "$app/same-output" "the fixed image built but the app did not run (log: $work/fixed.out.log)"
+  result=""
+  if ! run_app "$fixed_store" "localhost/$tag:fixed" "$work/fixed.out"; then
+    check_fail "$name/same-output" "the fixed image built but the app did not run (log: $work/fixed.out.log)"
     tail -n 15 "$work/fixed.out.log" | sed 's/^/    /'
+    result="BROKEN: the fixed app does not run"
   elif [ "$(cat "$work/fixed.out")" != "$o_out" ]; then
-    check_fail "$app/same-output" "the fixed app prints something else: $(cat "$work/fixed.out") (original: $o_out)"
+    check_fail "$name/same-output" "the fixed app prints something else: $(cat "$work/fixed.out") (original: $o_out)"
+    result="BROKEN: the fixed app prints something else"
   else
-    check_ok "$app/same-output"
+    check_ok "$name/same-output"
   fi
 
-  if [ "$f_bytes" -lt "$o_bytes" ]; then
-    check_ok "$app/smaller"
-  else
-    check_fail "$app/smaller" "the fixed image is not smaller: $(mb "$f_bytes") vs $(mb "$o_bytes")"
+  # Smaller: required when the fix extracted a builder stage (EXPECT_SMALLER=auto), or always
+  # (EXPECT_SMALLER=1); otherwise the sizes are only reported.
+  if [ "$EXPECT_SMALLER" = 1 ] || { [ "$EXPECT_SMALLER" = auto ] && [ "$(from_count "$work/fixed/$DF")" -gt "$(from_count "$work/original/$DF")" ]; }; then
+    if [ "$f_bytes" -lt "$o_bytes" ]; then
+      check_ok "$name/smaller"
+    else
+      check_fail "$name/smaller" "the fixed image is not smaller: $(mb "$f_bytes") vs $(mb "$o_bytes")"
+    fi
   fi
 
   edit_source "$work/fixed" "$nonce"
-  if ! build "$fixed_store" "$work/fixed" "localhost/$app:fixed-edited" "$logs/$app-fixed-edited.log"; then
-    check_fail "$app/cache" "the fixed Dockerfile did not rebuild after editing $EDIT_FILE (log: $logs/$app-fixed-edited.log)"
+  if ! build "$fixed_store" "$work/fixed" "localhost/$tag:fixed-edited" "$logs/$key-fixed-edited.log"; then
+    check_fail "$name/cache" "the fixed Dockerfile did not rebuild after editing $EDIT_FILE (log: $logs/$key-fixed-edited.log)"
+    figure "$name" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" "$f_bytes" "$f_secs" "" "" "" "" "BROKEN: no rebuild after an edit"
     return
   fi
   f_edit_secs=$build_secs
-  read -r f_c f_t f_dc f_dt < <(steps "$logs/$app-fixed-edited.log" "$DEP_STEP")
+  read -r f_c f_t f_dc f_dt < <(steps "$logs/$key-fixed-edited.log" "$DEP_STEP")
   echo "   fixed after editing $EDIT_FILE: $f_c/$f_t steps cached, dependency install $([ "$f_dt" -gt 0 ] && [ "$f_dc" -eq "$f_dt" ] && echo reused || echo re-ran) ($f_dc/$f_dt reused), $f_edit_secs s (original: $o_c/$o_t cached, $o_edit_secs s)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$app" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" \
-    "$f_bytes" "$f_secs" "$f_c" "$f_t" "$f_dc/$f_dt" "$f_edit_secs" >>"$figures"
-  if [ "$f_dt" -eq 0 ]; then
-    check_fail "$app/cache" "no dependency-install step (/$DEP_STEP/) found in the fixed build"
-  elif [ "$f_dc" -lt "$f_dt" ]; then
-    check_fail "$app/cache" "after editing $EDIT_FILE the fixed build re-ran the dependency install ($f_dc/$f_dt reused)"
-  elif [ "$o_dt" -eq 0 ] || [ "$o_dc" -eq "$o_dt" ]; then
-    check_fail "$app/cache" "the original build did not re-run its dependency install after the edit: this fixture proves nothing"
+  if [ "$f_dt" -gt 0 ] && [ "$f_dc" -eq "$f_dt" ] && [ "$o_dt" -gt 0 ] && [ "$o_dc" -lt "$o_dt" ]; then
+    check_ok "$name/cache"
+    if [ "$applied" -eq 1 ]; then
+      result=${result:-"manifests first"}
+    else
+      result=${result:-"deps reused (no cache-busting-copy finding)"}
+    fi
+  elif [ "$applied" -eq 1 ]; then
+    if [ "$f_dt" -eq 0 ]; then
+      check_fail "$name/cache" "no dependency-install step (/$DEP_STEP/) found in the fixed build"
+    elif [ "$f_dc" -lt "$f_dt" ]; then
+      check_fail "$name/cache" "after editing $EDIT_FILE the fixed build re-ran the dependency install ($f_dc/$f_dt reused)"
+    elif [ "$o_dt" -eq 0 ] || [ "$o_dc" -eq "$o_dt" ]; then
+      check_fail "$name/cache" "the original build did not re-run its dependency install after the edit: this fixture proves nothing"
+    else
+      check_ok "$name/cache"
+    fi
+    result=${result:-"manifests first"}
+  elif [ -n "$refused_cbc" ]; then
+    echo "   cache: the manifests-first fix was refused: $refused_cbc"
+    check_ok "$name/cache"
+    result=${result:-"refused: $refused_cbc"}
+  elif has_rule "$logs/$key-findings-fixed.json" cache-busting-copy; then
+    check_fail "$name/cache" "cache-busting-copy is still reported after the fix and does not say why (\"no automatic fix:\")"
+    result=${result:-"cache-busting-copy left without a reason"}
   else
-    check_ok "$app/cache"
+    not_run "$name/cache" "no cache-busting-copy finding in the original"
+    result=${result:-"no manifests-first finding"}
   fi
+  case $result in refused:* | BROKEN*) ;; *) [ -n "$refused_all" ] && result="$result; refused: $refused_all" ;; esac
+  figure "$name" "$o_bytes" "$o_secs" "$o_c" "$o_t" "$((o_dt - o_dc))/$o_dt" "$o_edit_secs" \
+    "$f_bytes" "$f_secs" "$f_c" "$f_t" "$f_dc/$f_dt" "$f_edit_secs" "$result"
 
   if [ "$keep" -eq 0 ]; then
     drop_store "$orig_store"
@@ -582,7 +811,12 @@ for app in "${apps[@]}"; do
     check_fail "$app" "no such fixture app: tests/build/$app"
     continue
   fi
-  prove "$app"
+  DOCKERFILES=Dockerfile
+  # shellcheck disable=SC1090
+  eval "$(grep -E '^DOCKERFILES=' "$here/$app/app.conf")"
+  for df in $DOCKERFILES; do
+    prove "$app" "$df"
+  done
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -596,7 +830,7 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 def mb(b): return f"{int(b) / 1e6:.0f} MB" if b else "-"
 def s(x): return f"{float(x):.0f} s" if x else "-"
 head = ["app", "original", "fixed", "change", "cold build (orig / fixed)",
-        "rebuild after a source edit: original", "fixed"]
+        "rebuild after a source edit: original", "fixed", "result"]
 out = []
 for r in rows:
     o, f = r["orig_bytes"], r["fixed_bytes"]
@@ -605,10 +839,12 @@ for r in rows:
                  if r["orig_edit_total"] else "-")
     fixed_edit = (f"{r['fixed_edit_cached']}/{r['fixed_edit_total']} cached, deps reused {r['fixed_dep_reused']}, {s(r['fixed_edit_s'])}"
                   if r["fixed_edit_total"] else "-")
-    out.append([r["app"], mb(o), mb(f), change, f"{s(r['orig_build_s'])} / {s(r['fixed_build_s'])}", orig_edit, fixed_edit])
+    out.append([r["app"], mb(o), mb(f), change, f"{s(r['orig_build_s'])} / {s(r['fixed_build_s'])}", orig_edit, fixed_edit,
+                r.get("result") or "-"])
 widths = [max(len(x) for x in col) for col in zip(head, *out)] if out else [len(h) for h in head]
 for line in [head] + out:
-    print("  " + "  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
+    print("  " + "  ".join(x.ljust(w) for x, w in zip(line[:-1], widths)).rstrip())
+    print("    " + line[-1])
 with open(sys.argv[2], "w") as md:
     md.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
     for line in out:

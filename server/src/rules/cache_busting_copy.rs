@@ -65,10 +65,14 @@ declare_rule! {
     /// requirements file includes with `-r`/`-c` are copied too, and a requirements file that
     /// installs a local path (`-e .`) or includes a file missing from the context is not fixed.
     /// Nor is a context whose `node_modules` (`.venv`, `vendor`, `obj`...) .dockerignore does not
-    /// exclude: copied after the install, it would replace what the install wrote. Nor is a Node
-    /// project whose install reads more than its manifests: a workspace (every member's
-    /// `package.json`) or one with `preinstall`/`install`/`postinstall`/`prepare` scripts. Every
-    /// rewrite offered has passed the equivalence check (see the README's section on fixes).
+    /// exclude: copied after the install, it would replace what the install wrote. Nor is an
+    /// install whose manifests make it read more files: a `package.json` that declares
+    /// `workspaces` (npm reads every workspace's package.json; without them `npm ci` links
+    /// nothing and the build passes while the app fails to start) or runs a `preinstall`,
+    /// `install`, `postinstall` or `prepare` script (unless the install has `--ignore-scripts`),
+    /// a pnpm workspace, and a `go.mod` that replaces a module with a local folder (`go mod
+    /// download` reads its go.mod). Every rewrite offered has passed the equivalence check (see
+    /// the README's section on fixes).
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",
         severity: Warning,

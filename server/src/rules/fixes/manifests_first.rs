@@ -77,9 +77,6 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     if cx.context.root().is_none() {
         return Err("the build context is unknown (the file is not saved in a folder)".into());
     }
-    if let Some(reason) = node_project_reads_more(cx, &planned) {
-        return Err(reason);
-    }
     let c = cx.instr(copy);
     let Args::Copy { sources, dest, .. } = &c.args else {
         return Err("the COPY has no destination".into());
@@ -512,7 +509,121 @@ fn manifests(
             unique.push(item);
         }
     }
+    for (rel, _) in &unique {
+        reads_more(cx, rel, install)?;
+    }
     Ok(unique)
+}
+
+/// Fails when a manifest makes the install read files besides the manifests: npm workspaces
+/// (the install reads every workspace's package.json and links the workspaces), an install
+/// script of the package (`postinstall`, `prepare`... run a command of the project, unless the
+/// install has `--ignore-scripts`), and a go.mod `replace` with a local folder (`go mod download`
+/// reads that folder's go.mod). Copied alone, the manifest gives an install that fails or, worse,
+/// succeeds without the workspaces (the app then fails when it runs).
+fn reads_more(cx: &Analysis<'_>, rel: &str, install: &Install<'_>) -> Result<(), String> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let ecosystem = install.step.ecosystem;
+    if name == "package.json"
+        && matches!(
+            ecosystem,
+            Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun
+        )
+    {
+        let Some(text) = cx.context.read(rel) else {
+            return Err(format!(
+                "`{rel}` cannot be read to see what the install needs"
+            ));
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return Err(format!(
+                "`{rel}` cannot be read to see what the install needs"
+            ));
+        };
+        let folder = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let pnpm_workspace = if folder.is_empty() {
+            "pnpm-workspace.yaml".to_string()
+        } else {
+            format!("{folder}/pnpm-workspace.yaml")
+        };
+        if cx.context.exists(&pnpm_workspace) == Some(true) {
+            return Err(format!(
+                "`{pnpm_workspace}` makes this a pnpm workspace, whose package.json files the install reads too"
+            ));
+        }
+        if let Some(ws) = json.get("workspaces") {
+            let list: Vec<&str> = ws
+                .as_array()
+                .or_else(|| ws.get("packages").and_then(|p| p.as_array()))
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            return Err(format!(
+                "`{rel}` declares workspaces ({}), whose package.json files the install reads too",
+                if list.is_empty() {
+                    "`workspaces`".to_string()
+                } else {
+                    list.iter()
+                        .map(|w| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ));
+        }
+        let ignore_scripts = install
+            .cmd
+            .args()
+            .iter()
+            .any(|a| a.value == "--ignore-scripts");
+        if !ignore_scripts {
+            if let Some(scripts) = json.get("scripts").and_then(|s| s.as_object()) {
+                for hook in ["preinstall", "install", "postinstall", "prepare"] {
+                    if let Some(cmd) = scripts.get(hook).and_then(|v| v.as_str()) {
+                        return Err(format!(
+                            "`{rel}` runs a `{hook}` script (`{}`) during the install, which may read files besides the manifests",
+                            short(cmd)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if name == "go.mod" && ecosystem == Ecosystem::Go {
+        let Some(text) = cx.context.read(rel) else {
+            return Err(format!(
+                "`{rel}` cannot be read to see what the install needs"
+            ));
+        };
+        let mut in_block = false;
+        for l in text.lines() {
+            let l = l.split("//").next().unwrap_or("").trim();
+            let spec = if in_block {
+                if l == ")" {
+                    in_block = false;
+                    continue;
+                }
+                l
+            } else if let Some(rest) = l.strip_prefix("replace") {
+                let rest = rest.trim();
+                if rest == "(" {
+                    in_block = true;
+                    continue;
+                }
+                rest
+            } else {
+                continue;
+            };
+            if let Some((from, to)) = spec.split_once("=>") {
+                let to = to.split_whitespace().next().unwrap_or("");
+                if to.starts_with("./") || to.starts_with("../") || to.starts_with('/') {
+                    return Err(format!(
+                        "`{rel}` replaces `{}` with the local folder `{to}`, which `go mod download` reads",
+                        from.split_whitespace().next().unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Options with which an install reads its manifests from another folder than its WORKDIR,
@@ -848,37 +959,4 @@ fn line(cx: &Analysis<'_>, i: usize) -> usize {
 
 fn short(s: &str) -> &str {
     s.get(..40).unwrap_or(s)
-}
-
-/// Why a Node install reads more than `package.json` and its lock file, which the rewrite copies
-/// alone: a workspace (`workspaces` in `package.json`, a `pnpm-workspace.yaml`) installs every
-/// member from its own `package.json`, and lifecycle scripts (`preinstall`, `install`,
-/// `postinstall`, `prepare`) run during the install and may read any file of the project.
-fn node_project_reads_more(cx: &Analysis<'_>, planned: &[Ecosystem]) -> Option<String> {
-    let node = planned.iter().any(|e| {
-        matches!(
-            e,
-            Ecosystem::Npm | Ecosystem::Yarn | Ecosystem::Pnpm | Ecosystem::Bun
-        )
-    });
-    if !node {
-        return None;
-    }
-    if cx.context.exists("pnpm-workspace.yaml") == Some(true) {
-        return Some("the project is a pnpm workspace, whose install reads every member's `package.json`; copy those before the install by hand".into());
-    }
-    let manifest: serde_json::Value =
-        serde_json::from_str(&cx.context.read("package.json")?).ok()?;
-    if manifest.get("workspaces").is_some() {
-        return Some("`package.json` declares workspaces, whose install reads every member's `package.json`; copy those before the install by hand".into());
-    }
-    let scripts = manifest
-        .get("scripts")
-        .and_then(serde_json::Value::as_object)?;
-    let hook = ["preinstall", "install", "postinstall", "prepare"]
-        .into_iter()
-        .find(|h| scripts.contains_key(*h))?;
-    Some(format!(
-        "the `{hook}` script of `package.json` runs during the install and may read other files of the project; copy what it needs before the install by hand"
-    ))
 }

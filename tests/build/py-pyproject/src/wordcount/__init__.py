@@ -1,0 +1,2 @@
+"""wordcount: the package `pip install .` builds from pyproject.toml."""
+__version__ = "0.3.0"
