@@ -313,6 +313,51 @@ fn node_installs_that_read_more_than_the_manifests_are_not_reordered() {
     }
 }
 
+/// Found by a blind evaluation on public Dockerfiles: fixes that are sound alone must not be
+/// applied together when the result builds something else.
+#[test]
+fn fix_all_keeps_builds_reading_their_sources() {
+    // golang's image works in /go; the download moves before the broad copy, and joining the
+    // build into it would compile before the sources are there
+    let go = project(&[
+        ("Dockerfile", b"FROM golang:1.22\nCOPY . .\nRUN go mod download\nRUN go build -o main .\nCMD [\"./main\"]\n"),
+        ("go.mod", b"module example.com/bot\n\ngo 1.22\n\nrequire github.com/google/uuid v1.6.0\n"),
+        ("go.sum", b""),
+        ("main.go", b"package main\n\nfunc main() {}\n"),
+    ]);
+    let (_, out, err) = run(
+        go.path(),
+        &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+    );
+    let fixed = std::fs::read_to_string(go.join("Dockerfile")).expect("read");
+    let copy_all = fixed.find("COPY . .").expect(&format!("{out}{err}{fixed}"));
+    let build = fixed.find("go build").expect("the build stays");
+    assert!(
+        copy_all < build,
+        "the build runs before the sources are copied:\n{fixed}"
+    );
+    if fixed.contains("AS builder") {
+        assert!(
+            fixed.contains("COPY --from=builder /go/main /go/main"),
+            "{fixed}"
+        );
+        assert!(fixed.contains("WORKDIR /go"), "{fixed}");
+    }
+
+    // `dotnet restore src` reads the folder `src`: copying its contents to `./` loses a level
+    let dotnet = project(&[
+        ("Dockerfile", b"FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nWORKDIR /src\nCOPY . .\nRUN dotnet restore src\nRUN dotnet publish src -c Release -o /app\n\nFROM mcr.microsoft.com/dotnet/runtime:8.0\nWORKDIR /app\nCOPY --from=build /app .\n"),
+        (".dockerignore", b"bin\nobj\n"),
+        ("src/app.csproj", b"<Project Sdk=\"Microsoft.NET.Sdk\"></Project>\n"),
+    ]);
+    let _ = run(
+        dotnet.path(),
+        &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+    );
+    let fixed = std::fs::read_to_string(dotnet.join("Dockerfile")).expect("read");
+    assert!(!fixed.contains("COPY src ./"), "{fixed}");
+}
+
 #[test]
 fn suppression_comments() {
     let dir = project(&[

@@ -127,7 +127,11 @@ fn bodies_that_are_not_messages_get_errors() {
         );
         assert_alive(&mut client);
     }
-    assert!(client.stderr().contains("answered with error"));
+    assert!(
+        client.stderr_gets("answered with error"),
+        "{}",
+        client.stderr()
+    );
     shutdown(client);
 }
 

@@ -701,6 +701,22 @@ impl LspClient {
         String::from_utf8_lossy(&lock(&self.stderr)).into_owned()
     }
 
+    /// Whether the server's stderr comes to hold `needle` within a few seconds: stderr is read
+    /// by another thread, so a line the server wrote before its last answer may still be on
+    /// its way.
+    pub fn stderr_gets(&self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// The last ~4 KB of the server's stderr.
     pub fn stderr_tail(&self) -> String {
         let buffer = lock(&self.stderr);

@@ -258,7 +258,10 @@ impl Model {
             let mut wd = stage
                 .parent
                 .and_then(|p| final_workdir.get(p).cloned())
-                .unwrap_or_else(|| Arc::clone(&root));
+                .unwrap_or_else(|| match base_workdir(stage.image.as_ref()) {
+                    "/" => Arc::clone(&root),
+                    other => Arc::from(other),
+                });
             let from = stage.from;
             let body = stage.body.clone();
             debug_assert_eq!(workdir.len(), from);
@@ -418,6 +421,22 @@ impl Model {
     ) -> impl Iterator<Item = (usize, &'t Located)> + 't {
         let range = self.stages.get(s).map_or(0..0, |st| st.body.clone());
         range.map(move |j| (j, &tree.instructions[j]))
+    }
+}
+
+/// The WORKDIR an official base image sets, where a stage built on it starts (`golang`:
+/// `/go`); `/` for the others.
+#[must_use]
+pub fn base_workdir(image: Option<&ImageRef>) -> &'static str {
+    let Some(image) = image else { return "/" };
+    let tag = image.tag().unwrap_or_default();
+    match image.path().as_deref() {
+        Some("golang") => "/go",
+        Some("httpd") => "/usr/local/apache2",
+        Some("tomcat") => "/usr/local/tomcat",
+        Some("wordpress") => "/var/www/html",
+        Some("php") if tag.contains("apache") || tag.contains("fpm") => "/var/www/html",
+        _ => "/",
     }
 }
 
@@ -615,6 +634,17 @@ mod tests {
         assert_eq!(
             img("golang@sha256:ab").digest().as_deref(),
             Some("sha256:ab")
+        );
+    }
+
+    #[test]
+    fn stages_start_in_the_base_images_workdir() {
+        let text = "FROM golang:1.22 AS build\nRUN go build -o main .\nFROM build AS more\nRUN ls\nFROM debian\nRUN ls\n";
+        let tree = parse(text);
+        let m = Model::build(&tree);
+        assert_eq!(
+            (&*m.workdir[1], &*m.workdir[3], &*m.workdir[5]),
+            ("/go", "/go", "/")
         );
     }
 

@@ -571,7 +571,13 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
     let sets_workdir = body
         .iter()
         .any(|&i| cx.instr(i).keyword == Keyword::Workdir);
-    if sets_workdir {
+    // also the base image's own (`golang`: `/go`), which the runtime base does not set
+    let runtime_image = ImageRef {
+        raw: plan.base.clone(),
+        resolved: Some(plan.base.clone()),
+        span: Span::default(),
+    };
+    if sets_workdir || &*workdir != crate::model::base_workdir(Some(&runtime_image)) {
         out.push(format!("WORKDIR {workdir}"));
     }
     let chown = app_chown(cx, stage);
@@ -723,6 +729,31 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
     let path = image
         .path()
         .ok_or("the base image uses a variable with no known value")?;
+    // `CMD cargo run`: the process itself compiles, so a runtime stage without the toolchain
+    // would not start
+    for cmd in crate::model::purpose::process_commands(cx.tree, cx.model, stage.index) {
+        let prog = cmd.program().unwrap_or("");
+        let first = cmd.args().first().map_or("", |w| w.value.as_str());
+        let compiles = matches!(
+            prog,
+            "cargo"
+                | "rustc"
+                | "gcc"
+                | "g++"
+                | "make"
+                | "mvn"
+                | "mvnw"
+                | "gradle"
+                | "gradlew"
+                | "javac"
+        ) || (prog == "go" && matches!(first, "run" | "build" | "test"))
+            || (prog == "dotnet" && matches!(first, "run" | "watch" | "build" | "test"));
+        if compiles {
+            return Err(format!(
+                "the image's process runs `{prog}`, which needs the toolchain in the image that ships"
+            ));
+        }
+    }
     let tag = image.tag().unwrap_or_default();
     let raw = image.raw.clone();
     let mut installs: Vec<(usize, Ecosystem)> = Vec::new();
@@ -980,6 +1011,9 @@ fn pip_plan(
         );
     }
     if path == "python" && dests.iter().all(Option::is_none) {
+        if let Some(why) = prefix_would_break(cx, stage, &pips) {
+            return Err(why);
+        }
         let edits = pips
             .iter()
             .map(|(_, _, install)| Edit {
@@ -994,6 +1028,44 @@ fn pip_plan(
         ));
     }
     Err("cannot tell where pip installs the packages (use `--user`, a virtualenv or a `python` base image)".into())
+}
+
+/// Why installing the stage's pip packages into `--prefix=/install` would change the build: a
+/// program one of them provides (`pip install uv`) runs later in the stage and would no longer
+/// be on PATH, or another installer (`uv pip install --system`, `poetry install`) puts packages
+/// into the system, which the runtime stage would not get.
+fn prefix_would_break(
+    cx: &Analysis<'_>,
+    stage: &Stage,
+    pips: &[(usize, Vec<String>, Span)],
+) -> Option<String> {
+    let installed: Vec<String> = pips
+        .iter()
+        .flat_map(|(_, args, _)| args.iter())
+        .filter(|a| !a.starts_with('-') && !a.contains('/') && !a.contains('.'))
+        .map(|a| package_name(a).to_ascii_lowercase())
+        .collect();
+    let first = pips.iter().map(|(i, _, _)| *i).min()?;
+    for i in stage.body.clone().filter(|&i| i > first) {
+        for c in cx.instr(i).commands() {
+            let Some(prog) = c.program() else { continue };
+            if installed.iter().any(|p| p == prog) {
+                return Some(format!(
+                    "`{prog}`, which pip installs, runs later in the build, and installed into a separate prefix it would not be on PATH"
+                ));
+            }
+            let words: Vec<&str> = c.args().iter().map(|w| w.value.as_str()).collect();
+            let system_install = (prog == "uv" && words.contains(&"--system"))
+                || (matches!(prog, "poetry" | "pdm" | "pipenv")
+                    && words.first() == Some(&"install"));
+            if system_install {
+                return Some(format!(
+                    "`{prog}` also installs packages into the system, which the runtime stage would not get"
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The folder of pip's `--prefix`, `--target`, `-t` or `--root`.

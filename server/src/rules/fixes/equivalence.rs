@@ -370,6 +370,16 @@ fn universe(
         // a folder's contents, as one representative file
         paths.insert(format!("{}/…", entry.name));
     }
+    // a named path that is a folder on disk (`COPY src ./`, `dotnet restore src`) holds files:
+    // one stands for them, so that copying the folder and copying a file differ
+    if let Some(root) = context.root() {
+        let folders: Vec<String> = paths
+            .iter()
+            .filter(|p| !p.ends_with('…') && root.join(p.as_str()).is_dir())
+            .map(|p| format!("{p}/…"))
+            .collect();
+        paths.extend(folders);
+    }
     if let Some(ignore) = ignore {
         paths.retain(|p| !ignore.is_excluded(p));
     }
@@ -412,6 +422,37 @@ fn join_path(base: &str, rel: &str) -> String {
         }
     }
     format!("{root}/{}", parts.join("/"))
+}
+
+/// A command that compiles the project in its folder (`go build`, `cargo build`, `dotnet
+/// publish`, `mvn package`...), as opposed to one that only fetches dependencies.
+fn builds_sources(cmd: &Command) -> bool {
+    let Some(prog) = program(cmd) else {
+        return false;
+    };
+    let first = args(cmd)
+        .iter()
+        .find(|w| !w.value.starts_with('-'))
+        .map_or("", |w| w.value.as_str());
+    match prog {
+        "go" => matches!(
+            first,
+            "build" | "install" | "run" | "test" | "vet" | "generate"
+        ),
+        "cargo" => matches!(
+            first,
+            "build" | "install" | "run" | "test" | "check" | "b" | "r" | "t"
+        ),
+        "dotnet" => matches!(first, "build" | "publish" | "run" | "test" | "pack"),
+        "mvn" | "mvnw" => args(cmd).iter().any(|w| {
+            matches!(
+                w.value.as_str(),
+                "package" | "install" | "verify" | "compile" | "test"
+            )
+        }),
+        "gradle" | "gradlew" => !first.is_empty() && first != "dependencies",
+        _ => false,
+    }
 }
 
 /// `./a//b/` -> `a/b`; `.` -> ``; `a\b` -> `a/b`.
@@ -504,7 +545,7 @@ fn trace(
         let mut st = match stage.parent.and_then(|p| finals.get(p)) {
             Some(parent) => parent.clone(),
             None => StageState {
-                workdir: "/".into(),
+                workdir: crate::model::base_workdir(stage.image.as_ref()).into(),
                 user: "root".into(),
                 shell: "/bin/sh -c".into(),
                 ..StageState::default()
@@ -819,6 +860,10 @@ fn run(
             }
         }
         read_paths.extend(local_path_args(cmd));
+        // a build compiles the project's sources: it reads its whole folder
+        if builds_sources(cmd) {
+            read_paths.push(".".into());
+        }
         for rel in read_paths {
             let abs = join_path(&cwd, &rel);
             let found: BTreeSet<Origin> = st
