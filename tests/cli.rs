@@ -330,7 +330,9 @@ fn fix_all_keeps_builds_reading_their_sources() {
         &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
     );
     let fixed = std::fs::read_to_string(go.join("Dockerfile")).expect("read");
-    let copy_all = fixed.find("COPY . .").expect(&format!("{out}{err}{fixed}"));
+    let copy_all = fixed
+        .find("COPY . .")
+        .unwrap_or_else(|| panic!("{out}{err}{fixed}"));
     let build = fixed.find("go build").expect("the build stays");
     assert!(
         copy_all < build,
@@ -485,9 +487,9 @@ COPY . /app
 
 FROM python:3.8.0-slim
 ENV PATH=/root/.local/bin:$PATH
-WORKDIR /app
 COPY --from=builder /root/.local /root/.local
 COPY --from=builder /app /app
+WORKDIR /app
 ENTRYPOINT [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"8080\"]
 "
     );

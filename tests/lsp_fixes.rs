@@ -33,9 +33,9 @@ COPY . /app
 
 FROM python:3.8.0-slim
 ENV PATH=/root/.local/bin:$PATH
-WORKDIR /app
 COPY --from=builder /root/.local /root/.local
 COPY --from=builder /app /app
+WORKDIR /app
 ENTRYPOINT uvicorn main:app --reload --host 0.0.0.0 --port 8080
 ";
 

@@ -25,7 +25,9 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Dropping recommends can remove something the build relied on: `gcc` recommends
-    /// `libc6-dev`, without which C extensions fail to compile. Add such packages explicitly.
+    /// `libc6-dev`, without which C extensions fail to compile, and `curl`, `wget` and `git`
+    /// recommend `ca-certificates`, without which HTTPS downloads fail. The fix adds those two
+    /// when the install names the package that needs them; add any other explicitly.
     ///
     /// Equivalent: hadolint DL3015.
     pub struct AptNoInstallRecommends {
@@ -57,9 +59,9 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             (apt && pkg.action == PkgAction::Install
                 && !pkg.build_dep
                 && !args(cmd).iter().any(|a| disables_recommends(&a.value)))
-            .then(|| (pkg.head_span(cmd), compiler_without_libc(&pkg)))
+            .then(|| (pkg.head_span(cmd), needed_recommends(&pkg)))
         });
-        let Some((head, compiler)) = offending else {
+        let Some((head, needed)) = offending else {
             continue;
         };
         let configuring = configuring.get_or_insert_with(|| {
@@ -79,7 +81,10 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 cx.range_on(i, located.abs(head)),
                 "apt also installs every recommended package, often hundreds of MB the image never uses; add `--no-install-recommends` and name any package the build needs explicitly",
             )
-            .with_fix(Some(fix(located.abs(head), compiler.map(|w| located.abs(w))))));
+            .with_fix(Some(fix(
+                located.abs(head),
+                needed.into_iter().map(|(w, p)| (located.abs(w), p)).collect(),
+            ))));
     }
 }
 
@@ -104,46 +109,60 @@ fn configures_off(cx: &Analysis<'_>, j: usize) -> bool {
         && (text.contains("\"0\"") || text.contains("\"false\""))
 }
 
-/// The quick fix: the flag, plus `libc6-dev` after a C compiler that relied on it being
-/// recommended. Unsafe all the same: other recommended packages (`ca-certificates` for `curl`)
-/// may be needed too.
-fn fix(head: Span, compiler: Option<Span>) -> crate::rules::Fix {
+/// The quick fix: the flag, plus the recommended packages the installed ones need to work, each
+/// after the package that needs it. Unsafe all the same: other recommended packages may be
+/// needed too.
+fn fix(head: Span, needed: Vec<(Span, &'static str)>) -> crate::rules::Fix {
     let mut edits = vec![crate::rules::fixes::quick::after_word(
         head,
         "--no-install-recommends",
     )];
-    let title = match compiler {
-        Some(word) => {
-            edits.push(crate::rules::fixes::quick::after_word(word, "libc6-dev"));
-            "Add --no-install-recommends (and libc6-dev, which the compiler needs)"
-        }
-        None => "Add --no-install-recommends",
+    let mut names: Vec<&str> = Vec::new();
+    for (word, package) in needed {
+        edits.push(crate::rules::fixes::quick::after_word(word, package));
+        names.push(package);
+    }
+    let title = if names.is_empty() {
+        "Add --no-install-recommends".to_string()
+    } else {
+        format!(
+            "Add --no-install-recommends (and {}, which the packages need)",
+            names.join(", ")
+        )
     };
     crate::rules::Fix::unsafe_edit(title, edits)
 }
 
-/// `gcc`/`g++`/`clang` installed without `libc6-dev` or `build-essential`: the C library headers
-/// only come as a recommended package. The compiler's word span.
-fn compiler_without_libc(pkg: &crate::model::commands::PkgCommand<'_>) -> Option<Span> {
+/// Recommended packages that the named packages need to do their work, when not named: the C
+/// library headers for a compiler (`gcc` without `libc6-dev` or `build-essential`), and the CA
+/// certificates for HTTPS clients (`curl`, `wget`, `git` without `ca-certificates`). Each with
+/// the word it goes after.
+fn needed_recommends(pkg: &crate::model::commands::PkgCommand<'_>) -> Vec<(Span, &'static str)> {
     let names: Vec<&str> = pkg
         .packages
         .iter()
         .map(|w| package_name(&w.value))
         .collect();
-    if names
-        .iter()
-        .any(|n| matches!(*n, "libc6-dev" | "build-essential" | "libc-dev"))
-    {
-        return None;
-    }
-    pkg.packages
-        .iter()
-        .find(|w| {
+    let mut out = Vec::new();
+    let has = |wanted: &[&str]| names.iter().any(|n| wanted.contains(n));
+    if !has(&["libc6-dev", "build-essential", "libc-dev"]) {
+        let compiler = pkg.packages.iter().find(|w| {
             let n = package_name(&w.value);
             matches!(n, "gcc" | "g++" | "cc" | "clang")
                 || n.starts_with("gcc-")
                 || n.starts_with("g++-")
                 || n.starts_with("clang-")
-        })
-        .map(|w| w.span)
+        });
+        out.extend(compiler.map(|w| (w.span, "libc6-dev")));
+    }
+    if !has(&["ca-certificates"]) {
+        let client = pkg.packages.iter().find(|w| {
+            matches!(
+                package_name(&w.value),
+                "curl" | "wget" | "git" | "git-lfs" | "aria2" | "httpie"
+            )
+        });
+        out.extend(client.map(|w| (w.span, "ca-certificates")));
+    }
+    out
 }

@@ -8,10 +8,10 @@
 //! RUN pip install --user -r req.txt      RUN pip install --user -r req.txt
 //! CMD ["python", "app.py"]
 //!                                        FROM python:3.12-slim
-//!                                        COPY --from=builder /root/.local /root/.local
 //!                                        ENV PATH=/root/.local/bin:$PATH
-//!                                        WORKDIR /app
+//!                                        COPY --from=builder /root/.local /root/.local
 //!                                        COPY --from=builder /app /app
+//!                                        WORKDIR /app
 //!                                        CMD ["python", "app.py"]
 //! ```
 //!
@@ -577,9 +577,11 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         resolved: Some(plan.base.clone()),
         span: Span::default(),
     };
-    if sets_workdir || &*workdir != crate::model::base_workdir(Some(&runtime_image)) {
-        out.push(format!("WORKDIR {workdir}"));
-    }
+    // after the copies (their paths are absolute): a folder a `--chown` COPY creates belongs to
+    // that user, as the original's did, while one WORKDIR creates first stays root's
+    let workdir_line = (sets_workdir
+        || &*workdir != crate::model::base_workdir(Some(&runtime_image)))
+    .then(|| format!("WORKDIR {workdir}"));
     let chown = app_chown(cx, stage);
     let mut lines: Vec<String> = plan
         .copies
@@ -601,6 +603,7 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         return Err("cannot tell which files the application needs at run time".into());
     }
     out.extend(lines);
+    out.extend(workdir_line);
     out.extend(runtime_tail);
 
     let end = text.len();
