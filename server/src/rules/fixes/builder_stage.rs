@@ -961,9 +961,10 @@ fn pip_plan(
             ));
         }
     }
-    if pips
-        .iter()
-        .all(|(_, args, _)| args.iter().any(|a| a == "--user"))
+    if !pips.is_empty()
+        && pips
+            .iter()
+            .all(|(_, args, _)| args.iter().any(|a| a == "--user"))
     {
         let users: Vec<Option<String>> = pips.iter().map(|(i, _, _)| user_of(*i)).collect();
         if users.iter().any(|u| u != &users[0]) {
