@@ -2267,6 +2267,7 @@ fn native_install(
                             .find_map(|w| w.strip_prefix("DESTDIR="))
                             .map(str::to_string)
                             .or_else(|| var_for(cx, i, c, "DESTDIR"))
+                            .filter(|d| !d.trim_matches(['"', '\'']).is_empty())
                         {
                             destdir = Some(join_path(&cwd, &d));
                         }
