@@ -577,7 +577,7 @@ prove() {
   local o_bytes o_secs o_out f_bytes f_secs
   local o_edit_secs f_edit_secs o_c o_t o_dc o_dt f_c f_t f_dc f_dt
   local refused_all refused_cbc applied result
-  TITLE=$app PROBE=stdout PORT="" URL_PATH=/ EDIT_FILE="" EDIT_COMMENT="#" DEP_STEP='install'
+  TITLE=$app PROBE=stdout PORT="" URL_PATH=/ EDIT_FILE="" EDIT_COMMENT="#" DEP_STEP='install' FIXED_DEP_STEP=""
   DOCKERFILES=Dockerfile EXPECT=build FAIL_PATTERN="" EXPECT_SMALLER=auto OUTPUT_FILTER=""
   unset -f prepare_context
   prepare_context() { :; }
@@ -765,7 +765,7 @@ prove() {
     return
   fi
   f_edit_secs=$build_secs
-  read -r f_c f_t f_dc f_dt < <(steps "$logs/$key-fixed-edited.log" "$DEP_STEP")
+  read -r f_c f_t f_dc f_dt < <(steps "$logs/$key-fixed-edited.log" "${FIXED_DEP_STEP:-$DEP_STEP}")
   echo "   fixed after editing $EDIT_FILE: $f_c/$f_t steps cached, dependency install $([ "$f_dt" -gt 0 ] && [ "$f_dc" -eq "$f_dt" ] && echo reused || echo re-ran) ($f_dc/$f_dt reused), $f_edit_secs s (original: $o_c/$o_t cached, $o_edit_secs s)"
   if [ "$f_dt" -gt 0 ] && [ "$f_dc" -eq "$f_dt" ] && [ "$o_dt" -gt 0 ] && [ "$o_dc" -lt "$o_dt" ]; then
     check_ok "$name/cache"
@@ -776,7 +776,7 @@ prove() {
     fi
   elif [ "$applied" -eq 1 ]; then
     if [ "$f_dt" -eq 0 ]; then
-      check_fail "$name/cache" "no dependency-install step (/$DEP_STEP/) found in the fixed build"
+      check_fail "$name/cache" "no dependency-install step (/${FIXED_DEP_STEP:-$DEP_STEP}/) found in the fixed build"
     elif [ "$f_dc" -lt "$f_dt" ]; then
       check_fail "$name/cache" "after editing $EDIT_FILE the fixed build re-ran the dependency install ($f_dc/$f_dt reused)"
     elif [ "$o_dt" -eq 0 ] || [ "$o_dc" -eq "$o_dt" ]; then

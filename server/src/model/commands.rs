@@ -569,6 +569,31 @@ fn option_values(args: &[ShellWord], short: &str, long: &str) -> Vec<String> {
     out
 }
 
+/// The options among `args` with the separate values of those in `value_opts`, in order
+/// (`mvn -B -P prod clean package` -> `-B -P prod`); nothing after `--`.
+#[must_use]
+pub fn options<'a>(args: &'a [ShellWord], value_opts: &[&str]) -> Vec<&'a ShellWord> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].value.as_str();
+        if a == "--" {
+            break;
+        }
+        if a.starts_with('-') && a.len() > 1 {
+            out.push(&args[i]);
+            if value_opts.contains(&a) {
+                if let Some(v) = args.get(i + 1) {
+                    out.push(v);
+                }
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Positional (non-option) arguments, skipping the values of the options in `value_opts`
 /// (`npm --prefix /app ci` -> `ci`). Everything after `--` is positional.
 fn positionals<'a>(args: &'a [ShellWord], value_opts: &[&str]) -> Vec<&'a str> {
@@ -744,7 +769,7 @@ const CARGO_VALUE_OPTS: &[&str] = &[
     "--exclude",
     "--lockfile-path",
 ];
-const MAVEN_VALUE_OPTS: &[&str] = &[
+pub(crate) const MAVEN_VALUE_OPTS: &[&str] = &[
     "-f",
     "--file",
     "-s",

@@ -70,9 +70,21 @@ declare_rule! {
     /// `workspaces` (npm reads every workspace's package.json; without them `npm ci` links
     /// nothing and the build passes while the app fails to start) or runs a `preinstall`,
     /// `install`, `postinstall` or `prepare` script (unless the install has `--ignore-scripts`),
-    /// a pnpm workspace, and a `go.mod` that replaces a module with a local folder (`go mod
-    /// download` reads its go.mod). Every rewrite offered has passed the equivalence check (see
-    /// the README's section on fixes).
+    /// and a pnpm workspace. A `go.mod` that replaces a module with a local folder is fixed by
+    /// copying that folder's go.mod too (`go mod download` reads it).
+    ///
+    /// When the install is also the build (`go build`, `cargo build`, `mvn package`, `poetry
+    /// install`, `uv sync`, `composer install`), the fix adds a dependency-only step before the
+    /// source: `go mod download`; `cargo fetch` beside a stub `src/main.rs` that the same RUN
+    /// removes (only the download is cached: the build still compiles the crates, and always
+    /// from the real source); `mvn dependency:go-offline` with the build's options; the same
+    /// `poetry install` with `--no-root`, `uv sync` with `--no-install-project`, `composer
+    /// install` with `--no-scripts --no-autoloader`. The step repeats the build's `NAME=value`
+    /// assignments and its cache, secret and ssh mounts. No step is added (and the message says
+    /// why) for workspaces, path dependencies, a project without `Cargo.lock`, a `pom.xml` with
+    /// modules, a build that is not the first command of its RUN, and Gradle, .NET builds
+    /// without a restore, Bundler, Mix and Conan builds. Every rewrite offered has passed the
+    /// equivalence check (see the README's section on fixes).
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",
         severity: Warning,

@@ -119,6 +119,22 @@ struct Trace {
     observed_target: bool,
 }
 
+/// The keys of the commands of a shell script a fix adds (for [`Allowance::added_commands`]).
+#[must_use]
+pub fn command_keys(script: &str) -> Vec<String> {
+    crate::syntax::shell::lex(script)
+        .commands
+        .iter()
+        .map(|c| {
+            c.words
+                .iter()
+                .map(|w| w.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
 /// Check that `after` (the rewritten text of the file `cx` analyses) is equivalent to it.
 ///
 /// # Errors

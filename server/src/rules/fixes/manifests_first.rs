@@ -27,11 +27,13 @@
 //! a `node_modules` (`.venv`, `vendor`...) that .dockerignore does not exclude (copied after the
 //! install it would replace the installed one), the install reads its manifests from another
 //! folder (`npm --prefix backend ci`), the context is
-//! unknown, or the install has no manifest-only form (`cargo build`, `composer install` that runs
-//! scripts).
+//! unknown, or the install is also the build and its ecosystem has no dependency-only step that
+//! can be shown to download what the build does (`dependency_step.rs`: `go build` gets a
+//! `go mod download` before the source, `cargo build` a `cargo fetch`...).
 
 use super::{
-    after_line, eol, indentation, instruction_lines, instruction_text, line_start, word_escaped,
+    after_line, block_start, eol, indentation, instruction_lines, instruction_text, line_start,
+    word_escaped,
 };
 use crate::model::commands::{pip_args, Ecosystem, InstallStep};
 use crate::model::join_path;
@@ -58,21 +60,36 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     // Installs that only need manifests move before the copy; a project build of an ecosystem
     // whose dependencies are now installed first (`go build` after `go mod download`) stays
     // after it, and so does everything after that build.
+    // An install that is also the build (`go build`, `cargo build`, `mvn package`) gets a
+    // dependency-only step before the broad copy (`go mod download`, see `dependency_step.rs`),
+    // and the broad copy lands just before its RUN.
     let mut planned: Vec<Ecosystem> = Vec::new();
     let mut included = 0;
+    let mut source_build: Option<&Install<'_>> = None;
     for install in installs {
-        if let Some(reason) = needs_source(install) {
-            if planned.contains(&install.step.ecosystem) {
-                break;
+        if needs_source(install).is_some() {
+            if !planned.contains(&install.step.ecosystem) {
+                source_build = Some(install);
             }
-            return Err(reason);
+            break;
         }
         planned.push(install.step.ecosystem);
         included += 1;
     }
     let installs = &installs[..included];
-    let Some(last) = installs.iter().map(|i| i.instr).max() else {
-        return Err("no install follows".into());
+    let build_at = source_build.map(|b| b.instr);
+    if let Some(b) = source_build {
+        if installs.iter().any(|i| i.instr >= b.instr) {
+            return Err(format!(
+                "the RUN on line {} installs and builds in one; copy the manifests and run the install in a RUN of its own first",
+                line(cx, b.instr)
+            ));
+        }
+    }
+    let last = match (build_at, installs.iter().map(|i| i.instr).max()) {
+        (Some(b), _) => b - 1,
+        (None, Some(last)) => last,
+        (None, None) => return Err("no install follows".into()),
     };
     if cx.context.root().is_none() {
         return Err("the build context is unknown (the file is not saved in a folder)".into());
@@ -153,7 +170,12 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                             .position(|c| c.span == o.span)
                             .is_some_and(|p| p < n)
                     });
-                    if k == last && after_installs && n > 0 && cmd.joiner == Joiner::And {
+                    if k == last
+                        && build_at.is_none()
+                        && after_installs
+                        && n > 0
+                        && cmd.joiner == Joiner::And
+                    {
                         split = Some((k, cmd));
                         break;
                     }
@@ -189,7 +211,9 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         if here.is_none()
             || installs
                 .iter()
-                .any(|i| cx.model.expand_at(cx.tree, i.instr, value) != here)
+                .map(|i| i.instr)
+                .chain(build_at)
+                .any(|k| cx.model.expand_at(cx.tree, k, value) != here)
         {
             return Err(format!(
                 "the COPY's `--{}` uses a variable whose value is unknown or differs where the COPY would go",
@@ -200,12 +224,13 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     let moved_dest = {
         let relative =
             !dest_value.starts_with('/') && !crate::model::is_windows_absolute(&dest_value);
+        let anchor = build_at.unwrap_or(last);
         let same = if dest.value.contains('$') {
-            cx.model.expand_at(cx.tree, last, &dest.value).as_deref() == Some(dest_value.as_str())
+            cx.model.expand_at(cx.tree, anchor, &dest.value).as_deref() == Some(dest_value.as_str())
         } else {
             true
         };
-        (!same || (relative && cx.model.workdir[last] != cx.model.workdir[copy])).then(|| {
+        (!same || (relative && cx.model.workdir[anchor] != cx.model.workdir[copy])).then(|| {
             let dir = dest_value == "." || dest_value.ends_with('/') || dest_value.ends_with("/.");
             let path = if dir && root != "/" {
                 native(&format!("{}/", root.trim_end_matches('/')))
@@ -226,7 +251,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     // After the move the broad COPY comes after the install: a local `node_modules` (or
     // `.venv`, `vendor`...) that the context sends would land on the installed one, where the
     // install used to replace it.
-    for install in installs {
+    for install in installs.iter().chain(source_build) {
         let wd = workdir(cx, install.instr);
         for folder in install_output(install) {
             let Some(rel) = relative(&join_path(&wd, &folder), &root) else {
@@ -272,31 +297,10 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                 }
             }
         }
-        let run = cx.instr(k);
-        let at = line_start(text, run.span().start);
-        let indent = indentation(text, at);
-        let inserted: String = lines
-            .iter()
-            .map(|(dir, files)| {
-                let dest = if *dir == workdir(cx, k) {
-                    "./".to_string()
-                } else {
-                    native(&format!("{}/", dir.trim_end_matches('/')))
-                };
-                let files: Vec<String> = files
-                    .iter()
-                    .map(|f| word_escaped(f, cx.tree.split.escape))
-                    .collect();
-                format!(
-                    "{indent}COPY {flags}{} {}{nl}",
-                    files.join(" "),
-                    word_escaped(&dest, cx.tree.split.escape)
-                )
-            })
-            .collect();
+        let at = block_start(text, cx.instr(k).span().start);
         edits.push(Edit {
             span: Span::empty(at),
-            text: inserted,
+            text: copy_lines(cx, k, &lines, &flags),
         });
     }
 
@@ -315,6 +319,80 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         None => copy_text.to_string(),
     };
     let copy_text = copy_text.as_str();
+    if let Some(build) = source_build {
+        // the manifests, the dependency-only step and the broad copy, just before the build
+        let k = build.instr;
+        let run = cx.instr(k);
+        if !run.heredocs.is_empty() || !matches!(run.form(), Some(Form::Shell(_))) {
+            return Err(format!(
+                "the build on line {} is not a plain shell-form RUN",
+                line(cx, k)
+            ));
+        }
+        if run.commands().next().map(|c| c.span) != Some(build.cmd.span) {
+            return Err(format!(
+                "the build on line {} is not the first command of its RUN, so a step before it would run without what the commands before it do",
+                line(cx, k)
+            ));
+        }
+        if (0..k).any(|j| cx.instr(j).keyword == Keyword::Shell) {
+            return Err("a SHELL instruction changes how a new RUN would run".into());
+        }
+        let wd = workdir(cx, k);
+        let Some(rel_dir) = relative(&wd, &root) else {
+            return Err(format!(
+                "the build runs in `{wd}`, outside the copied folder `{root}`"
+            ));
+        };
+        if !super::dependency_step::SUPPORTED.contains(&build.step.ecosystem) {
+            return Err(needs_source(build).unwrap_or_default());
+        }
+        let mut files = manifests(cx, build, &root, &wd)?;
+        let step = super::dependency_step::plan(cx, k, build.cmd, build.step.ecosystem, &rel_dir)?;
+        for required in &step.required {
+            let rel = join_rel(&rel_dir, required);
+            if !super::dependency_step::sent(cx, &rel) {
+                return Err(format!(
+                    "`{rel}` is not in the build context, so a step before the source would choose the versions the build uses"
+                ));
+            }
+            let item = (rel, wd.clone());
+            if !files.contains(&item) {
+                files.push(item);
+            }
+        }
+        for (extra, folder) in &step.extra {
+            let rel = join_rel(&rel_dir, extra);
+            let image = join_path(&root, &rel);
+            files.push((rel, if *folder { image } else { parent(&image) }));
+        }
+        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+        for (context_path, image_dir) in files {
+            match lines.iter_mut().find(|(d, _)| *d == image_dir) {
+                Some((_, f)) if !f.contains(&context_path) => f.push(context_path),
+                Some(_) => {}
+                None => lines.push((image_dir, vec![context_path])),
+            }
+        }
+        let allow = super::equivalence::Allowance {
+            added_commands: super::equivalence::command_keys(&step.script),
+            ..Default::default()
+        };
+        let at = block_start(text, run.span().start);
+        let indent = indentation(text, run.span().start);
+        edits.push(Edit {
+            span: Span::empty(at),
+            text: format!(
+                "{}{indent}RUN {}{}{nl}{}{nl}",
+                copy_lines(cx, k, &lines, &flags),
+                step.flags,
+                step.script,
+                copy_text.trim_end_matches(['\r', '\n'])
+            ),
+        });
+        edits.sort_by_key(|e| (e.span.start, e.span.end));
+        return super::verified(cx, Fix::unsafe_edit(TITLE, edits), &allow);
+    }
     match split {
         Some((k, cmd)) => {
             let run = cx.instr(k);
@@ -401,6 +479,34 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         Fix::unsafe_edit(TITLE, edits),
         &super::equivalence::Allowance::default(),
     )
+}
+
+/// `COPY` lines for the manifests `lines` (image folder, context files) before RUN `k`, each
+/// with the broad copy's `--chown`/`--chmod` (`flags`).
+fn copy_lines(cx: &Analysis<'_>, k: usize, lines: &[(String, Vec<String>)], flags: &str) -> String {
+    let text = cx.text;
+    let nl = eol(text);
+    let at = line_start(text, cx.instr(k).span().start);
+    let indent = indentation(text, at);
+    lines
+        .iter()
+        .map(|(dir, files)| {
+            let dest = if *dir == workdir(cx, k) {
+                "./".to_string()
+            } else {
+                native(&format!("{}/", dir.trim_end_matches('/')))
+            };
+            let files: Vec<String> = files
+                .iter()
+                .map(|f| word_escaped(f, cx.tree.split.escape))
+                .collect();
+            format!(
+                "{indent}COPY {flags}{} {}{nl}",
+                files.join(" "),
+                word_escaped(&dest, cx.tree.split.escape)
+            )
+        })
+        .collect()
 }
 
 /// The manifests an install reads: (path in the context, folder in the image).
@@ -509,19 +615,30 @@ fn manifests(
             unique.push(item);
         }
     }
+    let mut more = Vec::new();
     for (rel, _) in &unique {
-        reads_more(cx, rel, install)?;
+        for extra in reads_more(cx, rel, install)? {
+            let item = (extra.clone(), parent(&join_path(root, &extra)));
+            if !unique.contains(&item) && !more.contains(&item) {
+                more.push(item);
+            }
+        }
     }
+    unique.extend(more);
     Ok(unique)
 }
 
-/// Fails when a manifest makes the install read files besides the manifests: npm workspaces
-/// (the install reads every workspace's package.json and links the workspaces), an install
-/// script of the package (`postinstall`, `prepare`... run a command of the project, unless the
-/// install has `--ignore-scripts`), and a go.mod `replace` with a local folder (`go mod download`
-/// reads that folder's go.mod). Copied alone, the manifest gives an install that fails or, worse,
-/// succeeds without the workspaces (the app then fails when it runs).
-fn reads_more(cx: &Analysis<'_>, rel: &str, install: &Install<'_>) -> Result<(), String> {
+/// The files besides the manifests a manifest makes the install read, which can be copied
+/// with it: the go.mod of each module a go.mod `replace`s with a local folder (`go mod download`
+/// reads it to know the replacement's own requirements).
+///
+/// Fails when they cannot be: npm workspaces (the install reads every workspace's package.json
+/// and links the workspaces), an install script of the package (`postinstall`, `prepare`... run
+/// a command of the project, unless the install has `--ignore-scripts`), a local replacement
+/// outside the context or without a go.mod. Copied alone, the manifest gives an install that
+/// fails or, worse, succeeds without the workspaces (the app then fails when it runs).
+fn reads_more(cx: &Analysis<'_>, rel: &str, install: &Install<'_>) -> Result<Vec<String>, String> {
+    let mut extra = Vec::new();
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let ecosystem = install.step.ecosystem;
     if name == "package.json"
@@ -615,15 +732,23 @@ fn reads_more(cx: &Analysis<'_>, rel: &str, install: &Install<'_>) -> Result<(),
             if let Some((from, to)) = spec.split_once("=>") {
                 let to = to.split_whitespace().next().unwrap_or("");
                 if to.starts_with("./") || to.starts_with("../") || to.starts_with('/') {
-                    return Err(format!(
-                        "`{rel}` replaces `{}` with the local folder `{to}`, which `go mod download` reads",
-                        from.split_whitespace().next().unwrap_or("")
-                    ));
+                    let folder = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+                    let replaced = (!to.starts_with('/'))
+                        .then(|| normalize(&join_rel(folder, &format!("{to}/go.mod"))))
+                        .flatten()
+                        .filter(|m| super::dependency_step::sent(cx, m));
+                    let Some(replaced) = replaced else {
+                        return Err(format!(
+                            "`{rel}` replaces `{}` with the local folder `{to}`, whose go.mod is not in the build context",
+                            from.split_whitespace().next().unwrap_or("")
+                        ));
+                    };
+                    extra.push(replaced);
                 }
             }
         }
     }
-    Ok(())
+    Ok(extra)
 }
 
 /// Options with which an install reads its manifests from another folder than its WORKDIR,
@@ -661,6 +786,7 @@ fn elsewhere_options(ecosystem: Ecosystem) -> &'static [(&'static str, bool)] {
             ("--build-file", true),
         ],
         Ecosystem::Go => &[("-C", false), ("-modfile", true)],
+        Ecosystem::Cargo => &[("--manifest-path", true)],
         _ => &[],
     }
 }
@@ -896,7 +1022,7 @@ fn reads_tree(cmd: &Command, root: &str) -> bool {
 }
 
 /// The WORKDIR of instruction `i` as a unix path ([`unix`]).
-fn workdir(cx: &Analysis<'_>, i: usize) -> String {
+pub(super) fn workdir(cx: &Analysis<'_>, i: usize) -> String {
     unix(&cx.model.workdir[i])
 }
 

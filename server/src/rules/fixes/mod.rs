@@ -2,6 +2,7 @@
 //! indentation, and the structural fixes that belong to one rule each (one file per fix).
 
 pub mod builder_stage;
+pub mod dependency_step;
 pub mod dockerignore;
 pub mod equivalence;
 pub mod manifests_first;
@@ -70,6 +71,22 @@ pub fn line_start(text: &str, offset: usize) -> usize {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1)
+}
+
+/// The start of the comment lines directly above the line containing `offset` (no blank line
+/// between), or of that line: where lines inserted before an instruction go, so that a comment
+/// stays with the instruction it describes.
+#[must_use]
+pub fn block_start(text: &str, offset: usize) -> usize {
+    let mut start = line_start(text, offset);
+    while start > 0 {
+        let above = line_start(text, start - 1);
+        if !text[above..start].trim_start().starts_with('#') {
+            break;
+        }
+        start = above;
+    }
+    start
 }
 
 /// The offset just after the line break of the line containing `offset` (the end of the text
