@@ -583,6 +583,12 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         || &*workdir != crate::model::base_workdir(Some(&runtime_image)))
     .then(|| format!("WORKDIR {workdir}"));
     let chown = app_chown(cx, stage);
+    // a shell-form COPY splits its paths at whitespace (found by the stable fuzzer: `WORKDIR
+    // / && app`)
+    let spaced = |p: &str| p.contains(char::is_whitespace) || p.contains(['"', '\'']);
+    if plan.copies.iter().any(|(from, to, _)| spaced(from) || spaced(to)) || spaced(&workdir) {
+        return Err("a path to copy holds a space or a quote, which a COPY line would split".into());
+    }
     let mut lines: Vec<String> = plan
         .copies
         .iter()
@@ -594,6 +600,11 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
     if plan.app_dirs {
         // the application keeps the ownership its COPY gave it; installed artifacts stay root's
         for dir in app_dirs(cx, stage)? {
+            if spaced(&dir) {
+                return Err(
+                    "a path to copy holds a space or a quote, which a COPY line would split".into(),
+                );
+            }
             if !plan.copies.iter().any(|(from, _, _)| within(&dir, from)) {
                 lines.push(format!("COPY --from={builder}{chown} {dir} {dir}"));
             }

@@ -11,7 +11,8 @@
 //! | `uv sync`                                      | the same command with `--no-install-project`|
 //! | `composer install`                             | the same command with `--no-scripts --no-autoloader` |
 //!
-//! A step downloads what the build downloads anyway, to the same places, with the same
+//! The manifests and the installer's settings files are copied by `manifests_first.rs`; a step
+//! adds the files only it reads (a stub, a readme, the Maven wrapper). A step downloads what the build downloads anyway, to the same places, with the same
 //! environment (the build command's own `NAME=value` assignments are repeated, its cache,
 //! secret and ssh mounts and its network mode too), and leaves nothing in the project's folder
 //! that the source copy does not overwrite. The build then runs as before, on the whole source.
@@ -159,16 +160,6 @@ pub fn plan(
                     "`{name}` is a path dependency, whose manifest `cargo fetch` needs too"
                 ));
             }
-            for name in ["rust-toolchain.toml", "rust-toolchain"] {
-                if here(name) {
-                    step.extra.push((name.to_string(), false));
-                }
-            }
-            for name in [".cargo/config.toml", ".cargo/config"] {
-                if here(name) {
-                    step.extra.push((name.to_string(), false));
-                }
-            }
             step.required.push("Cargo.lock");
             if stub_clash(cx, at) {
                 return Err(format!(
@@ -232,9 +223,6 @@ pub fn plan(
                     step.extra.push((v.value.trim_start_matches("./").to_string(), false));
                 }
             }
-            if here(".mvn") {
-                step.extra.push((".mvn".to_string(), true));
-            }
             let program = cmd.words[0].value.as_str();
             if basename(program).starts_with("mvnw") && !program.starts_with('/') {
                 let wrapper = program.trim_start_matches("./").to_string();
@@ -253,9 +241,6 @@ pub fn plan(
         Ecosystem::Poetry => {
             if has("--only-root") {
                 return Err("`--only-root` installs the project alone".into());
-            }
-            if here("poetry.toml") {
-                step.extra.push(("poetry.toml".to_string(), false));
             }
             // poetry reads the readme a pyproject.toml names even when it installs no root
             if let Some(readme) = readme(cx, &join_rel(rel_dir, "pyproject.toml")) {
@@ -293,11 +278,6 @@ pub fn plan(
                     ));
                 }
             }
-            for name in [".python-version", "uv.toml"] {
-                if here(name) {
-                    step.extra.push((name.to_string(), false));
-                }
-            }
             format!("{prefix} {} --no-install-project", words.join(" "))
         }
         Ecosystem::Composer => {
@@ -321,9 +301,6 @@ pub fn plan(
                 return Err(format!(
                     "`{manifest}` installs packages from local folders, which the install reads too"
                 ));
-            }
-            if here("auth.json") {
-                step.extra.push(("auth.json".to_string(), false));
             }
             let mut added = String::new();
             for flag in ["--no-scripts", "--no-autoloader"] {

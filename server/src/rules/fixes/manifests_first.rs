@@ -594,6 +594,16 @@ fn manifests(
                 None => {}
             }
         }
+        // the package manager's own settings beside the manifests (`legacy-peer-deps` in
+        // .npmrc, a private registry, yarn's pinned release): without them the install fails
+        // or installs something else
+        for &(name, folder) in config_files(step.ecosystem) {
+            let rel = join_rel(&rel_dir, name);
+            if super::dependency_step::sent(cx, &rel) {
+                let image = format!("{}/{name}", wd.trim_end_matches('/'));
+                out.push((rel, if folder { image } else { parent(&image) }));
+            }
+        }
         if step.ecosystem == Ecosystem::Mix
             && cx.context.exists(&join_rel(&rel_dir, "config")) == Some(true)
         {
@@ -749,6 +759,47 @@ fn reads_more(cx: &Analysis<'_>, rel: &str, install: &Install<'_>) -> Result<Vec
         }
     }
     Ok(extra)
+}
+
+/// The settings files (and folders: `true`) an ecosystem's installer reads beside its
+/// manifests, copied with them when the context has them.
+fn config_files(ecosystem: Ecosystem) -> &'static [(&'static str, bool)] {
+    match ecosystem {
+        Ecosystem::Npm => &[(".npmrc", false)],
+        Ecosystem::Yarn => &[
+            (".npmrc", false),
+            (".yarnrc", false),
+            (".yarnrc.yml", false),
+            (".yarn/releases", true),
+            (".yarn/plugins", true),
+            (".yarn/patches", true),
+            (".yarn/cache", true),
+        ],
+        Ecosystem::Pnpm => &[(".npmrc", false), (".pnpmfile.cjs", false)],
+        Ecosystem::Bun => &[(".npmrc", false), ("bunfig.toml", false)],
+        Ecosystem::Pip | Ecosystem::UvPip => &[],
+        Ecosystem::Uv => &[(".python-version", false), ("uv.toml", false)],
+        Ecosystem::Poetry => &[("poetry.toml", false)],
+        Ecosystem::Pdm => &[("pdm.toml", false), (".pdm-python", false)],
+        Ecosystem::Bundler => &[(".bundle/config", false), (".ruby-version", false)],
+        Ecosystem::Composer => &[("auth.json", false)],
+        Ecosystem::Cargo => &[
+            (".cargo/config.toml", false),
+            (".cargo/config", false),
+            ("rust-toolchain.toml", false),
+            ("rust-toolchain", false),
+        ],
+        Ecosystem::Maven => &[(".mvn", true)],
+        Ecosystem::Gradle => &[("gradle", true), ("gradlew", false)],
+        Ecosystem::Dotnet => &[
+            ("NuGet.config", false),
+            ("nuget.config", false),
+            ("global.json", false),
+            ("Directory.Build.props", false),
+            ("Directory.Packages.props", false),
+        ],
+        _ => &[],
+    }
 }
 
 /// Options with which an install reads its manifests from another folder than its WORKDIR,
