@@ -278,7 +278,7 @@ fn node_installs_that_read_more_than_the_manifests_are_not_reordered() {
     let cases: &[(&[u8], Option<&str>)] = &[
         (
             b"{\"name\": \"web\", \"private\": true, \"workspaces\": [\"packages/*\"]}",
-            Some("declares workspaces"),
+            Some("declares workspaces in `packages`, which is not in the build context"),
         ),
         (
             b"{\"name\": \"web\", \"scripts\": {\"postinstall\": \"node scripts/patch.js\"}}",

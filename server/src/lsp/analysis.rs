@@ -200,6 +200,10 @@ impl BuildContext for CachedContext {
         // only fixes read context files (manifests, to find nested requirement files)
         self.inner.read(rel)
     }
+    fn folders(&self, rel: &str) -> Option<Vec<String>> {
+        // only fixes list folders (npm workspaces named by a pattern)
+        self.inner.folders(rel)
+    }
     fn notable_entries(&self) -> Vec<NotableEntry> {
         self.notable
             .get_or_init(|| self.inner.notable_entries())

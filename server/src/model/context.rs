@@ -33,6 +33,11 @@ pub trait BuildContext: Send + Sync {
     fn notable_entries(&self) -> Vec<NotableEntry>;
     /// The context root, when on disk.
     fn root(&self) -> Option<&Path>;
+    /// The names of the folders directly inside the folder `rel` (sorted, at most a few
+    /// hundred), when known: npm workspaces named by a pattern (`packages/*`).
+    fn folders(&self, _rel: &str) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// No build context known: every question answers "unknown".
@@ -162,6 +167,25 @@ impl BuildContext for FsContext {
     }
     fn root(&self) -> Option<&Path> {
         Some(&self.root)
+    }
+    fn folders(&self, rel: &str) -> Option<Vec<String>> {
+        let rel = rel.trim_start_matches("./").trim_start_matches('/');
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.root.join(rel))
+            .ok()?
+            .flatten()
+            .take(2000)
+        {
+            // symlinks are not followed: a link out of the context is not the context
+            if entry.file_type().ok()?.is_dir() {
+                out.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        if out.len() > 500 {
+            return None;
+        }
+        out.sort();
+        Some(out)
     }
 }
 

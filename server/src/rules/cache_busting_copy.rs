@@ -65,13 +65,18 @@ declare_rule! {
     /// requirements file includes with `-r`/`-c` are copied too, and a requirements file that
     /// installs a local path (`-e .`) or includes a file missing from the context is not fixed.
     /// Nor is a context whose `node_modules` (`.venv`, `vendor`, `obj`...) .dockerignore does not
-    /// exclude: copied after the install, it would replace what the install wrote. Nor is an
-    /// install whose manifests make it read more files: a `package.json` that declares
-    /// `workspaces` (npm reads every workspace's package.json; without them `npm ci` links
-    /// nothing and the build passes while the app fails to start) or runs a `preinstall`,
-    /// `install`, `postinstall` or `prepare` script (unless the install has `--ignore-scripts`),
-    /// and a pnpm workspace. A `go.mod` that replaces a module with a local folder is fixed by
-    /// copying that folder's go.mod too (`go mod download` reads it).
+    /// exclude: copied after the install, it would replace what the install wrote. The
+    /// installer's settings beside the manifests are copied with them (`.npmrc`, `.yarnrc.yml`
+    /// and yarn's releases, `poetry.toml`, `.cargo/config.toml`, `.mvn`, `NuGet.config`...).
+    ///
+    /// npm and yarn workspaces are followed (a folder, or `folder/*`): every workspace's
+    /// package.json is copied too, since without them `npm ci` links nothing and the build
+    /// passes while the app fails to start. Not fixed: a workspace that declares `bin` files
+    /// (the install links them and makes them executable), a package or workspace that runs a
+    /// `preinstall`, `install`, `postinstall` or `prepare` script (unless the install has
+    /// `--ignore-scripts`: the script may read any file of the project), and a pnpm workspace.
+    /// A `go.mod` that replaces a module with a local folder is fixed by copying that folder's
+    /// go.mod too (`go mod download` reads it).
     ///
     /// When the install is also the build (`go build`, `cargo build`, `mvn package`, `poetry
     /// install`, `uv sync`, `composer install`), the fix adds a dependency-only step before the

@@ -586,8 +586,15 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
     // a shell-form COPY splits its paths at whitespace (found by the stable fuzzer: `WORKDIR
     // / && app`)
     let spaced = |p: &str| p.contains(char::is_whitespace) || p.contains(['"', '\'']);
-    if plan.copies.iter().any(|(from, to, _)| spaced(from) || spaced(to)) || spaced(&workdir) {
-        return Err("a path to copy holds a space or a quote, which a COPY line would split".into());
+    if plan
+        .copies
+        .iter()
+        .any(|(from, to, _)| spaced(from) || spaced(to))
+        || spaced(&workdir)
+    {
+        return Err(
+            "a path to copy holds a space or a quote, which a COPY line would split".into(),
+        );
     }
     let mut lines: Vec<String> = plan
         .copies

@@ -386,6 +386,11 @@ fn universe(
         // a folder's contents, as one representative file
         paths.insert(format!("{}/…", entry.name));
     }
+    // and one for every other file of the context (the sources), which only a copy of the
+    // whole context brings: a command that reads its folder (`npm ci ./`) must find them at
+    // the same place (found by the stable fuzzer: with a .dockerignore leaving out `.git`, the
+    // manifests were the only files known, and copying them alone looked the same)
+    paths.insert("…".to_string());
     // a named path that is a folder on disk (`COPY src ./`, `dotnet restore src`) holds files:
     // one stands for them, so that copying the folder and copying a file differ
     if let Some(root) = context.root() {

@@ -678,29 +678,46 @@ fn reads_more(cx: &Analysis<'_>, rel: &str, install: &Install<'_>) -> Result<Vec
                 "`{pnpm_workspace}` makes this a pnpm workspace, whose package.json files the install reads too"
             ));
         }
-        if let Some(ws) = json.get("workspaces") {
-            let list: Vec<&str> = ws
-                .as_array()
-                .or_else(|| ws.get("packages").and_then(|p| p.as_array()))
-                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-                .unwrap_or_default();
-            return Err(format!(
-                "`{rel}` declares workspaces ({}), whose package.json files the install reads too",
-                if list.is_empty() {
-                    "`workspaces`".to_string()
-                } else {
-                    list.iter()
-                        .map(|w| format!("`{w}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ));
-        }
         let ignore_scripts = install
             .cmd
             .args()
             .iter()
             .any(|a| a.value == "--ignore-scripts");
+        if let Some(ws) = json.get("workspaces") {
+            // npm and yarn read every workspace's package.json and link the workspaces
+            if !matches!(ecosystem, Ecosystem::Npm | Ecosystem::Yarn) {
+                return Err(format!(
+                    "`{rel}` declares workspaces, whose package.json files the install reads too"
+                ));
+            }
+            for member in workspaces(cx, folder, ws)? {
+                let manifest = join_rel(&member, "package.json");
+                let member_json = cx
+                    .context
+                    .read(&manifest)
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .ok_or_else(|| {
+                        format!("`{manifest}` cannot be read to see what the install needs")
+                    })?;
+                if let Some(hook) = install_hook(&member_json).filter(|_| !ignore_scripts) {
+                    return Err(format!(
+                        "the workspace `{member}` runs a `{hook}` script during the install, which may read files besides the manifests"
+                    ));
+                }
+                if member_json.get("bin").is_some() {
+                    return Err(format!(
+                        "the workspace `{member}` declares `bin` files, which the install links and makes executable: they must be there"
+                    ));
+                }
+                let modules = join_rel(&member, "node_modules");
+                if super::dependency_step::sent(cx, &modules) {
+                    return Err(format!(
+                        "the context's `{modules}` is not in .dockerignore, and copied after the install it would replace the installed one; add it to .dockerignore"
+                    ));
+                }
+                extra.push(manifest);
+            }
+        }
         if !ignore_scripts {
             if let Some(scripts) = json.get("scripts").and_then(|s| s.as_object()) {
                 for hook in ["preinstall", "install", "postinstall", "prepare"] {
@@ -800,6 +817,73 @@ fn config_files(ecosystem: Ecosystem) -> &'static [(&'static str, bool)] {
         ],
         _ => &[],
     }
+}
+
+/// The lifecycle script of a package.json that the install runs (`postinstall`...), if any.
+fn install_hook(json: &serde_json::Value) -> Option<&'static str> {
+    let scripts = json.get("scripts")?.as_object()?;
+    ["preinstall", "install", "postinstall", "prepare"]
+        .into_iter()
+        .find(|hook| scripts.get(*hook).is_some_and(serde_json::Value::is_string))
+}
+
+/// The folders (relative to the context) of the workspaces a package.json in `folder` declares:
+/// each listed folder, and each folder with a package.json inside one named by `dir/*`.
+///
+/// # Errors
+/// For a pattern of another shape, a workspace outside the context or without a package.json,
+/// or a context whose folders cannot be listed.
+fn workspaces(
+    cx: &Analysis<'_>,
+    folder: &str,
+    ws: &serde_json::Value,
+) -> Result<Vec<String>, String> {
+    let patterns: Vec<&str> = ws
+        .as_array()
+        .or_else(|| ws.get("packages").and_then(|p| p.as_array()))
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let (dir, all) = match pattern.trim_end_matches('/').strip_suffix("/*") {
+            Some(dir) => (dir, true),
+            None => (pattern.trim_end_matches('/'), false),
+        };
+        if dir.contains(['*', '?', '[', '{', '!']) {
+            return Err(format!(
+                "the workspace pattern `{pattern}` is beyond what layerwise follows (a folder, or `folder/*`)"
+            ));
+        }
+        let Some(dir) = normalize(&join_rel(folder, dir)) else {
+            return Err(format!(
+                "the workspace `{pattern}` is outside the build context"
+            ));
+        };
+        if all {
+            let members = cx.context.folders(&dir).ok_or_else(|| {
+                if cx.context.exists(&dir) == Some(false) {
+                    format!(
+                        "the package.json declares workspaces in `{dir}`, which is not in the build context"
+                    )
+                } else {
+                    format!("the workspaces in `{dir}` cannot be listed")
+                }
+            })?;
+            for name in members {
+                let member = join_rel(&dir, &name);
+                if super::dependency_step::sent(cx, &join_rel(&member, "package.json")) {
+                    out.push(member);
+                }
+            }
+        } else if super::dependency_step::sent(cx, &join_rel(&dir, "package.json")) {
+            out.push(dir);
+        } else {
+            return Err(format!(
+                "the workspace `{dir}` has no package.json in the build context"
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Options with which an install reads its manifests from another folder than its WORKDIR,
