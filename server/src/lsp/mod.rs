@@ -21,6 +21,7 @@
 
 mod analysis;
 mod code_action;
+mod completion;
 mod config;
 mod convert;
 mod direct;

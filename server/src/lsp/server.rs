@@ -14,11 +14,11 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
-    CodeActionResponse, ConfigurationItem, DidChangeConfigurationParams,
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    DocumentSymbolParams, DocumentSymbolResponse, Hover, HoverParams, HoverProviderCapability,
-    InitializeParams, InitializeResult, InitializedParams, MessageType, OneOf,
-    PositionEncodingKind, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    CodeActionResponse, CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse, Hover, HoverParams,
+    HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, MessageType,
+    OneOf, PositionEncodingKind, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
 };
 use tower_lsp_server::{Client, LanguageServer};
@@ -27,7 +27,7 @@ use super::code_action::{self, FIX_ALL_KIND};
 use super::config::{self, SECTION};
 use super::document::Document;
 use super::outbox::{Outbox, Outgoing};
-use super::{hover, log, symbols};
+use super::{completion, hover, log, symbols};
 use crate::rules::Config;
 use crate::text::Encoding;
 
@@ -43,6 +43,8 @@ struct Session {
     /// Problems found during `initialize`, shown on `initialized` (notifications sent before
     /// then are dropped).
     early_problems: Vec<String>,
+    /// Whether the client takes snippets in completion items.
+    snippets: bool,
 }
 
 /// The state the request handlers read, shared with the requests answered beside
@@ -241,10 +243,19 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|workspace| workspace.configuration)
             .unwrap_or(false);
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text| text.completion.as_ref())
+            .and_then(|completion| completion.completion_item.as_ref())
+            .and_then(|item| item.snippet_support)
+            .unwrap_or(false);
         {
             let mut session = lock(&self.shared.session);
             session.encoding = encoding;
             session.pull_configuration = pull_configuration;
+            session.snippets = snippets;
             if let Some(options) = &params.initialization_options {
                 let (settings, problems) = config::from_client_settings(options);
                 session.settings = settings;
@@ -387,6 +398,22 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let (enc, snippets) = {
+            let session = lock(&self.shared.session);
+            (session.encoding, session.snippets)
+        };
+        guarded("completion", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position;
+            let doc = documents
+                .get(&at.text_document.uri)
+                .ok_or_else(|| not_open(&at.text_document.uri))?;
+            let items = completion::completion(doc, at.position, enc, snippets);
+            Ok(Some(CompletionResponse::Array(items)))
+        })
+    }
+
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
@@ -425,6 +452,15 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(
+                completion::TRIGGERS
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
+            ..CompletionOptions::default()
+        }),
         ..ServerCapabilities::default()
     }
 }
