@@ -255,3 +255,341 @@ fn completion_never_fails_on_odd_positions_and_text() {
     }
     s.finish();
 }
+
+// ----- navigation and rename -----------------------------------------------------------------
+
+/// The UTF-16 position of the `n`-th (0-based) occurrence of `needle` in `text`, plus `shift`
+/// characters.
+#[track_caller]
+fn at_nth(text: &str, needle: &str, n: usize, shift: u32) -> Value {
+    let offset = text
+        .match_indices(needle)
+        .nth(n)
+        .unwrap_or_else(|| panic!("no {needle:?} #{n} in {text:?}"))
+        .0;
+    let (line, character) = position(text, offset, true);
+    json!({"line": line, "character": character + shift})
+}
+
+/// The byte offset of an LSP UTF-16 position.
+fn offset_of(text: &str, p: &Value) -> usize {
+    let line = p["line"].as_u64().unwrap_or(0) as usize;
+    let character = p["character"].as_u64().unwrap_or(0) as usize;
+    let mut start = 0;
+    for _ in 0..line {
+        let rest = &text[start..];
+        let Some(at) = rest.find(['\n', '\r']) else {
+            return text.len();
+        };
+        let crlf = rest[at..].starts_with("\r\n");
+        start += at + if crlf { 2 } else { 1 };
+    }
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units >= character || c == '\n' || c == '\r' {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
+/// `text` with LSP text edits applied.
+fn apply(text: &str, edits: &Value) -> String {
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                offset_of(text, &e["range"]["start"]),
+                offset_of(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+/// The text under each range of `locations` (or highlights).
+fn texts_at(text: &str, locations: &Value) -> Vec<String> {
+    locations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let range = if l["range"].is_object() {
+                &l["range"]
+            } else {
+                l
+            };
+            text[offset_of(text, &range["start"])..offset_of(text, &range["end"])].to_string()
+        })
+        .collect()
+}
+
+/// A multi-stage file with a stage used with flags in every order, CRLF line ends and
+/// non-ASCII text before the names.
+const STAGES: &str = "# escape=`\r\nFROM alpine AS bu\u{ef}ld-env\r\n\
+    FROM alpine AS builder\r\n\
+    LABEL note=\"caf\u{e9} \u{1F600}\"\r\n\
+    COPY --from=builder --chown=1:1 /a /b\r\n\
+    COPY --chown=\u{e9}:1 --from=builder /a /b\r\n\
+    COPY --link --from=builder --chmod=755 /a /b\r\n\
+    COPY --link `\r\n  --from=builder /a /b\r\n\
+    RUN --mount=type=cache,target=/c --mount=from=builder,target=/src,type=bind make\r\n\
+    FROM builder AS final\r\n\
+    COPY <<EOF /builder\r\nbuilder\r\nEOF\r\n";
+
+#[test]
+fn definition_of_a_stage_from_every_use() {
+    let mut s = Session::utf16();
+    let uri = "untitled:stages";
+    s.open(uri, STAGES);
+    let declaration = at_nth(STAGES, "builder", 0, 0);
+    // every use: after --from= with a flag before or after it, on a continuation line, in a
+    // --mount, in FROM; the cursor at the start, inside and at the end of the name
+    for n in 1..=6 {
+        for shift in [0, 3, 7] {
+            let found = s.request(
+                "textDocument/definition",
+                uri,
+                &at_nth(STAGES, "builder", n, shift),
+                json!({}),
+            );
+            assert_eq!(found["uri"], uri);
+            assert_eq!(found["range"]["start"], declaration, "use {n} +{shift}");
+            assert_eq!(texts_at(STAGES, &json!([found])), ["builder"]);
+        }
+    }
+    // the heredoc body and its destination are no uses
+    for n in [7, 8] {
+        let found = s.request(
+            "textDocument/definition",
+            uri,
+            &at_nth(STAGES, "builder", n, 1),
+            json!({}),
+        );
+        assert!(found.is_null(), "{n}: {found}");
+    }
+    let references = s.request(
+        "textDocument/references",
+        uri,
+        &at_nth(STAGES, "builder", 3, 0),
+        json!({"context": {"includeDeclaration": true}}),
+    );
+    assert_eq!(texts_at(STAGES, &references), vec!["builder"; 7]);
+    let uses = s.request(
+        "textDocument/references",
+        uri,
+        &declaration,
+        json!({"context": {"includeDeclaration": false}}),
+    );
+    assert_eq!(uses.as_array().map(Vec::len), Some(6));
+    s.finish();
+}
+
+#[test]
+fn variables_resolve_through_global_args_and_stage_scopes() {
+    let text = "ARG VERSION=1.0\nFROM alpine:${VERSION} AS base\nARG VERSION\nENV APP=/opt/$VERSION\n\
+                RUN echo \"$VERSION\" '$VERSION' $APP\nCMD echo $VERSION $APP\nFROM base\nRUN echo $APP $VERSION\n";
+    let mut s = Session::utf16();
+    let uri = "untitled:vars";
+    s.open(uri, text);
+    // FROM's use and the stage's use both go to the global ARG; the stage's use to its `ARG VERSION`
+    let global = at_nth(text, "VERSION", 0, 0);
+    let found = s.request(
+        "textDocument/definition",
+        uri,
+        &at_nth(text, "VERSION", 1, 2),
+        json!({}),
+    );
+    assert_eq!(found["range"]["start"], global);
+    let local = at_nth(text, "VERSION", 2, 0);
+    let found = s.request(
+        "textDocument/definition",
+        uri,
+        &at_nth(text, "VERSION", 3, 0),
+        json!({}),
+    );
+    assert_eq!(found["range"]["start"], local);
+    // the redeclaration itself leads to the global one
+    let found = s.request("textDocument/definition", uri, &local, json!({}));
+    assert_eq!(found["range"]["start"], global);
+    let highlights = s.request("textDocument/documentHighlight", uri, &global, json!({}));
+    let kinds: Vec<(u32, i64)> = highlights
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| {
+            (
+                h["range"]["start"]["line"].as_u64().unwrap_or(99) as u32,
+                h["kind"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    // declaration (write), FROM, redeclaration (write), ENV value, RUN's "$VERSION"; not the
+    // single-quoted one, not CMD (the container has no ARGs), not the stage built on `base`
+    assert_eq!(kinds, [(0, 3), (1, 2), (2, 3), (3, 2), (4, 2)]);
+    let app = s.request(
+        "textDocument/references",
+        uri,
+        &at_nth(text, "APP", 0, 1),
+        json!({"context": {"includeDeclaration": true}}),
+    );
+    let lines: Vec<u64> = app
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| l["range"]["start"]["line"].as_u64().unwrap_or(99))
+        .collect();
+    // ENV is seen by CMD and inherited by the stage built on `base`
+    assert_eq!(lines, [3, 4, 5, 7]);
+    // an undeclared name and blank space have no definition
+    for position in [
+        at_nth(text, "echo", 0, 1),
+        json!({"line": 99, "character": 0}),
+    ] {
+        let found = s.request("textDocument/definition", uri, &position, json!({}));
+        assert!(found.is_null());
+    }
+    s.finish();
+}
+
+#[test]
+fn rename_a_stage_everywhere_and_nothing_else() {
+    let mut s = Session::utf16();
+    let uri = "untitled:rename";
+    s.open(uri, STAGES);
+    let prepared = s.request(
+        "textDocument/prepareRename",
+        uri,
+        &at_nth(STAGES, "builder", 2, 4),
+        json!({}),
+    );
+    assert_eq!(prepared["placeholder"], "builder");
+    assert_eq!(texts_at(STAGES, &json!([prepared])), ["builder"]);
+    let edit = s.request(
+        "textDocument/rename",
+        uri,
+        &at_nth(STAGES, "builder", 4, 0),
+        json!({"newName": "compile"}),
+    );
+    let renamed = apply(STAGES, &edit["changes"][uri]);
+    assert_eq!(renamed, STAGES.replacen("builder", "compile", 7));
+    assert!(renamed.ends_with("COPY <<EOF /builder\r\nbuilder\r\nEOF\r\n"));
+    s.finish();
+}
+
+#[test]
+fn rename_refuses_bad_and_clashing_names() {
+    let mut s = Session::utf16();
+    let uri = "untitled:refuse";
+    let text = "ARG TAG=1\nFROM alpine:$TAG AS build\nFROM debian AS test\nENV MODE=prod\nRUN echo $MODE $OTHER\nCOPY --from=build /a /b\n";
+    s.open(uri, text);
+    let stage = at_nth(text, "build", 0, 1);
+    for (new, reason) in [
+        ("Build", "not a valid stage name"),
+        ("test", "already called `test`"),
+        ("context", "reserved"),
+        ("debian", "line 3 refers to an image `debian`"),
+    ] {
+        let error = s
+            .client
+            .request(
+                "textDocument/rename",
+                json!({"textDocument": {"uri": uri}, "position": stage, "newName": new}),
+            )
+            .expect_err(new);
+        assert_eq!(error["code"], -32803);
+        assert!(
+            error["message"].as_str().unwrap_or("").contains(reason),
+            "{new}: {error}"
+        );
+    }
+    let variable = at_nth(text, "MODE", 1, 0);
+    for (new, reason) in [
+        ("OTHER", "already used"),
+        ("TAG", "already declared"),
+        ("9x", "not a valid variable name"),
+        ("PATH", "already has a meaning"),
+    ] {
+        let error = s
+            .client
+            .request(
+                "textDocument/rename",
+                json!({"textDocument": {"uri": uri}, "position": variable, "newName": new}),
+            )
+            .expect_err(new);
+        assert!(
+            error["message"].as_str().unwrap_or("").contains(reason),
+            "{new}: {error}"
+        );
+    }
+    let edit = s.request(
+        "textDocument/rename",
+        uri,
+        &variable,
+        json!({"newName": "APP_MODE"}),
+    );
+    assert_eq!(
+        apply(text, &edit["changes"][uri]),
+        text.replace("MODE", "APP_MODE")
+    );
+    // nothing to rename on a keyword or an undeclared variable
+    for position in [at_nth(text, "RUN", 0, 1), at_nth(text, "OTHER", 0, 1)] {
+        let prepared = s.request("textDocument/prepareRename", uri, &position, json!({}));
+        assert!(prepared.is_null(), "{prepared}");
+    }
+    s.finish();
+}
+
+#[test]
+fn navigation_is_announced_and_survives_odd_positions() {
+    let mut s = Session::utf16();
+    let uri = "untitled:nav-odd";
+    for text in [
+        "",
+        "FROM",
+        "FROM a AS",
+        "COPY --from= /a /b",
+        "RUN ${",
+        "ARG =1\nFROM $",
+        "FROM a AS x\nFROM x AS x\n",
+    ] {
+        s.open(uri, text);
+        for method in [
+            "textDocument/definition",
+            "textDocument/references",
+            "textDocument/documentHighlight",
+            "textDocument/prepareRename",
+        ] {
+            for position in [
+                json!({"line": 0, "character": 0}),
+                json!({"line": 0, "character": u32::MAX}),
+                json!({"line": u32::MAX, "character": u32::MAX}),
+            ] {
+                let _ = s.request(
+                    method,
+                    uri,
+                    &position,
+                    json!({"context": {"includeDeclaration": true}}),
+                );
+            }
+        }
+        s.client.did_close(uri);
+    }
+    s.finish();
+    let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+    let caps = client.initialize(json!({}))["capabilities"].clone();
+    assert_eq!(caps["definitionProvider"], true);
+    assert_eq!(caps["referencesProvider"], true);
+    assert_eq!(caps["documentHighlightProvider"], true);
+    assert_eq!(caps["renameProvider"], json!({"prepareProvider": true}));
+    assert!(client.shutdown_and_exit().success());
+}

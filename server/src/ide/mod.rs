@@ -11,6 +11,7 @@
 pub mod completion;
 pub mod names;
 pub mod reference;
+pub mod rename;
 
 use crate::syntax::{Located, Span, SyntaxTree};
 

@@ -83,6 +83,46 @@ pub fn at(occurrences: &[Occurrence], offset: usize) -> Option<&Occurrence> {
         .find(|o| o.span.start <= offset && offset <= o.span.end)
 }
 
+/// Where the name at `offset` is declared: for a use, the declaration it sees (in its own
+/// stage when the stage declares it again, as `ARG NAME` does for a global); for a declaration
+/// that brings a global in, the global one; else itself.
+#[must_use]
+pub fn definition(tree: &SyntaxTree, occurrences: &[Occurrence], offset: usize) -> Option<Span> {
+    let target = at(occurrences, offset)?;
+    let canonical = occurrences.iter().find(|o| {
+        o.symbol == target.symbol && o.role == Role::Declaration && is_canonical(tree, o)
+    });
+    if target.role == Role::Use {
+        let stage_start = tree
+            .instructions
+            .iter()
+            .rev()
+            .find(|l| l.keyword == Keyword::From && l.offset <= target.span.start)
+            .map_or(0, |l| l.span().end);
+        let local = occurrences.iter().rev().find(|o| {
+            o.symbol == target.symbol
+                && o.role == Role::Declaration
+                && o.span.start >= stage_start
+                && o.span.end <= target.span.start
+        });
+        if let Some(local) = local {
+            return Some(local.span);
+        }
+    }
+    canonical.map(|o| o.span)
+}
+
+/// Whether a declaration occurrence is the one its symbol is named after.
+fn is_canonical(tree: &SyntaxTree, occurrence: &Occurrence) -> bool {
+    let instruction = match occurrence.symbol {
+        Symbol::Stage { from } => from,
+        Symbol::Variable(decl) => decl.instruction,
+    };
+    tree.instructions
+        .get(instruction)
+        .is_some_and(|l| l.span().cover(occurrence.span) == l.span())
+}
+
 /// The names in scope at instruction `i`, as completion offers them: variables (name, the
 /// declaration) and the stages declared before it (lowercased alias, index of its FROM).
 #[derive(Debug, Default)]

@@ -16,10 +16,13 @@ use tower_lsp_server::ls_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CodeActionResponse, CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem,
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse, Hover, HoverParams,
-    HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, MessageType,
-    OneOf, PositionEncodingKind, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
+    DidOpenTextDocumentParams, DocumentHighlight, DocumentHighlightParams, DocumentSymbolParams,
+    DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverParams,
+    HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, Location,
+    MessageType, OneOf, PositionEncodingKind, PrepareRenameResponse, ReferenceParams,
+    RenameOptions, RenameParams, ServerCapabilities, ServerInfo, TextDocumentPositionParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
+    WorkDoneProgressOptions, WorkspaceEdit,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -27,7 +30,7 @@ use super::code_action::{self, FIX_ALL_KIND};
 use super::config::{self, SECTION};
 use super::document::Document;
 use super::outbox::{Outbox, Outgoing};
-use super::{completion, hover, log, symbols};
+use super::{completion, hover, log, navigation, rename, symbols};
 use crate::rules::Config;
 use crate::text::Encoding;
 
@@ -414,6 +417,76 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let enc = self.encoding();
+        guarded("definition", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position_params;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(navigation::definition(uri, doc, at.position, enc))
+        })
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let enc = self.encoding();
+        guarded("references", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            let declarations = params.context.include_declaration;
+            Ok(Some(navigation::references(
+                uri,
+                doc,
+                at.position,
+                enc,
+                declarations,
+            )))
+        })
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let enc = self.encoding();
+        guarded("documentHighlight", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position_params;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(navigation::highlight(doc, at.position, enc)))
+        })
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        let enc = self.encoding();
+        guarded("prepareRename", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(rename::prepare(doc, params.position, enc))
+        })
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let enc = self.encoding();
+        guarded("rename", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            rename::rename(uri, doc, at.position, &params.new_name, enc).map(Some)
+        })
+    }
+
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
@@ -452,6 +525,13 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        document_highlight_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(
                 completion::TRIGGERS
