@@ -591,5 +591,84 @@ fn navigation_is_announced_and_survives_odd_positions() {
     assert_eq!(caps["referencesProvider"], true);
     assert_eq!(caps["documentHighlightProvider"], true);
     assert_eq!(caps["renameProvider"], json!({"prepareProvider": true}));
+    assert_eq!(caps["foldingRangeProvider"], true);
+    assert_eq!(caps["selectionRangeProvider"], true);
     assert!(client.shutdown_and_exit().success());
+}
+
+// ----- folding and selection ranges ----------------------------------------------------------
+
+#[test]
+fn folding_ranges_cover_stages_continuations_heredocs_and_comments() {
+    let text = "# escape=`\r\n# build the app\r\n# in two stages\r\nFROM golang AS build\r\n\
+                RUN go build `\r\n    -o /app .\r\nCOPY <<A <<B /etc/\r\none\r\nA\r\ntwo\r\nB\r\n\r\n\
+                FROM scratch\r\nCOPY --from=build /app /app\r\n";
+    let mut s = Session::utf16();
+    let uri = "untitled:folds";
+    s.open(uri, text);
+    let folds = s.client.request_ok(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let found: Vec<(u64, u64, String)> = folds
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["startLine"].as_u64().unwrap_or(99),
+                f["endLine"].as_u64().unwrap_or(99),
+                f["kind"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let own = |list: &[(u64, u64, &str)]| -> Vec<(u64, u64, String)> {
+        list.iter()
+            .map(|&(a, b, k)| (a, b, k.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        found,
+        own(&[
+            (1, 2, "comment"),
+            (3, 10, "region"),
+            (4, 5, "region"),
+            (6, 10, "region"),
+            (8, 10, "region"),
+            (12, 13, "region"),
+        ])
+    );
+    s.finish();
+}
+
+#[test]
+fn selection_ranges_grow_from_the_word_to_the_stage() {
+    let text =
+        "FROM alpine AS b\u{fc}ild\nCOPY --chown=\u{e9} --from=b\u{fc}ild /src /dst\nRUN true\n";
+    let mut s = Session::utf16();
+    let uri = "untitled:select";
+    s.open(uri, text);
+    let inside = at_nth(text, "b\u{fc}ild", 1, 2);
+    let answer = s.client.request_ok(
+        "textDocument/selectionRange",
+        json!({"textDocument": {"uri": uri}, "positions": [inside, {"line": 99, "character": 99}]}),
+    );
+    let mut chain = Vec::new();
+    let mut next = &answer[0];
+    while next.is_object() {
+        chain.push(texts_at(text, &json!([next["range"]]))[0].clone());
+        next = &next["parent"];
+    }
+    assert_eq!(
+        chain,
+        [
+            "b\u{fc}ild",
+            "--from=b\u{fc}ild",
+            "COPY --chown=\u{e9} --from=b\u{fc}ild /src /dst",
+            "FROM alpine AS b\u{fc}ild\nCOPY --chown=\u{e9} --from=b\u{fc}ild /src /dst\nRUN true",
+        ]
+    );
+    // a position past the end still gets an answer
+    assert!(answer[1]["range"].is_object());
+    s.finish();
 }

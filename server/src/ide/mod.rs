@@ -9,9 +9,11 @@
 //! predefined arguments, directives).
 
 pub mod completion;
+pub mod folding;
 pub mod names;
 pub mod reference;
 pub mod rename;
+pub mod selection;
 
 use crate::syntax::{Located, Span, SyntaxTree};
 
