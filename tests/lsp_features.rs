@@ -672,3 +672,131 @@ fn selection_ranges_grow_from_the_word_to_the_stage() {
     assert!(answer[1]["range"].is_object());
     s.finish();
 }
+
+// ----- document links and semantic tokens ----------------------------------------------------
+
+#[test]
+fn document_links_lead_to_registry_pages() {
+    let text = "# syntax=docker/dockerfile:1\r\nARG V=3\r\nFROM python:3.12-slim AS b\u{e9}se\r\nFROM b\u{e9}se\r\n\
+                FROM ghcr.io/owner/tool:1 AS t\r\nFROM node:$V\r\nFROM scratch\r\n";
+    let mut s = Session::utf16();
+    let uri = "untitled:links";
+    s.open(uri, text);
+    let links = s.client.request_ok(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let found: Vec<(String, String)> = texts_at(text, &links)
+        .into_iter()
+        .zip(links.as_array().into_iter().flatten())
+        .map(|(under, link)| (under, link["target"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let own = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|&(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        found,
+        own(&[
+            (
+                "docker/dockerfile:1",
+                "https://hub.docker.com/r/docker/dockerfile"
+            ),
+            ("python:3.12-slim", "https://hub.docker.com/_/python"),
+            ("ghcr.io/owner/tool:1", "https://ghcr.io/owner/tool"),
+        ])
+    );
+    s.finish();
+}
+
+/// `(line, character, length, type, modifiers)` of each token of a `semanticTokens` answer.
+fn decode(tokens: &Value, legend: &[String]) -> Vec<(u64, u64, u64, String, u64)> {
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| n.as_u64().unwrap_or(0))
+        .collect();
+    let (mut line, mut character) = (0, 0);
+    data.chunks(5)
+        .map(|t| {
+            line += t[0];
+            character = if t[0] == 0 { character + t[1] } else { t[1] };
+            let kind = legend
+                .get(t[3] as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("outside the legend: {}", t[3]));
+            (line, character, t[2], kind, t[4])
+        })
+        .collect()
+}
+
+#[test]
+fn semantic_tokens_in_the_legend_with_utf16_columns() {
+    let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+    let caps = client.initialize(json!({"general": {"positionEncodings": ["utf-16"]}}))
+        ["capabilities"]
+        .clone();
+    let provider = &caps["semanticTokensProvider"];
+    assert_eq!(provider["full"], true);
+    assert_eq!(provider["range"], true);
+    let legend: Vec<String> = provider["legend"]["tokenTypes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t.as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(provider["legend"]["tokenModifiers"], json!(["declaration"]));
+    let text = "FROM alpine AS b\r\nLABEL t=\"\u{1F600}\" k=$X\r\nARG X\r\nENV \u{e9}=1 Y=$X\r\nCOPY <<'EOF' /f\r\n$X\r\nEOF\r\nCOPY --from=b /a /b\r\n";
+    let uri = "untitled:tokens";
+    client.did_open(uri, text, 1);
+    client.wait_diagnostics(uri, Some(1));
+    let tokens = client.request_ok(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let found = decode(&tokens, &legend);
+    let expected: Vec<(u64, u64, u64, String, u64)> = [
+        (0, 0, 4, "keyword", 0),
+        (0, 5, 6, "string", 0),
+        (0, 12, 2, "keyword", 0),
+        (0, 15, 1, "namespace", 1),
+        (1, 0, 5, "keyword", 0),
+        (1, 6, 1, "property", 0),
+        (1, 7, 1, "operator", 0),
+        (1, 8, 4, "string", 0),
+        (1, 13, 1, "property", 0),
+        (1, 14, 1, "operator", 0),
+        (1, 15, 2, "string", 0),
+        (2, 0, 3, "keyword", 0),
+        (2, 4, 1, "variable", 1),
+        (3, 0, 3, "keyword", 0),
+        // a non-ASCII name: one UTF-16 unit
+        (3, 4, 1, "variable", 1),
+        (3, 5, 1, "operator", 0),
+        (3, 6, 1, "string", 0),
+        (3, 8, 1, "variable", 1),
+        (3, 9, 1, "operator", 0),
+        (3, 10, 1, "string", 0),
+        (3, 11, 1, "variable", 0),
+        (4, 0, 4, "keyword", 0),
+        (4, 5, 7, "operator", 0),
+        (6, 0, 3, "operator", 0),
+        (7, 0, 4, "keyword", 0),
+        (7, 5, 6, "parameter", 0),
+        (7, 11, 1, "operator", 0),
+        (7, 12, 1, "namespace", 0),
+    ]
+    .into_iter()
+    .map(|(l, c, n, k, m)| (l, c, n, k.to_string(), m))
+    .collect();
+    assert_eq!(found, expected);
+    // a range: only the tokens of line 7
+    let ranged = client.request_ok(
+        "textDocument/semanticTokens/range",
+        json!({"textDocument": {"uri": uri}, "range": range((7, 0), (8, 0))}),
+    );
+    assert_eq!(decode(&ranged, &legend), expected[24..].to_vec());
+    assert!(client.shutdown_and_exit().success());
+}

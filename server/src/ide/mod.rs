@@ -10,10 +10,12 @@
 
 pub mod completion;
 pub mod folding;
+pub mod links;
 pub mod names;
 pub mod reference;
 pub mod rename;
 pub mod selection;
+pub mod tokens;
 
 use crate::syntax::{Located, Span, SyntaxTree};
 

@@ -29,6 +29,7 @@ mod document;
 mod folding;
 mod hover;
 mod json;
+mod links;
 mod navigation;
 mod outbox;
 mod rename;
@@ -36,6 +37,7 @@ mod selection;
 mod server;
 mod stdio;
 mod symbols;
+mod tokens;
 mod transport;
 
 use std::process::ExitCode;

@@ -16,14 +16,17 @@ use tower_lsp_server::ls_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CodeActionResponse, CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem,
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DocumentHighlight, DocumentHighlightParams, DocumentSymbolParams,
-    DocumentSymbolResponse, FoldingRange, FoldingRangeParams, FoldingRangeProviderCapability,
-    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability,
-    InitializeParams, InitializeResult, InitializedParams, Location, MessageType, OneOf,
-    PositionEncodingKind, PrepareRenameResponse, ReferenceParams, RenameOptions, RenameParams,
-    SelectionRange, SelectionRangeParams, SelectionRangeProviderCapability, ServerCapabilities,
-    ServerInfo, TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, Uri, WorkDoneProgressOptions, WorkspaceEdit,
+    DidOpenTextDocumentParams, DocumentHighlight, DocumentHighlightParams, DocumentLink,
+    DocumentLinkOptions, DocumentLinkParams, DocumentSymbolParams, DocumentSymbolResponse,
+    FoldingRange, FoldingRangeParams, FoldingRangeProviderCapability, GotoDefinitionParams,
+    GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability, InitializeParams,
+    InitializeResult, InitializedParams, Location, MessageType, OneOf, PositionEncodingKind,
+    PrepareRenameResponse, ReferenceParams, RenameOptions, RenameParams, SelectionRange,
+    SelectionRangeParams, SelectionRangeProviderCapability, SemanticTokensFullOptions,
+    SemanticTokensOptions, SemanticTokensParams, SemanticTokensRangeParams,
+    SemanticTokensRangeResult, SemanticTokensResult, SemanticTokensServerCapabilities,
+    ServerCapabilities, ServerInfo, TextDocumentPositionParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, Uri, WorkDoneProgressOptions, WorkspaceEdit,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -31,7 +34,9 @@ use super::code_action::{self, FIX_ALL_KIND};
 use super::config::{self, SECTION};
 use super::document::Document;
 use super::outbox::{Outbox, Outgoing};
-use super::{completion, folding, hover, log, navigation, rename, selection, symbols};
+use super::{
+    completion, folding, hover, links, log, navigation, rename, selection, symbols, tokens,
+};
 use crate::rules::Config;
 use crate::text::Encoding;
 
@@ -514,6 +519,46 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let enc = self.encoding();
+        guarded("documentLink", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(links::document_links(doc, enc)))
+        })
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let enc = self.encoding();
+        guarded("semanticTokens/full", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(SemanticTokensResult::Tokens(tokens::semantic_tokens(
+                doc, None, enc,
+            ))))
+        })
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let enc = self.encoding();
+        guarded("semanticTokens/range", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(SemanticTokensRangeResult::Tokens(
+                tokens::semantic_tokens(doc, Some(params.range), enc),
+            )))
+        })
+    }
+
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
@@ -553,6 +598,18 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
+        document_link_provider: Some(DocumentLinkOptions {
+            resolve_provider: Some(false),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
+        semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+            SemanticTokensOptions {
+                legend: tokens::legend(),
+                full: Some(SemanticTokensFullOptions::Bool(true)),
+                range: Some(true),
+                work_done_progress_options: WorkDoneProgressOptions::default(),
+            },
+        )),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
         selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
         references_provider: Some(OneOf::Left(true)),
