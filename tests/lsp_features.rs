@@ -593,6 +593,14 @@ fn navigation_is_announced_and_survives_odd_positions() {
     assert_eq!(caps["renameProvider"], json!({"prepareProvider": true}));
     assert_eq!(caps["foldingRangeProvider"], true);
     assert_eq!(caps["selectionRangeProvider"], true);
+    assert_eq!(caps["documentLinkProvider"]["resolveProvider"], false);
+    assert_eq!(
+        caps["signatureHelpProvider"]["triggerCharacters"],
+        json!([" ", "="])
+    );
+    assert_eq!(caps["inlayHintProvider"], true);
+    assert_eq!(caps["documentFormattingProvider"], true);
+    assert_eq!(caps["documentRangeFormattingProvider"], true);
     assert!(client.shutdown_and_exit().success());
 }
 
@@ -799,4 +807,192 @@ fn semantic_tokens_in_the_legend_with_utf16_columns() {
     );
     assert_eq!(decode(&ranged, &legend), expected[24..].to_vec());
     assert!(client.shutdown_and_exit().success());
+}
+
+// ----- signature help, inlay hints, formatting ------------------------------------------------
+
+#[test]
+fn signature_help_shows_the_forms_and_the_active_parameter() {
+    let mut s = Session::utf16();
+    let uri = "untitled:signature";
+    let at = s.open(
+        uri,
+        "FROM a AS b\r\nCOPY --chown=\u{e9} --from=b┃ /src /dst\r\n",
+    );
+    let help = s.request("textDocument/signatureHelp", uri, &at, json!({}));
+    assert_eq!(help["activeSignature"], 0);
+    let signature = &help["signatures"][0];
+    let label = signature["label"].as_str().unwrap_or("");
+    assert!(label.starts_with("COPY [--from=<stage>]"), "{label}");
+    let active = help["activeParameter"].as_u64().unwrap_or(99) as usize;
+    let offsets = &signature["parameters"][active]["label"];
+    let (start, end) = (
+        offsets[0].as_u64().unwrap_or(0) as usize,
+        offsets[1].as_u64().unwrap_or(0) as usize,
+    );
+    assert_eq!(&label[start..end], "[--from=<stage>]");
+    s.client.did_close(uri);
+    let at = s.open(uri, "FROM a\nCMD [\"run\", ┃");
+    let help = s.request("textDocument/signatureHelp", uri, &at, json!({}));
+    assert_eq!(
+        help["signatures"][help["activeSignature"].as_u64().unwrap_or(9) as usize]["label"],
+        "CMD [\"<executable>\", \"<arg>\"...]"
+    );
+    s.client.did_close(uri);
+    let at = s.open(uri, "FR┃OM a\n");
+    assert!(s
+        .request("textDocument/signatureHelp", uri, &at, json!({}))
+        .is_null());
+    s.finish();
+}
+
+#[test]
+fn inlay_hints_show_resolved_paths_and_values() {
+    let text = "ARG PY=3.12\r\nFROM python:${PY}-slim\r\nWORKDIR /srv\r\nWORKDIR \u{e9}app\r\nCOPY req.txt deps/\r\nENV HOME_DIR=/home/app\r\nRUN ls $HOME_DIR\r\n";
+    let mut s = Session::utf16();
+    let uri = "untitled:hints";
+    s.open(uri, text);
+    let hints = s.client.request_ok(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": range((0, 0), (99, 0))}),
+    );
+    let found: Vec<(u64, u64, String)> = hints
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| {
+            (
+                h["position"]["line"].as_u64().unwrap_or(99),
+                h["position"]["character"].as_u64().unwrap_or(99),
+                h["label"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let own = |list: &[(u64, u64, &str)]| -> Vec<(u64, u64, String)> {
+        list.iter()
+            .map(|&(a, b, c)| (a, b, c.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        found,
+        own(&[
+            (1, 17, "= 3.12"),
+            (3, 12, "→ /srv/\u{e9}app"),
+            (4, 18, "→ /srv/\u{e9}app/deps/"),
+            (6, 16, "= /home/app"),
+        ])
+    );
+    // only the range asked for
+    let hints = s.client.request_ok(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": range((6, 0), (7, 0))}),
+    );
+    assert_eq!(hints.as_array().map(Vec::len), Some(1));
+    s.finish();
+}
+
+#[test]
+fn formatting_changes_keywords_and_indentation_only_and_converges() {
+    let text = "# escape=`\r\n  from alpine as build\r\nrun apk add `\r\n\t curl `\r\n# keep   this\r\n        git\r\ncopy <<EOF /x\r\n  body stays\r\nEOF\r\nenv A hello `\r\n     world\r\nrun echo \"a `\r\n   b\"\r\n";
+    let expected = "# escape=`\r\nFROM alpine AS build\r\nRUN apk add `\r\n    curl `\r\n# keep   this\r\n    git\r\nCOPY <<EOF /x\r\n  body stays\r\nEOF\r\nENV A hello `\r\n     world\r\nRUN echo \"a `\r\n   b\"\r\n";
+    let mut s = Session::utf16();
+    let uri = "untitled:format";
+    s.open(uri, text);
+    let options = json!({"tabSize": 4, "insertSpaces": true});
+    let edits = s.client.request_ok(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": options}),
+    );
+    let formatted = apply(text, &edits);
+    assert_eq!(formatted, expected);
+    // formatting the result again changes nothing
+    s.client.did_close(uri);
+    s.open(uri, &formatted);
+    let again = s.client.request_ok(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": options}),
+    );
+    assert_eq!(again, json!([]));
+    s.client.did_close(uri);
+    // a range formats only its lines
+    s.open(uri, text);
+    let edits = s.client.request_ok(
+        "textDocument/rangeFormatting",
+        json!({"textDocument": {"uri": uri}, "range": range((2, 0), (3, 0)), "options": options}),
+    );
+    assert_eq!(
+        apply(text, &edits),
+        text.replacen("run apk add", "RUN apk add", 1)
+            .replacen("\t curl", "    curl", 1)
+    );
+    s.finish();
+}
+
+/// Every Dockerfile fixture: formatting converges at once, keeps every line (comments and
+/// heredoc bodies byte for byte) and the words of every instruction.
+#[test]
+fn formatting_every_fixture_converges_and_keeps_meaning() {
+    use layerwise::ide::format::format_text;
+    let mut files = Vec::new();
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.to_string_lossy().contains("Dockerfile") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 100, "{}", files.len());
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let once = format_text(&text, "    ");
+        assert_eq!(format_text(&once, "    "), once, "{}", path.display());
+        let (before, after) = (
+            layerwise::syntax::parse(&text),
+            layerwise::syntax::parse(&once),
+        );
+        assert_eq!(
+            before.instructions.len(),
+            after.instructions.len(),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            text.lines().count(),
+            once.lines().count(),
+            "{}",
+            path.display()
+        );
+        for (a, b) in before.instructions.iter().zip(&after.instructions) {
+            assert_eq!(a.keyword, b.keyword, "{}", path.display());
+            let words = |l: &layerwise::syntax::Located, t: &str| {
+                let args = l.abs(l.args_span).of(t).to_string();
+                let joined = args.split_whitespace().collect::<Vec<_>>().join(" ");
+                joined.to_ascii_lowercase()
+            };
+            assert_eq!(words(a, &text), words(b, &once), "{}", path.display());
+            let bodies = |l: &layerwise::syntax::Located, t: &str| -> Vec<String> {
+                l.heredocs
+                    .iter()
+                    .map(|h| l.abs(h.body).of(t).to_string())
+                    .collect()
+            };
+            assert_eq!(bodies(a, &text), bodies(b, &once), "{}", path.display());
+            assert_eq!(a.errors.len(), b.errors.len(), "{}", path.display());
+        }
+        assert_eq!(before.split.comments.len(), after.split.comments.len());
+        for (a, b) in before.split.comments.iter().zip(&after.split.comments) {
+            assert_eq!(
+                a.span.of(&text).trim(),
+                b.span.of(&once).trim(),
+                "{}",
+                path.display()
+            );
+        }
+    }
 }

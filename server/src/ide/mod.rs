@@ -10,11 +10,14 @@
 
 pub mod completion;
 pub mod folding;
+pub mod format;
+pub mod hints;
 pub mod links;
 pub mod names;
 pub mod reference;
 pub mod rename;
 pub mod selection;
+pub mod signature;
 pub mod tokens;
 
 use crate::syntax::{Located, Span, SyntaxTree};

@@ -16,17 +16,20 @@ use tower_lsp_server::ls_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CodeActionResponse, CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem,
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DocumentHighlight, DocumentHighlightParams, DocumentLink,
-    DocumentLinkOptions, DocumentLinkParams, DocumentSymbolParams, DocumentSymbolResponse,
-    FoldingRange, FoldingRangeParams, FoldingRangeProviderCapability, GotoDefinitionParams,
+    DidOpenTextDocumentParams, DocumentFormattingParams, DocumentHighlight,
+    DocumentHighlightParams, DocumentLink, DocumentLinkOptions, DocumentLinkParams,
+    DocumentRangeFormattingParams, DocumentSymbolParams, DocumentSymbolResponse, FoldingRange,
+    FoldingRangeParams, FoldingRangeProviderCapability, GotoDefinitionParams,
     GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability, InitializeParams,
-    InitializeResult, InitializedParams, Location, MessageType, OneOf, PositionEncodingKind,
-    PrepareRenameResponse, ReferenceParams, RenameOptions, RenameParams, SelectionRange,
-    SelectionRangeParams, SelectionRangeProviderCapability, SemanticTokensFullOptions,
-    SemanticTokensOptions, SemanticTokensParams, SemanticTokensRangeParams,
-    SemanticTokensRangeResult, SemanticTokensResult, SemanticTokensServerCapabilities,
-    ServerCapabilities, ServerInfo, TextDocumentPositionParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, Uri, WorkDoneProgressOptions, WorkspaceEdit,
+    InitializeResult, InitializedParams, InlayHint, InlayHintParams, Location, MessageType, OneOf,
+    PositionEncodingKind, PrepareRenameResponse, ReferenceParams, RenameOptions, RenameParams,
+    SelectionRange, SelectionRangeParams, SelectionRangeProviderCapability,
+    SemanticTokensFullOptions, SemanticTokensOptions, SemanticTokensParams,
+    SemanticTokensRangeParams, SemanticTokensRangeResult, SemanticTokensResult,
+    SemanticTokensServerCapabilities, ServerCapabilities, ServerInfo, SignatureHelp,
+    SignatureHelpOptions, SignatureHelpParams, TextDocumentPositionParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, TextEdit, Uri,
+    WorkDoneProgressOptions, WorkspaceEdit,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -35,7 +38,8 @@ use super::config::{self, SECTION};
 use super::document::Document;
 use super::outbox::{Outbox, Outgoing};
 use super::{
-    completion, folding, hover, links, log, navigation, rename, selection, symbols, tokens,
+    completion, folding, formatting, hints, hover, links, log, navigation, rename, selection,
+    signature, symbols, tokens,
 };
 use crate::rules::Config;
 use crate::text::Encoding;
@@ -559,6 +563,55 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        let enc = self.encoding();
+        guarded("signatureHelp", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position_params;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(signature::signature_help(doc, at.position, enc))
+        })
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let enc = self.encoding();
+        guarded("inlayHint", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(hints::inlay_hints(doc, params.range, enc)))
+        })
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let enc = self.encoding();
+        guarded("formatting", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(formatting::format(doc, &params.options, None, enc)))
+        })
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        let enc = self.encoding();
+        guarded("rangeFormatting", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(formatting::format(
+                doc,
+                &params.options,
+                Some(params.range),
+                enc,
+            )))
+        })
+    }
+
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
@@ -598,6 +651,19 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
+        signature_help_provider: Some(SignatureHelpOptions {
+            trigger_characters: Some(
+                signature::TRIGGERS
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
+            retrigger_characters: None,
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
+        inlay_hint_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        document_range_formatting_provider: Some(OneOf::Left(true)),
         document_link_provider: Some(DocumentLinkOptions {
             resolve_provider: Some(false),
             work_done_progress_options: WorkDoneProgressOptions::default(),
