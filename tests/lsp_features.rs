@@ -996,3 +996,47 @@ fn formatting_every_fixture_converges_and_keeps_meaning() {
         }
     }
 }
+
+// ----- hover -----------------------------------------------------------------------------------
+
+#[test]
+fn hover_documents_flags_mount_keys_and_names() {
+    let text = "ARG V=1.2\r\nFROM alpine AS b\u{e9}se\r\nARG V\r\nRUN --mount=type=cache,target=/c echo $V\r\nFROM b\u{e9}se\r\nCOPY --link --from=b\u{e9}se /a /b\r\n";
+    let mut s = Session::utf16();
+    let uri = "untitled:hover";
+    s.open(uri, text);
+    let cases: &[(Value, &str, &str)] = &[
+        (
+            at_nth(text, "--link", 0, 3),
+            "--link",
+            "`--link`: Copies into an independent layer",
+        ),
+        (
+            at_nth(text, "target", 0, 2),
+            "target",
+            "`target` (mount key)",
+        ),
+        (
+            at_nth(text, "$V", 0, 1),
+            "V",
+            "`V=1.2`, declared by the ARG on line 1",
+        ),
+        (
+            at_nth(text, "b\u{e9}se", 2, 2),
+            "b\u{e9}se",
+            "Stage `b\u{e9}se`, declared on line 2: `FROM alpine`",
+        ),
+        (
+            at_nth(text, "RUN", 0, 1),
+            "RUN",
+            "`RUN`: Executes a command",
+        ),
+    ];
+    for (position, under, part) in cases {
+        let hover = s.request("textDocument/hover", uri, position, json!({}));
+        let value = hover["contents"]["value"].as_str().unwrap_or("");
+        assert!(value.contains(part), "{part:?} not in {value}");
+        assert_eq!(texts_at(text, &json!([hover["range"]])), [*under]);
+    }
+    s.finish();
+}

@@ -98,11 +98,19 @@ fn inside(
     let replace = Span::new(word_start, offset);
     let keyword = located.keyword_span();
     if offset <= keyword.end {
-        return if word_start <= keyword.start {
-            keywords(Span::new(keyword.start, offset), false, snippets)
-        } else {
-            Vec::new()
-        };
+        if word_start > keyword.start {
+            return Vec::new();
+        }
+        // with arguments after it, the keyword is replaced whole and nothing else is inserted
+        let rest = text[keyword.end..].split(['\n', '\r']).next().unwrap_or("");
+        if rest.trim().is_empty() {
+            return keywords(Span::new(keyword.start, offset), false, snippets);
+        }
+        let mut items = keywords(keyword, false, false);
+        for item in &mut items {
+            item.insert = item.label.clone();
+        }
+        return items;
     }
     // in a heredoc body: nothing
     if located.heredocs.iter().any(|h| {
@@ -630,6 +638,14 @@ mod tests {
         assert!(!found
             .iter()
             .any(|k| k == "FROM" || k == "ONBUILD" || k == "MAINTAINER"));
+    }
+
+    #[test]
+    fn a_keyword_before_arguments_is_replaced_whole() {
+        let (_, items) = labels("FROM a\nco$0PY x y");
+        assert_eq!(items[8].insert, "COPY");
+        assert!(!items[8].snippet);
+        assert_eq!(items[8].replace, crate::syntax::Span::new(7, 11));
     }
 
     #[test]

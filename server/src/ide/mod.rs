@@ -12,6 +12,7 @@ pub mod completion;
 pub mod folding;
 pub mod format;
 pub mod hints;
+pub mod hover;
 pub mod links;
 pub mod names;
 pub mod reference;
