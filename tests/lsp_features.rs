@@ -1040,3 +1040,84 @@ fn hover_documents_flags_mount_keys_and_names() {
     }
     s.finish();
 }
+
+// ----- every feature on every fixture ------------------------------------------------------------
+
+/// Every editing feature at every character of every Dockerfile fixture (also with CRLF line
+/// ends): no panic, tokens that neither overlap nor cross lines, selections that nest, rename
+/// edits on char boundaries that do not overlap, and folds within the file.
+#[test]
+fn every_feature_everywhere_in_every_fixture() {
+    use layerwise::ide::{
+        completion, folding, hints, hover, links, names, rename, selection, signature, tokens,
+    };
+    use layerwise::syntax::Span;
+    let mut files = Vec::new();
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.to_string_lossy().contains("Dockerfile") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    // hostile texts beside the fixtures: NUL, lone CR, BOM, unterminated quotes, heredocs and
+    // substitutions, a backtick escape at the end, non-ASCII names
+    let hostile = [
+        "\u{0}FROM\u{0} a\u{0}",
+        "\u{feff}# escape=`\rFROM a AS b\rCOPY --from=b `",
+        "FROM a\nENV X=\"unterminated \\\n  $X\nRUN <<EOF\n${X\n",
+        "FROM \u{e9}\u{1F600} AS \u{e9}\nCOPY --from=\u{e9} \u{1F600} /\u{e9}\nRUN --mount=from=\u{e9},target=/x ${\u{e9}}",
+        "ONBUILD ONBUILD COPY --from= x",
+        "ARG\nFROM $\nARG =\nENV =$\n",
+    ];
+    let texts = files
+        .iter()
+        .filter_map(|path| Some((path.clone(), std::fs::read_to_string(path).ok()?)))
+        .chain(
+            hostile
+                .iter()
+                .map(|t| (Path::new("hostile").to_path_buf(), (*t).to_string())),
+        );
+    for (path, original) in texts {
+        let path = path.as_path();
+        for text in [original.clone(), original.replace('\n', "\r\n")] {
+            let tree = layerwise::syntax::parse(&text);
+            let all = tokens::tokens(&tree, &text);
+            for pair in all.windows(2) {
+                assert!(pair[0].span.end <= pair[1].span.start, "{}", path.display());
+            }
+            assert!(all.iter().all(|t| !t.span.of(&text).contains(['\n', '\r'])));
+            for fold in folding::folds(&tree, &text) {
+                assert!(fold.span.end <= text.len() && fold.lines.0 < fold.lines.1);
+            }
+            let _ = links::links(&tree, &text);
+            let _ = hints::hints(&tree, &text, Span::new(0, text.len()));
+            let occurrences = names::occurrences(&tree, &text);
+            let step = (text.len() / 400).max(1);
+            for offset in (0..=text.len() + 1).step_by(step) {
+                let _ = completion::complete(&tree, &text, offset, true);
+                let _ = signature::help(&tree, &text, offset);
+                let _ = hover::describe(&tree, &text, offset);
+                let spans = selection::expand(&tree, &text, offset);
+                for pair in spans.windows(2) {
+                    assert!(pair[1].start <= pair[0].start && pair[0].end <= pair[1].end);
+                }
+                let _ = names::definition(&tree, &occurrences, offset);
+                if let Ok(mut edits) = rename::rename(&tree, &text, offset, "renamed_x") {
+                    edits.sort_by_key(|(s, _)| s.start);
+                    for pair in edits.windows(2) {
+                        assert!(pair[0].0.end <= pair[1].0.start, "{}", path.display());
+                    }
+                    assert!(edits.iter().all(
+                        |(s, _)| text.is_char_boundary(s.start) && text.is_char_boundary(s.end)
+                    ));
+                }
+            }
+        }
+    }
+}

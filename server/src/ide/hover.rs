@@ -58,9 +58,13 @@ pub fn describe(tree: &SyntaxTree, text: &str, offset: usize) -> Option<(Span, S
         break;
     }
     // a predefined argument that no ARG of the file declares
+    // (name characters are ASCII, so the byte after a non-name ASCII character is a boundary;
+    // a non-ASCII character is skipped whole)
     let start = text[..offset]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |at| at + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |(at, c)| at + c.len_utf8());
     let end = text[offset..]
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .map_or(text.len(), |at| offset + at);
