@@ -809,7 +809,7 @@ fn document_symbols_are_stages_with_their_instructions() {
                 "FROM gcr.io/distroless/static".to_string(),
                 2,
                 (5, 6),
-                pairs(&[("COPY", "/out/app /app")])
+                pairs(&[("COPY", "--from=build /out/app /app")])
             ),
         ]
     );
