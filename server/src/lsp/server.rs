@@ -1,7 +1,8 @@
 //! The backend: shared state and the `LanguageServer` handlers.
 //!
-//! Handlers are thin: they take the lock, call into [`super::document`], [`super::code_action`],
-//! [`super::hover`] or [`super::symbols`], release the lock, and only then await anything.
+//! Handlers are thin: they take the lock, call into [`super::document`] or the module of their
+//! feature ([`super::code_action`], [`super::hover`], [`super::completion`]...), release the
+//! lock, and only then await anything. Every request handler runs under [`guarded`].
 //! Document notifications never await at all: what they publish goes through the
 //! [`Outbox`], in the order the edits were applied.
 
