@@ -747,7 +747,7 @@ fn semantic_tokens_in_the_legend_with_utf16_columns() {
         ["capabilities"]
         .clone();
     let provider = &caps["semanticTokensProvider"];
-    assert_eq!(provider["full"], true);
+    assert_eq!(provider["full"], json!({"delta": true}));
     assert_eq!(provider["range"], true);
     let legend: Vec<String> = provider["legend"]["tokenTypes"]
         .as_array()
@@ -1120,4 +1120,50 @@ fn every_feature_everywhere_in_every_fixture() {
             }
         }
     }
+}
+
+#[test]
+fn semantic_tokens_delta_after_an_edit_equals_a_full_answer() {
+    let mut s = Session::utf16();
+    let uri = "untitled:delta";
+    let text = "FROM alpine AS build\nARG V=1\nRUN echo $V\nFROM build\nCOPY --from=build /a /b\n";
+    s.open(uri, text);
+    let first = s.client.request_ok(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let id = first["resultId"].as_str().unwrap_or("").to_string();
+    assert!(!id.is_empty());
+    // rename a line's variable by hand: `$V` becomes `$VV` (no longer declared)
+    s.version += 1;
+    s.client.did_change(
+        uri,
+        s.version,
+        json!([{"range": range((2, 10), (2, 11)), "text": "VV"}]),
+    );
+    s.client.wait_diagnostics(uri, Some(s.version));
+    let delta = s.client.request_ok(
+        "textDocument/semanticTokens/full/delta",
+        json!({"textDocument": {"uri": uri}, "previousResultId": id}),
+    );
+    let edits = delta["edits"].as_array().cloned().unwrap_or_default();
+    assert_eq!(edits.len(), 1, "{delta}");
+    let mut data: Vec<Value> = first["data"].as_array().cloned().unwrap_or_default();
+    let start = edits[0]["start"].as_u64().unwrap_or(0) as usize;
+    let count = edits[0]["deleteCount"].as_u64().unwrap_or(0) as usize;
+    let inserted = edits[0]["data"].as_array().cloned().unwrap_or_default();
+    data.splice(start..start + count, inserted);
+    let fresh = s.client.request_ok(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(Value::Array(data), fresh["data"]);
+    assert_ne!(delta["resultId"], json!(id));
+    // an unknown previous id gets the full tokens
+    let full = s.client.request_ok(
+        "textDocument/semanticTokens/full/delta",
+        json!({"textDocument": {"uri": uri}, "previousResultId": "nope"}),
+    );
+    assert_eq!(full["data"], fresh["data"]);
+    s.finish();
 }

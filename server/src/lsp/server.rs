@@ -25,12 +25,12 @@ use tower_lsp_server::ls_types::{
     InitializeResult, InitializedParams, InlayHint, InlayHintParams, Location, MessageType, OneOf,
     PositionEncodingKind, PrepareRenameResponse, ReferenceParams, RenameOptions, RenameParams,
     SelectionRange, SelectionRangeParams, SelectionRangeProviderCapability,
-    SemanticTokensFullOptions, SemanticTokensOptions, SemanticTokensParams,
-    SemanticTokensRangeParams, SemanticTokensRangeResult, SemanticTokensResult,
-    SemanticTokensServerCapabilities, ServerCapabilities, ServerInfo, SignatureHelp,
-    SignatureHelpOptions, SignatureHelpParams, TextDocumentPositionParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, TextEdit, Uri,
-    WorkDoneProgressOptions, WorkspaceEdit,
+    SemanticTokensDeltaParams, SemanticTokensFullDeltaResult, SemanticTokensFullOptions,
+    SemanticTokensOptions, SemanticTokensParams, SemanticTokensRangeParams,
+    SemanticTokensRangeResult, SemanticTokensResult, SemanticTokensServerCapabilities,
+    ServerCapabilities, ServerInfo, SignatureHelp, SignatureHelpOptions, SignatureHelpParams,
+    TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextEdit, Uri, WorkDoneProgressOptions, WorkspaceEdit,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -540,12 +540,29 @@ impl LanguageServer for Backend {
     ) -> Result<Option<SemanticTokensResult>> {
         let enc = self.encoding();
         guarded("semanticTokens/full", || {
-            let documents = lock(&self.shared.documents);
+            let mut documents = lock(&self.shared.documents);
             let uri = &params.text_document.uri;
-            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
-            Ok(Some(SemanticTokensResult::Tokens(tokens::semantic_tokens(
-                doc, None, enc,
-            ))))
+            let doc = documents.get_mut(uri).ok_or_else(|| not_open(uri))?;
+            let mut kept = doc.semantic_tokens.take();
+            let answer = tokens::full(doc, &mut kept, enc);
+            doc.semantic_tokens = kept;
+            Ok(Some(SemanticTokensResult::Tokens(answer)))
+        })
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: SemanticTokensDeltaParams,
+    ) -> Result<Option<SemanticTokensFullDeltaResult>> {
+        let enc = self.encoding();
+        guarded("semanticTokens/full/delta", || {
+            let mut documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get_mut(uri).ok_or_else(|| not_open(uri))?;
+            let mut kept = doc.semantic_tokens.take();
+            let answer = tokens::full_delta(doc, &mut kept, &params.previous_result_id, enc);
+            doc.semantic_tokens = kept;
+            Ok(Some(answer))
         })
     }
 
@@ -672,7 +689,7 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
             SemanticTokensOptions {
                 legend: tokens::legend(),
-                full: Some(SemanticTokensFullOptions::Bool(true)),
+                full: Some(SemanticTokensFullOptions::Delta { delta: Some(true) }),
                 range: Some(true),
                 work_done_progress_options: WorkDoneProgressOptions::default(),
             },
