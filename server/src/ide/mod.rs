@@ -1,12 +1,13 @@
 //! Editing features below the LSP layer: completion, stage and variable names (definition,
-//! references, rename), folding and selection ranges, semantic tokens, document links.
+//! references, rename), hover documentation, signature help, inlay hints, folding and
+//! selection ranges, semantic tokens, document links and formatting.
 //!
 //! Each feature is one file of plain functions over the kept [`SyntaxTree`] and the text, with
 //! byte offsets in and byte spans out; `lsp/` turns positions into offsets and spans into ranges
-//! in the negotiated encoding, and knows nothing of Dockerfiles. Nothing here parses the file
-//! again: a request reads the tree the last analysis kept (one pass over its instructions at
-//! most). [`reference`] holds what the features know about the language (flags, mount keys,
-//! predefined arguments, directives).
+//! in the negotiated encoding, and knows nothing of Dockerfiles. Nothing a request calls parses
+//! the file again: it reads the tree the last analysis kept (one pass over its instructions at
+//! most; `format::format_text`, which parses, is for the command line). [`reference`] holds what
+//! the features know about the language (flags, mount keys, predefined arguments, directives).
 
 pub mod completion;
 pub mod folding;
