@@ -489,8 +489,8 @@ fn hover_shows_rule_docs_and_keyword_descriptions() {
             Some(&["**cache-busting-copy**", "## Why is this bad?"]),
         ),
         // on a keyword without findings
-        ((2, 1), Some(&["`RUN`: Runs a command"])),
-        ((0, 0), Some(&["`FROM`: Starts a build stage"])),
+        ((2, 1), Some(&["`RUN`: Executes a command"])),
+        ((0, 0), Some(&["`FROM`: Begins a build stage"])),
         // over the FROM line: what the image is for
         (
             (0, 10),
@@ -809,7 +809,7 @@ fn document_symbols_are_stages_with_their_instructions() {
                 "FROM gcr.io/distroless/static".to_string(),
                 2,
                 (5, 6),
-                pairs(&[("COPY", "/out/app /app")])
+                pairs(&[("COPY", "--from=build /out/app /app")])
             ),
         ]
     );

@@ -1,4 +1,4 @@
-//! The command line: `layerwise check`, `layerwise rules`, `layerwise rule ID`.
+//! The command line: `layerwise check`, `layerwise format`, `layerwise rules`, `layerwise rule ID`.
 //!
 //! The only module that prints. Exit codes: 0 when nothing at warning or above was found, 1 when
 //! something was, 2 on usage or I/O errors (with the reason on stderr).
@@ -19,6 +19,9 @@ layerwise: a Dockerfile linter and language server that makes images small and b
 
 Usage:
   layerwise check [OPTIONS] [PATH...]   check Dockerfiles (PATH: a file or a folder; default .)
+  layerwise format [--check] [--diff] [PATH...]
+                                        format Dockerfiles in place (--check: only report
+                                        the files that would change; --diff: show the changes)
   layerwise rules                       list every rule
   layerwise rule ID                     print a rule's documentation
   layerwise lsp [--stdio]               serve the Language Server Protocol on stdio
@@ -34,7 +37,8 @@ Options for check:
   --unsafe-fixes             with --fix or --diff: apply the restructuring fixes too
   --diff                     show the fixes as a unified diff instead of writing them
 
-Exit status: 0 nothing at warning or above, 1 findings, 2 usage or I/O error.";
+Exit status: 0 nothing at warning or above (format: nothing to change, or formatted), 1 findings
+(format --check or --diff: a file would change), 2 usage or I/O error.";
 
 /// An error for the user: printed on stderr, exit code 2.
 struct Fail(String);
@@ -44,6 +48,7 @@ struct Fail(String);
 pub fn main(args: &[String]) -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("check") => check(&args[1..]),
+        Some("format") => format(&args[1..]),
         Some("rules") => Ok(list_rules()),
         Some("rule") => rule_doc(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
@@ -191,6 +196,88 @@ fn span_pos(index: &LineIndex<'_>, span: crate::syntax::Span) -> Pos {
 }
 
 /// Write the fixed text (atomically) and the files fixes create (never overwriting one).
+/// `layerwise format`: the editor's formatter ([`crate::ide::format`]) over files, continuation
+/// lines indented with four spaces.
+fn format(args: &[String]) -> Result<ExitCode, Fail> {
+    let (mut check, mut diff, mut paths) = (false, false, Vec::new());
+    for arg in args {
+        match arg.as_str() {
+            "--check" => check = true,
+            "--diff" => diff = true,
+            other if other.starts_with('-') => {
+                return Err(Fail(format!(
+                    "unknown option `{other}` for format\n\n{USAGE}"
+                )))
+            }
+            path => paths.push(PathBuf::from(path)),
+        }
+    }
+    if paths.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    let mut files = Vec::new();
+    for path in &paths {
+        collect(path, &mut files)?;
+    }
+    let (mut changed, mut out) = (0, String::new());
+    for file in &files {
+        let bytes = std::fs::read(file)
+            .map_err(|e| Fail(format!("{}: cannot read: {e}", file.display())))?;
+        let text = decode(file, bytes)?;
+        let formatted = guarded(file, || crate::ide::format::format_text(&text, "    "))?;
+        if formatted == text {
+            continue;
+        }
+        changed += 1;
+        if diff {
+            let name = diff_name(file);
+            let unified = similar::TextDiff::from_lines(&text, &formatted);
+            let _ = write!(
+                out,
+                "{}",
+                unified
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{name}"), &format!("b/{name}"))
+            );
+        } else if check {
+            let _ = writeln!(out, "would reformat {}", file.display());
+        } else {
+            fix::write_atomically(file, &formatted).map_err(|e| {
+                Fail(format!(
+                    "{}: cannot write the formatted file: {e}; the file is unchanged",
+                    file.display()
+                ))
+            })?;
+        }
+    }
+    let unchanged = files.len() - changed;
+    let plural = |n: usize| if n == 1 { "file" } else { "files" };
+    let summary = if check || diff {
+        format!(
+            "{changed} {} would be reformatted, {unchanged} already formatted",
+            plural(changed)
+        )
+    } else {
+        format!(
+            "{changed} {} reformatted, {unchanged} already formatted",
+            plural(changed)
+        )
+    };
+    print!("{out}");
+    if diff {
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
+    let _ = std::io::stdout().flush();
+    Ok(if (check || diff) && changed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Result<(), Fail> {
     if fixed.text != before {
         fix::write_atomically(file, &fixed.text).map_err(|e| {

@@ -8,6 +8,7 @@
 #[allow(clippy::print_stdout)]
 pub mod cli;
 pub mod fix;
+pub mod ide;
 pub mod lsp;
 pub mod model;
 pub mod rules;

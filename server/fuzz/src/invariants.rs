@@ -103,6 +103,12 @@ pub fn instruction_spans(instr: &Instruction, out: &mut Vec<(&'static str, Span)
     out.push(("keyword", instr.keyword_span));
     out.push(("args", instr.args_span));
     out.extend(instr.flags.iter().map(|f| ("flag", f.span)));
+    out.extend(
+        instr
+            .flags
+            .iter()
+            .filter_map(|f| f.value_span.map(|s| ("flag-value", s))),
+    );
     out.extend(instr.errors.iter().map(|e| ("error", e.span)));
     out.extend(instr.broken_json.iter().map(|e| ("broken-json", e.span)));
     for h in &instr.heredocs {

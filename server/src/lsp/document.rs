@@ -43,6 +43,8 @@ pub struct Document {
     /// Which of the safe fixes of [`Self::diagnostics`] fix-all applies together (indices among
     /// the safe fixes, in order), worked out on the first request after an analysis.
     pub fix_all_choice: std::sync::OnceLock<Vec<usize>>,
+    /// The last full semantic tokens sent, with their result id (for `full/delta`).
+    pub semantic_tokens: Option<(String, Vec<tower_lsp_server::ls_types::SemanticToken>)>,
 }
 
 impl Document {
@@ -59,6 +61,7 @@ impl Document {
             too_large_reported: false,
             target: None,
             fix_all_choice: std::sync::OnceLock::new(),
+            semantic_tokens: None,
         }
     }
 

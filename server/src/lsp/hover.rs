@@ -1,10 +1,13 @@
-//! Hover: a rule's documentation over its findings, a one-line description over a keyword, and
-//! over a `FROM` whether its stage ships and what the built image is for.
+//! Hover: a rule's documentation over its findings, an instruction's documentation over its
+//! keyword, a flag's, a `--mount` key's or a directive's over it, a stage's or variable's
+//! declaration over a name ([`crate::ide::hover`]), and over a `FROM` whether its stage ships
+//! and what the built image is for.
 
 use tower_lsp_server::ls_types::{self as ls, Hover, HoverContents, MarkupContent, MarkupKind};
 
 use super::convert;
 use super::document::Document;
+use crate::ide::{self, reference};
 use crate::rules;
 use crate::syntax::{Keyword, Span};
 use crate::text::Encoding;
@@ -37,11 +40,16 @@ pub fn hover(doc: &Document, position: ls::Position, enc: Encoding) -> Option<Ho
         .position(|located| touches(located.keyword_span(), at));
     if let Some(k) = keyword {
         let located = &instructions[k];
-        if let Some(line) = describe(located.keyword) {
-            sections.push(format!("`{}`: {line}", located.keyword.name()));
+        if let Some(doc) = reference::instruction(located.keyword) {
+            sections.push(format!("`{}`: {}", located.keyword.name(), doc.summary));
             covered =
                 Some(covered.map_or(located.keyword_span(), |c| c.cover(located.keyword_span())));
         }
+    }
+    // flags, mount keys, directives, names
+    if let Some((span, doc)) = ide::hover::describe(doc.tree(), doc.text.text(), at) {
+        sections.push(doc);
+        covered = Some(covered.map_or(span, |c| c.cover(span)));
     }
     // over a FROM line: what the stage is for
     let from = instructions.iter().position(|located| {
@@ -81,37 +89,4 @@ fn dedent(doc: &str) -> String {
         .join("\n")
         .trim()
         .to_string()
-}
-
-/// One line about what an instruction does.
-fn describe(keyword: Keyword) -> Option<&'static str> {
-    Some(match keyword {
-        Keyword::From => "Starts a build stage from a base image (`FROM image [AS name]`).",
-        Keyword::Run => "Runs a command in a new layer on top of the current image.",
-        Keyword::Cmd => {
-            "Sets the default command (or default arguments of the entrypoint) of the container."
-        }
-        Keyword::Label => "Adds key-value metadata to the image.",
-        Keyword::Maintainer => {
-            "Sets the image author (deprecated; use `LABEL org.opencontainers.image.authors`)."
-        }
-        Keyword::Expose => "Documents the ports the container listens on.",
-        Keyword::Env => {
-            "Sets environment variables for later instructions and the running container."
-        }
-        Keyword::Add => "Copies files, URLs or archives (extracted) into the image.",
-        Keyword::Copy => "Copies files from the build context or another stage into the image.",
-        Keyword::Entrypoint => "Sets the executable the container runs.",
-        Keyword::Volume => "Declares mount points for external volumes.",
-        Keyword::User => "Sets the user (and group) for later instructions and the container.",
-        Keyword::Workdir => "Sets the working directory for later instructions and the container.",
-        Keyword::Arg => "Declares a build argument, set with `--build-arg`.",
-        Keyword::Onbuild => {
-            "Registers an instruction to run when the image is used as a base image."
-        }
-        Keyword::Stopsignal => "Sets the signal that stops the container.",
-        Keyword::Healthcheck => "Sets how to check that the container is still working.",
-        Keyword::Shell => "Sets the shell used by shell-form instructions.",
-        Keyword::Unknown => return None,
-    })
 }

@@ -3,7 +3,11 @@
 //! This module is the only part of the crate that knows LSP types. It keeps the open documents
 //! (`document.rs`), runs the same analysis as the CLI on every change (`analysis.rs`), converts
 //! findings to LSP diagnostics (`convert.rs`) and answers code actions (`code_action.rs`), hovers
-//! (`hover.rs`) and document symbols (`symbols.rs`). Settings come from `.layerwise.toml` and the
+//! (`hover.rs`), document symbols (`symbols.rs`) and the editing requests, one file each over
+//! [`crate::ide`]: completion (`completion.rs`), definition, references and highlight
+//! (`navigation.rs`), rename (`rename.rs`), folding and selection ranges (`folding.rs`,
+//! `selection.rs`), document links (`links.rs`), semantic tokens (`tokens.rs`), signature help
+//! (`signature.rs`), inlay hints (`hints.rs`) and formatting (`formatting.rs`). Settings come from `.layerwise.toml` and the
 //! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
 //! through one ordered queue (`outbox.rs`). Document symbols are answered beside
 //! `tower-lsp-server`'s router and written straight to the output (`direct.rs`); both they and
@@ -21,16 +25,26 @@
 
 mod analysis;
 mod code_action;
+mod completion;
 mod config;
 mod convert;
 mod direct;
 mod document;
+mod folding;
+mod formatting;
+mod hints;
 mod hover;
 mod json;
+mod links;
+mod navigation;
 mod outbox;
+mod rename;
+mod selection;
 mod server;
+mod signature;
 mod stdio;
 mod symbols;
+mod tokens;
 mod transport;
 
 use std::process::ExitCode;

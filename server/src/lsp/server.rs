@@ -1,7 +1,8 @@
 //! The backend: shared state and the `LanguageServer` handlers.
 //!
-//! Handlers are thin: they take the lock, call into [`super::document`], [`super::code_action`],
-//! [`super::hover`] or [`super::symbols`], release the lock, and only then await anything.
+//! Handlers are thin: they take the lock, call into [`super::document`] or the module of their
+//! feature ([`super::code_action`], [`super::hover`], [`super::completion`]...), release the
+//! lock, and only then await anything. Every request handler runs under [`guarded`].
 //! Document notifications never await at all: what they publish goes through the
 //! [`Outbox`], in the order the edits were applied.
 
@@ -14,12 +15,22 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
-    CodeActionResponse, ConfigurationItem, DidChangeConfigurationParams,
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    DocumentSymbolParams, DocumentSymbolResponse, Hover, HoverParams, HoverProviderCapability,
-    InitializeParams, InitializeResult, InitializedParams, MessageType, OneOf,
-    PositionEncodingKind, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
+    CodeActionResponse, CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DocumentFormattingParams, DocumentHighlight,
+    DocumentHighlightParams, DocumentLink, DocumentLinkOptions, DocumentLinkParams,
+    DocumentRangeFormattingParams, DocumentSymbolParams, DocumentSymbolResponse, FoldingRange,
+    FoldingRangeParams, FoldingRangeProviderCapability, GotoDefinitionParams,
+    GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability, InitializeParams,
+    InitializeResult, InitializedParams, InlayHint, InlayHintParams, Location, MessageType, OneOf,
+    PositionEncodingKind, PrepareRenameResponse, ReferenceParams, RenameOptions, RenameParams,
+    SelectionRange, SelectionRangeParams, SelectionRangeProviderCapability,
+    SemanticTokensDeltaParams, SemanticTokensFullDeltaResult, SemanticTokensFullOptions,
+    SemanticTokensOptions, SemanticTokensParams, SemanticTokensRangeParams,
+    SemanticTokensRangeResult, SemanticTokensResult, SemanticTokensServerCapabilities,
+    ServerCapabilities, ServerInfo, SignatureHelp, SignatureHelpOptions, SignatureHelpParams,
+    TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextEdit, Uri, WorkDoneProgressOptions, WorkspaceEdit,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -27,7 +38,10 @@ use super::code_action::{self, FIX_ALL_KIND};
 use super::config::{self, SECTION};
 use super::document::Document;
 use super::outbox::{Outbox, Outgoing};
-use super::{hover, log, symbols};
+use super::{
+    completion, folding, formatting, hints, hover, links, log, navigation, rename, selection,
+    signature, symbols, tokens,
+};
 use crate::rules::Config;
 use crate::text::Encoding;
 
@@ -43,6 +57,8 @@ struct Session {
     /// Problems found during `initialize`, shown on `initialized` (notifications sent before
     /// then are dropped).
     early_problems: Vec<String>,
+    /// Whether the client takes snippets in completion items.
+    snippets: bool,
 }
 
 /// The state the request handlers read, shared with the requests answered beside
@@ -241,10 +257,19 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|workspace| workspace.configuration)
             .unwrap_or(false);
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text| text.completion.as_ref())
+            .and_then(|completion| completion.completion_item.as_ref())
+            .and_then(|item| item.snippet_support)
+            .unwrap_or(false);
         {
             let mut session = lock(&self.shared.session);
             session.encoding = encoding;
             session.pull_configuration = pull_configuration;
+            session.snippets = snippets;
             if let Some(options) = &params.initialization_options {
                 let (settings, problems) = config::from_client_settings(options);
                 session.settings = settings;
@@ -387,6 +412,224 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let (enc, snippets) = {
+            let session = lock(&self.shared.session);
+            (session.encoding, session.snippets)
+        };
+        guarded("completion", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position;
+            let doc = documents
+                .get(&at.text_document.uri)
+                .ok_or_else(|| not_open(&at.text_document.uri))?;
+            let items = completion::completion(doc, at.position, enc, snippets);
+            Ok(Some(CompletionResponse::Array(items)))
+        })
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let enc = self.encoding();
+        guarded("definition", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position_params;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(navigation::definition(uri, doc, at.position, enc))
+        })
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let enc = self.encoding();
+        guarded("references", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            let declarations = params.context.include_declaration;
+            Ok(Some(navigation::references(
+                uri,
+                doc,
+                at.position,
+                enc,
+                declarations,
+            )))
+        })
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let enc = self.encoding();
+        guarded("documentHighlight", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position_params;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(navigation::highlight(doc, at.position, enc)))
+        })
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        let enc = self.encoding();
+        guarded("prepareRename", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(rename::prepare(doc, params.position, enc))
+        })
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let enc = self.encoding();
+        guarded("rename", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            rename::rename(uri, doc, at.position, &params.new_name, enc).map(Some)
+        })
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        guarded("foldingRange", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(folding::folding_ranges(doc)))
+        })
+    }
+
+    async fn selection_range(
+        &self,
+        params: SelectionRangeParams,
+    ) -> Result<Option<Vec<SelectionRange>>> {
+        let enc = self.encoding();
+        guarded("selectionRange", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(selection::selection_ranges(
+                doc,
+                &params.positions,
+                enc,
+            )))
+        })
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let enc = self.encoding();
+        guarded("documentLink", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(links::document_links(doc, enc)))
+        })
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let enc = self.encoding();
+        guarded("semanticTokens/full", || {
+            let mut documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get_mut(uri).ok_or_else(|| not_open(uri))?;
+            let mut kept = doc.semantic_tokens.take();
+            let answer = tokens::full(doc, &mut kept, enc);
+            doc.semantic_tokens = kept;
+            Ok(Some(SemanticTokensResult::Tokens(answer)))
+        })
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: SemanticTokensDeltaParams,
+    ) -> Result<Option<SemanticTokensFullDeltaResult>> {
+        let enc = self.encoding();
+        guarded("semanticTokens/full/delta", || {
+            let mut documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get_mut(uri).ok_or_else(|| not_open(uri))?;
+            let mut kept = doc.semantic_tokens.take();
+            let answer = tokens::full_delta(doc, &mut kept, &params.previous_result_id, enc);
+            doc.semantic_tokens = kept;
+            Ok(Some(answer))
+        })
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let enc = self.encoding();
+        guarded("semanticTokens/range", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(SemanticTokensRangeResult::Tokens(
+                tokens::semantic_tokens(doc, Some(params.range), enc),
+            )))
+        })
+    }
+
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        let enc = self.encoding();
+        guarded("signatureHelp", || {
+            let documents = lock(&self.shared.documents);
+            let at = params.text_document_position_params;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(signature::signature_help(doc, at.position, enc))
+        })
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let enc = self.encoding();
+        guarded("inlayHint", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(hints::inlay_hints(doc, params.range, enc)))
+        })
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let enc = self.encoding();
+        guarded("formatting", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(formatting::format(doc, &params.options, None, enc)))
+        })
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        let enc = self.encoding();
+        guarded("rangeFormatting", || {
+            let documents = lock(&self.shared.documents);
+            let uri = &params.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            Ok(Some(formatting::format(
+                doc,
+                &params.options,
+                Some(params.range),
+                enc,
+            )))
+        })
+    }
+
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
@@ -425,6 +668,49 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        signature_help_provider: Some(SignatureHelpOptions {
+            trigger_characters: Some(
+                signature::TRIGGERS
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
+            retrigger_characters: None,
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
+        inlay_hint_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        document_range_formatting_provider: Some(OneOf::Left(true)),
+        document_link_provider: Some(DocumentLinkOptions {
+            resolve_provider: Some(false),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
+        semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+            SemanticTokensOptions {
+                legend: tokens::legend(),
+                full: Some(SemanticTokensFullOptions::Delta { delta: Some(true) }),
+                range: Some(true),
+                work_done_progress_options: WorkDoneProgressOptions::default(),
+            },
+        )),
+        folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+        references_provider: Some(OneOf::Left(true)),
+        document_highlight_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(
+                completion::TRIGGERS
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
+            ..CompletionOptions::default()
+        }),
         ..ServerCapabilities::default()
     }
 }

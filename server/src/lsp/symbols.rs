@@ -218,8 +218,8 @@ fn stage_name(from: &Located, text: &str) -> String {
     }
 }
 
-/// What the symbol of an instruction says: its keyword, and the start of its arguments as
-/// detail. Kept with the parse (worked out again only when the escape character changed).
+/// What the symbol of an instruction says: its keyword, and the start of its flags and
+/// arguments as detail. Kept with the parse (worked out again only when the escape character changed).
 fn shown<'d>(text: &str, escape: char, located: &'d Located) -> Cow<'d, Shown> {
     let make = || {
         let name = match located.keyword {
@@ -228,7 +228,13 @@ fn shown<'d>(text: &str, escape: char, located: &'d Located) -> Cow<'d, Shown> {
             }
             keyword => Cow::Borrowed(keyword.name()),
         };
-        let detail = detail(located.abs(located.args_span).of(text), escape);
+        // the flags too: `COPY --from=build /out /app` says where the files come from
+        let args = located.abs(located.args_span);
+        let shown = located
+            .flags
+            .first()
+            .map_or(args, |flag| located.abs(flag.span).cover(args));
+        let detail = detail(shown.of(text), escape);
         let kind = kind(located.keyword);
         let mut json = Vec::with_capacity(name.len() + detail.len() + 32);
         json_head(&name, &detail, kind, &mut json);

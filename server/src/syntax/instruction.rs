@@ -139,6 +139,8 @@ pub struct Flag {
     pub value: Option<String>,
     /// The whole flag as written.
     pub span: Span,
+    /// What follows the `=`, as written (quotes included); `None` without a `=`.
+    pub value_span: Option<Span>,
 }
 
 /// Exec form (`["a", "b"]`) or shell form.
@@ -691,6 +693,7 @@ impl<'a> Parser<'a> {
                     name,
                     value,
                     span: self.logical.span(span),
+                    value_span: value_span.map(|v| self.logical.span(v)),
                 },
                 span,
                 value_span,

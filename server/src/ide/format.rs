@@ -1,0 +1,227 @@
+//! Formatting: instruction keywords in upper case, no indentation before an instruction, and one
+//! indentation for the continuation lines of instructions whose words are blank-separated.
+//!
+//! Only what cannot change the build is touched:
+//! - a keyword's case (BuildKit reads keywords case-insensitively), also an ONBUILD trigger's;
+//! - the blanks before an instruction's first line (the splitter trims them);
+//! - the blanks at the start of a continuation line, only when a blank already separates the
+//!   words on either side of the line break and the break is outside quotes, and only for
+//!   instructions whose arguments are split at blanks (shell and exec forms, COPY, ADD, FROM,
+//!   EXPOSE, VOLUME, HEALTHCHECK): runs of blanks mean the same there. ENV, ARG, LABEL and the
+//!   rest-of-line instructions (WORKDIR, USER...) keep their continuations as written.
+//!
+//! Comment lines, blank lines, heredoc bodies and terminators, line endings, the escape
+//! character and everything after it are left byte for byte. The result is a fixed point:
+//! formatting it again changes nothing.
+
+use crate::syntax::instruction::{Args, Keyword};
+use crate::syntax::{Span, SyntaxTree};
+
+/// One replacement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub text: String,
+}
+
+/// The edits that format `text` (whose tree is `tree`), continuation lines indented with
+/// `indent`, in text order and not overlapping.
+#[must_use]
+pub fn format(tree: &SyntaxTree, text: &str, indent: &str) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for (i, located) in tree.instructions.iter().enumerate() {
+        let start = located.offset;
+        let line_start = super::line_start(text, start);
+        if text[line_start..start].chars().all(char::is_whitespace) && line_start < start {
+            edits.push(Edit {
+                span: Span::new(line_start, start),
+                text: String::new(),
+            });
+        }
+        upper(text, located.keyword_span(), located.keyword, &mut edits);
+        if let Args::From {
+            image,
+            alias: Some(alias),
+        } = &located.args
+        {
+            // `AS` in the keyword's case (BuildKit's FromAsCasing check)
+            let between = Span::new(located.abs(image.span).end, located.abs(alias.span).start);
+            let written = between.of(text);
+            if let Some(at) = written.find(|c: char| !c.is_whitespace()) {
+                let word = Span::new(between.start + at, between.start + at + 2);
+                if word.of(text) != "AS" && word.of(text).eq_ignore_ascii_case("as") {
+                    edits.push(Edit {
+                        span: word,
+                        text: "AS".to_string(),
+                    });
+                }
+            }
+        }
+        let mut keyword = located.keyword;
+        if let Args::Onbuild(inner) = &located.args {
+            upper(
+                text,
+                located.abs(inner.keyword_span),
+                inner.keyword,
+                &mut edits,
+            );
+            keyword = inner.keyword;
+        }
+        let blank_separated = matches!(
+            keyword,
+            Keyword::Run
+                | Keyword::Cmd
+                | Keyword::Entrypoint
+                | Keyword::Shell
+                | Keyword::Copy
+                | Keyword::Add
+                | Keyword::From
+                | Keyword::Expose
+                | Keyword::Volume
+                | Keyword::Healthcheck
+        );
+        let Some(raw) = tree.split.instructions.get(i) else {
+            continue;
+        };
+        if !blank_separated || raw.segments.len() < 2 {
+            continue;
+        }
+        let mut quotes = Quotes::default();
+        for (k, segment) in raw.segments.iter().enumerate() {
+            let piece = segment.of(text);
+            if k > 0 {
+                let previous = raw.segments[k - 1].of(text);
+                let blanks = piece.len() - piece.trim_start_matches([' ', '\t']).len();
+                let separated = blanks > 0 || previous.ends_with([' ', '\t']);
+                let on_its_own_line = super::line_start(text, segment.start) == segment.start;
+                let rest = &piece[blanks..];
+                if separated
+                    && on_its_own_line
+                    && !quotes.open()
+                    && !rest.is_empty()
+                    && &piece[..blanks] != indent
+                {
+                    edits.push(Edit {
+                        span: Span::new(segment.start, segment.start + blanks),
+                        text: indent.to_string(),
+                    });
+                }
+            }
+            quotes.read(piece, tree.split.escape);
+        }
+    }
+    edits.sort_by_key(|e| e.span.start);
+    edits
+}
+
+/// The keyword at `span` in upper case, when it is a known one written otherwise.
+fn upper(text: &str, span: Span, keyword: Keyword, edits: &mut Vec<Edit>) {
+    if keyword == Keyword::Unknown {
+        return;
+    }
+    let written = span.of(text);
+    if written != keyword.name() && written.eq_ignore_ascii_case(keyword.name()) {
+        edits.push(Edit {
+            span,
+            text: keyword.name().to_string(),
+        });
+    }
+}
+
+/// Whether the logical line is inside quotes so far.
+#[derive(Debug, Default)]
+struct Quotes {
+    single: bool,
+    double: bool,
+}
+
+impl Quotes {
+    fn open(&self) -> bool {
+        self.single || self.double
+    }
+
+    fn read(&mut self, piece: &str, escape: char) {
+        let mut chars = piece.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\'' if !self.double => self.single = !self.single,
+                '"' if !self.single => self.double = !self.double,
+                c if (c == '\\' || c == escape) && !self.single => {
+                    chars.next();
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `text` formatted (a convenience for tests and the command line: parses `text` itself).
+#[must_use]
+pub fn format_text(text: &str, indent: &str) -> String {
+    let tree = crate::syntax::parse(text);
+    let mut out = text.to_string();
+    for edit in format(&tree, text, indent).iter().rev() {
+        out.replace_range(edit.span.start..edit.span.end, &edit.text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_text;
+    use crate::syntax::{parse, Keyword};
+
+    fn check(before: &str, after: &str) {
+        let formatted = format_text(before, "    ");
+        assert_eq!(formatted, after);
+        assert_eq!(
+            format_text(&formatted, "    "),
+            formatted,
+            "not a fixed point"
+        );
+        let (a, b) = (parse(before), parse(&formatted));
+        let logical = |t: &crate::syntax::SyntaxTree, text: &str| -> Vec<String> {
+            t.instructions
+                .iter()
+                .map(|l| {
+                    let args = l.abs(l.args_span).of(text);
+                    let words = args.split_whitespace().collect::<Vec<_>>().join(" ");
+                    // `as` and `AS` mean the same, and so do trigger keywords in any case
+                    if matches!(l.keyword, Keyword::From | Keyword::Onbuild) {
+                        words.to_ascii_lowercase()
+                    } else {
+                        words
+                    }
+                })
+                .collect()
+        };
+        assert_eq!(logical(&a, before), logical(&b, &formatted));
+    }
+
+    #[test]
+    fn keywords_indentation_and_continuations() {
+        check(
+            "  from alpine as base\r\nrun apk add \\\r\n\t  curl \\\r\n# a comment\r\n      git\r\n",
+            "FROM alpine AS base\r\nRUN apk add \\\r\n    curl \\\r\n# a comment\r\n    git\r\n",
+        );
+        check("onbuild run x\n", "ONBUILD RUN x\n");
+    }
+
+    #[test]
+    fn meaning_is_kept() {
+        // inside quotes, a word split over lines, ENV's legacy form, heredoc bodies
+        for same in [
+            "RUN echo \"a \\\n   b\"\n",
+            "RUN ec\\\nho hi\n",
+            "ENV A hello \\\n   world\n",
+            "RUN <<EOF\n  indented\n\tbody\nEOF\n",
+            "COPY <<EOF /x\n    keep\nEOF\n",
+            "# escape=`\nRUN a `\n    b\n",
+            "FRM x\n",
+        ] {
+            check(same, same);
+        }
+        check("# escape=`\nrun a `\n  b\n", "# escape=`\nRUN a `\n    b\n");
+        check("run a '\\\n  b'\n", "RUN a '\\\n  b'\n");
+    }
+}
