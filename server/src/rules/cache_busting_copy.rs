@@ -71,10 +71,14 @@ declare_rule! {
     ///
     /// npm and yarn workspaces are followed (a folder, or `folder/*`): every workspace's
     /// package.json is copied too, since without them `npm ci` links nothing and the build
-    /// passes while the app fails to start. Not fixed: a workspace that declares `bin` files
-    /// (the install links them and makes them executable), a package or workspace that runs a
-    /// `preinstall`, `install`, `postinstall` or `prepare` script (unless the install has
-    /// `--ignore-scripts`: the script may read any file of the project), and a pnpm workspace.
+    /// passes while the app fails to start. The project's own npm lifecycle scripts
+    /// (`preinstall`, `install`, `postinstall`, `prepare`...) may read any file of the project:
+    /// the install then runs with `--ignore-scripts` on the manifests and `npm run postinstall`
+    /// (each script, in npm's order) runs after the source copy, when the lock file (version 2
+    /// or 3) shows that no dependency has install scripts of its own or comes from git, which
+    /// `--ignore-scripts` would skip. Not fixed: such scripts with another package manager or an
+    /// older lock file, scripts in a workspace, a workspace that declares `bin` files (the
+    /// install links them and makes them executable), and a pnpm workspace.
     /// A `go.mod` that replaces a module with a local folder is fixed by copying that folder's
     /// go.mod too (`go mod download` reads it).
     ///

@@ -325,7 +325,7 @@ pub fn plan(
 
 /// The build RUN's flags the step must repeat (cache, secret and ssh mounts, the network
 /// mode), each followed by a space.
-fn run_flags(cx: &Analysis<'_>, run: &Located) -> Result<String, String> {
+pub fn run_flags(cx: &Analysis<'_>, run: &Located) -> Result<String, String> {
     let mut out = String::new();
     for f in &run.flags {
         let keep = match f.name.as_str() {

@@ -269,6 +269,43 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         }
     }
 
+    // The project's own npm lifecycle scripts (`postinstall`...) may read any file: the install
+    // runs with `--ignore-scripts` on the manifests, and they run after the broad copy.
+    let mut hooks: Option<(&Install<'_>, Vec<&'static str>)> = None;
+    for install in installs {
+        if install.step.ecosystem != Ecosystem::Npm
+            || install
+                .cmd
+                .args()
+                .iter()
+                .any(|a| a.value == "--ignore-scripts")
+        {
+            continue;
+        }
+        let Some(dir) = relative(&workdir(cx, install.instr), &root) else {
+            continue;
+        };
+        let manifest = join_rel(&dir, "package.json");
+        let Some(json) = cx
+            .context
+            .read(&manifest)
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        else {
+            continue;
+        };
+        let found = deferrable_hooks(cx, &manifest, &json, install).unwrap_or_default();
+        if found.is_empty() {
+            continue;
+        }
+        if hooks.is_some() || install.instr != last || build_at.is_some() {
+            return Err(format!(
+                "`{manifest}` runs lifecycle scripts during the install on line {}, which must run after the source copy, and another install comes after it",
+                line(cx, install.instr)
+            ));
+        }
+        hooks = Some((install, found));
+    }
+
     let text = cx.text;
     let nl = eol(text);
     let flags: String = c
@@ -453,15 +490,35 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             }
             let head = Span::new(run.keyword_span().start, run.abs(shell.span).start).of(text);
             let indent = indentation(text, run.span().start);
+            let deferred: String = hooks
+                .as_ref()
+                .map(|(_, h)| format!("{} && ", run_hooks(h)))
+                .unwrap_or_default();
             edits.push(Edit {
                 span: gap,
-                text: format!("{nl}{}{nl}{indent}{head}", copy_text.trim_end()),
+                text: format!("{nl}{}{nl}{indent}{head}{deferred}", copy_text.trim_end()),
             });
         }
         None => {
             let run = cx.instr(last);
             let end = after_line(text, run.span().end.saturating_sub(1).max(run.span().start));
             let needs_break = !text[..end].ends_with('\n');
+            let mut copy_text = copy_text.to_string();
+            if let Some((install, h)) = &hooks {
+                if run.commands().count() != 1 {
+                    return Err(format!(
+                        "the RUN on line {} goes on after the install, before which its lifecycle scripts must run",
+                        line(cx, install.instr)
+                    ));
+                }
+                let indent = indentation(text, run.span().start);
+                let flags = super::dependency_step::run_flags(cx, run)?;
+                copy_text = format!(
+                    "{}{nl}{indent}RUN {flags}{}",
+                    copy_text.trim_end_matches(['\r', '\n']),
+                    run_hooks(h)
+                );
+            }
             let inserted = if needs_break {
                 format!("{nl}{copy_text}")
             } else {
@@ -473,12 +530,31 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             });
         }
     }
+    let mut allow = super::equivalence::Allowance::default();
+    if let Some((install, h)) = &hooks {
+        // the install itself runs without the scripts
+        let run = cx.instr(install.instr);
+        let Some(last_word) = install.cmd.words.last() else {
+            return Err("the install has no words".into());
+        };
+        edits.push(Edit {
+            span: Span::empty(run.abs(last_word.span).end),
+            text: " --ignore-scripts".into(),
+        });
+        allow.added_options.push("--ignore-scripts".into());
+        allow.added_commands = super::equivalence::command_keys(&run_hooks(h));
+    }
     edits.sort_by_key(|e| (e.span.start, e.span.end));
-    super::verified(
-        cx,
-        Fix::unsafe_edit(TITLE, edits),
-        &super::equivalence::Allowance::default(),
-    )
+    super::verified(cx, Fix::unsafe_edit(TITLE, edits), &allow)
+}
+
+/// `npm run A && npm run B`: the lifecycle scripts `hooks`, in order.
+fn run_hooks(hooks: &[&str]) -> String {
+    hooks
+        .iter()
+        .map(|h| format!("npm run {h}"))
+        .collect::<Vec<_>>()
+        .join(" && ")
 }
 
 /// `COPY` lines for the manifests `lines` (image folder, context files) before RUN `k`, each
@@ -720,12 +796,15 @@ fn reads_more(cx: &Analysis<'_>, rel: &str, install: &Install<'_>) -> Result<Vec
         }
         if !ignore_scripts {
             if let Some(scripts) = json.get("scripts").and_then(|s| s.as_object()) {
-                for hook in ["preinstall", "install", "postinstall", "prepare"] {
-                    if let Some(cmd) = scripts.get(hook).and_then(|v| v.as_str()) {
-                        return Err(format!(
-                            "`{rel}` runs a `{hook}` script (`{}`) during the install, which may read files besides the manifests",
-                            short(cmd)
-                        ));
+                for hook in ROOT_HOOKS {
+                    if let Some(cmd) = scripts.get(*hook).and_then(|v| v.as_str()) {
+                        if let Err(why) = deferrable_hooks(cx, rel, &json, install) {
+                            return Err(format!(
+                                "`{rel}` runs a `{hook}` script (`{}`) during the install, which may read files besides the manifests, and it cannot run after the source copy instead: {why}",
+                                short(cmd)
+                            ));
+                        }
+                        break;
                     }
                 }
             }
@@ -817,6 +896,92 @@ fn config_files(ecosystem: Ecosystem) -> &'static [(&'static str, bool)] {
         ],
         _ => &[],
     }
+}
+
+/// The lifecycle scripts of the project's own package.json that `npm ci`/`npm install` runs,
+/// in the order it runs them, after the dependencies are installed.
+const ROOT_HOOKS: &[&str] = &[
+    "preinstall",
+    "install",
+    "postinstall",
+    "prepublish",
+    "preprepare",
+    "prepare",
+    "postprepare",
+];
+
+/// The project's lifecycle scripts an npm install runs (see [`ROOT_HOOKS`]), when they can run
+/// after the source copy instead: the install runs with `--ignore-scripts` on the manifests,
+/// and `npm run HOOK` after the copy. That is the same only when no dependency has scripts of
+/// its own (which `--ignore-scripts` would skip: the lock file of version 2 or 3 says so with
+/// `hasInstallScript`) and none comes from git (npm builds those with their `prepare`).
+///
+/// # Errors
+/// Why the scripts must run where they are.
+fn deferrable_hooks(
+    cx: &Analysis<'_>,
+    rel: &str,
+    json: &serde_json::Value,
+    install: &Install<'_>,
+) -> Result<Vec<&'static str>, String> {
+    if install.step.ecosystem != Ecosystem::Npm {
+        return Err(format!(
+            "only npm's lock file says which dependencies have scripts, not {}'s",
+            install.step.ecosystem.name()
+        ));
+    }
+    if cx.instr(install.instr).commands().next().map(|c| c.span) != Some(install.cmd.span) {
+        return Err("the install is not the first command of its RUN".into());
+    }
+    let folder = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let lock = ["package-lock.json", "npm-shrinkwrap.json"]
+        .iter()
+        .map(|l| join_rel(folder, l))
+        .find(|l| super::dependency_step::sent(cx, l))
+        .ok_or("there is no package-lock.json to say which dependencies have scripts")?;
+    let lock_json: serde_json::Value = cx
+        .context
+        .read(&lock)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| format!("`{lock}` cannot be read"))?;
+    let packages = lock_json
+        .get("packages")
+        .and_then(|p| p.as_object())
+        .filter(|_| {
+            lock_json
+                .get("lockfileVersion")
+                .and_then(serde_json::Value::as_u64)
+                .is_some_and(|v| v >= 2)
+        })
+        .ok_or_else(|| {
+            format!("`{lock}` is of version 1, which does not say which dependencies have scripts")
+        })?;
+    for (path, entry) in packages {
+        if path.is_empty() {
+            continue;
+        }
+        let name = path.rsplit("node_modules/").next().unwrap_or(path);
+        if entry.get("hasInstallScript") == Some(&serde_json::Value::Bool(true)) {
+            return Err(format!(
+                "the dependency `{name}` has install scripts of its own, which `--ignore-scripts` would skip"
+            ));
+        }
+        if entry
+            .get("resolved")
+            .and_then(|r| r.as_str())
+            .is_some_and(|r| r.starts_with("git") || r.contains("git+"))
+        {
+            return Err(format!(
+                "the dependency `{name}` comes from git, which npm builds with its own scripts"
+            ));
+        }
+    }
+    let scripts = json.get("scripts").and_then(|s| s.as_object());
+    Ok(ROOT_HOOKS
+        .iter()
+        .copied()
+        .filter(|h| scripts.is_some_and(|s| s.get(*h).is_some_and(serde_json::Value::is_string)))
+        .collect())
 }
 
 /// The lifecycle script of a package.json that the install runs (`postinstall`...), if any.
