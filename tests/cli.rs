@@ -358,6 +358,26 @@ fn fix_all_keeps_builds_reading_their_sources() {
     );
     let fixed = std::fs::read_to_string(dotnet.join("Dockerfile")).expect("read");
     assert!(!fixed.contains("COPY src ./"), "{fixed}");
+
+    // found by a blind evaluation: a blank line keeps the two fixes' edits apart, and joining
+    // `yarn build` into the install that moved before the broad COPY compiled without sources
+    let yarn = project(&[
+        ("Dockerfile", b"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn\n\nRUN yarn build\nCMD [\"node\", \"dist/index.js\"]\n"),
+        (".dockerignore", b"node_modules\n.git\n"),
+        ("package.json", b"{\"name\": \"w\", \"scripts\": {\"build\": \"tsc\"}}\n"),
+        ("yarn.lock", b"# yarn lockfile v1\n"),
+    ]);
+    let _ = run(
+        yarn.path(),
+        &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+    );
+    let fixed = std::fs::read_to_string(yarn.join("Dockerfile")).expect("read");
+    let copy_all = fixed.find("COPY . .").expect("the broad COPY stays");
+    let build = fixed.find("yarn build").expect("the build stays");
+    assert!(
+        copy_all < build,
+        "the build runs before the sources:\n{fixed}"
+    );
 }
 
 #[test]

@@ -247,8 +247,8 @@ impl BuildContext for Overlay<'_> {
     fn notable_entries(&self) -> Vec<NotableEntry> {
         self.inner.notable_entries()
     }
-    fn folders(&self, rel: &str) -> Option<Vec<String>> {
-        self.inner.folders(rel)
+    fn entries(&self, rel: &str) -> Option<Vec<(String, bool)>> {
+        self.inner.entries(rel)
     }
     fn root(&self) -> Option<&Path> {
         self.inner.root()

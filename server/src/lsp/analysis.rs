@@ -200,9 +200,9 @@ impl BuildContext for CachedContext {
         // only fixes read context files (manifests, to find nested requirement files)
         self.inner.read(rel)
     }
-    fn folders(&self, rel: &str) -> Option<Vec<String>> {
+    fn entries(&self, rel: &str) -> Option<Vec<(String, bool)>> {
         // only fixes list folders (npm workspaces named by a pattern)
-        self.inner.folders(rel)
+        self.inner.entries(rel)
     }
     fn notable_entries(&self) -> Vec<NotableEntry> {
         self.notable

@@ -33,9 +33,10 @@ pub trait BuildContext: Send + Sync {
     fn notable_entries(&self) -> Vec<NotableEntry>;
     /// The context root, when on disk.
     fn root(&self) -> Option<&Path>;
-    /// The names of the folders directly inside the folder `rel` (sorted, at most a few
-    /// hundred), when known: npm workspaces named by a pattern (`packages/*`).
-    fn folders(&self, _rel: &str) -> Option<Vec<String>> {
+    /// The names of the files and folders (`true`) directly inside the folder `rel` (sorted,
+    /// at most a few hundred), when known: npm workspaces named by a pattern (`packages/*`),
+    /// the project file `dotnet restore` finds in its folder.
+    fn entries(&self, _rel: &str) -> Option<Vec<(String, bool)>> {
         None
     }
 }
@@ -168,7 +169,7 @@ impl BuildContext for FsContext {
     fn root(&self) -> Option<&Path> {
         Some(&self.root)
     }
-    fn folders(&self, rel: &str) -> Option<Vec<String>> {
+    fn entries(&self, rel: &str) -> Option<Vec<(String, bool)>> {
         let rel = rel.trim_start_matches("./").trim_start_matches('/');
         let mut out = Vec::new();
         for entry in std::fs::read_dir(self.root.join(rel))
@@ -177,8 +178,12 @@ impl BuildContext for FsContext {
             .take(2000)
         {
             // symlinks are not followed: a link out of the context is not the context
-            if entry.file_type().ok()?.is_dir() {
-                out.push(entry.file_name().to_string_lossy().into_owned());
+            let kind = entry.file_type().ok()?;
+            if kind.is_dir() || kind.is_file() {
+                out.push((
+                    entry.file_name().to_string_lossy().into_owned(),
+                    kind.is_dir(),
+                ));
             }
         }
         if out.len() > 500 {

@@ -82,17 +82,22 @@ declare_rule! {
     /// A `go.mod` that replaces a module with a local folder is fixed by copying that folder's
     /// go.mod too (`go mod download` reads it).
     ///
-    /// When the install is also the build (`go build`, `cargo build`, `mvn package`, `poetry
-    /// install`, `uv sync`, `composer install`), the fix adds a dependency-only step before the
-    /// source: `go mod download`; `cargo fetch` beside a stub `src/main.rs` that the same RUN
-    /// removes (only the download is cached: the build still compiles the crates, and always
-    /// from the real source); `mvn dependency:go-offline` with the build's options; the same
-    /// `poetry install` with `--no-root`, `uv sync` with `--no-install-project`, `composer
-    /// install` with `--no-scripts --no-autoloader`. The step repeats the build's `NAME=value`
-    /// assignments and its cache, secret and ssh mounts. No step is added (and the message says
-    /// why) for workspaces, path dependencies, a project without `Cargo.lock`, a `pom.xml` with
-    /// modules, a build that is not the first command of its RUN, and Gradle, .NET builds
-    /// without a restore, Bundler, Mix and Conan builds. Every rewrite offered has passed the
+    /// When the install is also the build (`go build`, `cargo build`, `mvn package`, `dotnet
+    /// publish`, `poetry install`, `uv sync`, `composer install`), the fix adds a
+    /// dependency-only step before the source: `go mod download`; `cargo fetch` beside a stub
+    /// `src/main.rs` that the same RUN removes (only the download is cached: the build still
+    /// compiles the crates, and always from the real source); `mvn dependency:go-offline` with
+    /// the build's options; `dotnet restore` of the project with the build's runtime, sources
+    /// and properties; the same `poetry install` with `--no-root`, `uv sync` with
+    /// `--no-install-project`, `composer install` with `--no-scripts --no-autoloader`. The step
+    /// repeats the build's `NAME=value` assignments and its cache, secret and ssh mounts. For
+    /// .NET the manifests are the project or solution, every project it references (followed
+    /// through `.sln` files and `ProjectReference`), the files a project imports, each project's
+    /// `packages.lock.json`, and the `Directory.Build.props`, `Directory.Packages.props`,
+    /// `NuGet.config` and `global.json` of its folders up to the context root. No step is added
+    /// (and the message says why) for workspaces, path dependencies, a project without
+    /// `Cargo.lock`, a `pom.xml` with modules, a build that is not the first command of its RUN,
+    /// and Gradle, Bundler, Mix and Conan builds. Every rewrite offered has passed the
     /// equivalence check (see the README's section on fixes).
     pub struct CacheBustingCopy {
         id: "cache-busting-copy",

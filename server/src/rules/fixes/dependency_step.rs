@@ -7,6 +7,7 @@
 //! | `go build`, `go install`, `go test`, `go vet`  | `go mod download`                           |
 //! | `cargo build`, `cargo install --path .`        | `cargo fetch`, beside a stub `src/main.rs` that the same RUN removes |
 //! | `mvn package` (`verify`, `install`...)         | `mvn dependency:go-offline`, with the build's options |
+//! | `dotnet publish`, `dotnet build`               | `dotnet restore`, with the project, runtime, sources and properties |
 //! | `poetry install`                               | the same command with `--no-root`           |
 //! | `uv sync`                                      | the same command with `--no-install-project`|
 //! | `composer install`                             | the same command with `--no-scripts --no-autoloader` |
@@ -34,6 +35,7 @@ pub const SUPPORTED: &[Ecosystem] = &[
     Ecosystem::Poetry,
     Ecosystem::Uv,
     Ecosystem::Composer,
+    Ecosystem::Dotnet,
 ];
 
 /// What to run before the source copy, and what it reads besides the ecosystem's manifests.
@@ -310,6 +312,96 @@ pub fn plan(
                 }
             }
             format!("{prefix} {}{added}", words.join(" "))
+        }
+        Ecosystem::Dotnet => {
+            // `dotnet publish App.csproj -c Release -r linux-x64 -o /app` restores first with
+            // what decides the packages: the project, the runtime and the package sources
+            let args = cmd.args();
+            let mut kept: Vec<String> = Vec::new();
+            let mut n = 1; // after the sub-command
+            while n < args.len() {
+                let a = args[n].value.as_str();
+                let with_value = matches!(
+                    a,
+                    "-r" | "--runtime"
+                        | "-a"
+                        | "--arch"
+                        | "--os"
+                        | "-s"
+                        | "--source"
+                        | "--configfile"
+                        | "--packages"
+                );
+                let skip_value = matches!(
+                    a,
+                    "-c" | "--configuration"
+                        | "-o"
+                        | "--output"
+                        | "-f"
+                        | "--framework"
+                        | "-v"
+                        | "--verbosity"
+                        | "--version-suffix"
+                        | "--property"
+                );
+                if with_value {
+                    kept.push(raw(&args[n]));
+                    if let Some(v) = args.get(n + 1) {
+                        kept.push(raw(v));
+                    }
+                    n += 2;
+                    continue;
+                }
+                if skip_value {
+                    n += 2;
+                    continue;
+                }
+                let property = ["-p:", "/p:", "--property:", "-property:", "/property:"]
+                    .iter()
+                    .any(|p| a.to_ascii_lowercase().starts_with(p));
+                let inline = ["--runtime=", "-r=", "--arch=", "--os=", "--source="]
+                    .iter()
+                    .any(|p| a.starts_with(p));
+                if matches!(a, "--sc" | "--self-contained" | "--no-self-contained") {
+                    // its value is optional; restore takes it as the property (the runtime
+                    // packs a self-contained app needs are packages too)
+                    let value = args
+                        .get(n + 1)
+                        .map(|v| v.value.as_str())
+                        .filter(|v| matches!(*v, "true" | "false"));
+                    let contained = a != "--no-self-contained" && value != Some("false");
+                    kept.push(format!("-p:SelfContained={contained}"));
+                    n += if value.is_some() { 2 } else { 1 };
+                    continue;
+                }
+                let project = !a.starts_with('-')
+                    && ([".csproj", ".fsproj", ".vbproj", ".sln", ".slnx", ".slnf"]
+                        .iter()
+                        .any(|e| a.ends_with(e))
+                        || cx
+                            .context
+                            .entries(&join_rel(rel_dir, &a.replace('\\', "/")))
+                            .is_some());
+                if property
+                    || inline
+                    || project
+                    || matches!(a, "--ucr" | "--use-current-runtime")
+                {
+                    // properties, the runtime, and the project argument
+                    kept.push(raw(&args[n]));
+                } else if !a.starts_with('-') && !a.starts_with('/') {
+                    return Err(format!(
+                        "`{a}` on line {} is an argument layerwise does not know for `dotnet restore`",
+                        line(cx, at)
+                    ));
+                }
+                n += 1;
+            }
+            if kept.is_empty() {
+                format!("{prefix} restore")
+            } else {
+                format!("{prefix} restore {}", kept.join(" "))
+            }
         }
         other => {
             return Err(format!(

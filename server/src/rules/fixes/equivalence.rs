@@ -881,8 +881,12 @@ fn run(
             }
         }
         read_paths.extend(local_path_args(cmd));
-        // a build compiles the project's sources: it reads its whole folder
-        if builds_sources(cmd) {
+        // a build compiles the project's sources: it reads its whole folder; so may any
+        // command that is not known to leave it alone (`yarn build`, `python manage.py ...`)
+        // (found by a blind evaluation: joined to an install that moved before the broad COPY,
+        // `yarn build` ran without the sources)
+        if builds_sources(cmd) || (step.is_none() && super::manifests_first::reads_tree(cmd, &cwd))
+        {
             read_paths.push(".".into());
         }
         for rel in read_paths {

@@ -623,6 +623,20 @@ fn manifests(
     }
     let mut out = Vec::new();
     let rel_dir = relative(wd, root);
+    if step.ecosystem == Ecosystem::Dotnet {
+        // the project (or solution), the projects it references, and the settings MSBuild and
+        // NuGet read from its folders
+        let Some(rel_dir) = &rel_dir else {
+            return Err(format!(
+                "the install runs in `{wd}`, outside the copied folder `{root}`"
+            ));
+        };
+        for rel in super::dotnet::restore_inputs(cx, rel_dir, &step.files)? {
+            let image = join_path(root, &rel);
+            out.push((rel, parent(&image)));
+        }
+        return Ok(out);
+    }
     // files named on the command line
     for file in &step.files {
         let file = &unix(file);
@@ -1025,7 +1039,7 @@ fn workspaces(
             ));
         };
         if all {
-            let members = cx.context.folders(&dir).ok_or_else(|| {
+            let members = cx.context.entries(&dir).ok_or_else(|| {
                 if cx.context.exists(&dir) == Some(false) {
                     format!(
                         "the package.json declares workspaces in `{dir}`, which is not in the build context"
@@ -1034,7 +1048,7 @@ fn workspaces(
                     format!("the workspaces in `{dir}` cannot be listed")
                 }
             })?;
-            for name in members {
+            for (name, _) in members.into_iter().filter(|(_, folder)| *folder) {
                 let member = join_rel(&dir, &name);
                 if super::dependency_step::sent(cx, &join_rel(&member, "package.json")) {
                     out.push(member);
@@ -1251,7 +1265,7 @@ fn is_mod_download(cmd: &Command) -> bool {
 }
 
 /// Whether a command may read or change the files the broad COPY brings.
-fn reads_tree(cmd: &Command, root: &str) -> bool {
+pub(super) fn reads_tree(cmd: &Command, root: &str) -> bool {
     let Some(prog) = cmd.program() else {
         return false;
     };

@@ -4,6 +4,7 @@
 pub mod builder_stage;
 pub mod dependency_step;
 pub mod dockerignore;
+pub mod dotnet;
 pub mod equivalence;
 pub mod manifests_first;
 pub mod quick;
