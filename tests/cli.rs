@@ -378,6 +378,70 @@ fn fix_all_keeps_builds_reading_their_sources() {
         copy_all < build,
         "the build runs before the sources:\n{fixed}"
     );
+
+    // found by a blind evaluation: a lock file that .dockerignore leaves out is not sent, and
+    // naming it in a COPY fails the build
+    let ignored_lock = project(&[
+        ("Dockerfile", b"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"node\", \"index.js\"]\n"),
+        (".dockerignore", b"node_modules\npackage-lock.json\n"),
+        ("package.json", b"{\"name\": \"w\", \"dependencies\": {\"ms\": \"2.1.3\"}}\n"),
+        ("package-lock.json", b"{\"lockfileVersion\": 3, \"packages\": {}}\n"),
+        ("index.js", b"console.log(1)\n"),
+    ]);
+    let _ = run(
+        ignored_lock.path(),
+        &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+    );
+    let fixed = std::fs::read_to_string(ignored_lock.join("Dockerfile")).expect("read");
+    assert!(fixed.contains("COPY package.json ./"), "{fixed}");
+    assert!(
+        !fixed.contains("COPY package.json package-lock.json"),
+        "{fixed}"
+    );
+}
+
+#[test]
+fn builder_stage_needs_a_known_workdir() {
+    // found by a blind evaluation: `gradle` images work in /home/gradle; an image layerwise
+    // does not know may set any WORKDIR, so the build's output cannot be located
+    let cases = [
+        (
+            "FROM gradle:8.10-jdk21\nCOPY . .\nRUN gradle bootJar --no-daemon\nCMD [\"java\", \"-jar\", \"build/libs/app.jar\"]\n",
+            true,
+        ),
+        (
+            "FROM acme/base:3\nRUN apt-get update && apt-get install -y --no-install-recommends golang-go && rm -rf /var/lib/apt/lists/*\nCOPY . .\nRUN go build -o app .\nCMD [\"./app\"]\n",
+            false,
+        ),
+    ];
+    for (dockerfile, fixed_expected) in cases {
+        let base = dockerfile.lines().next().unwrap_or_default();
+        let dir = project(&[
+            ("Dockerfile", dockerfile.as_bytes()),
+            (".dockerignore", b".git\n.gradle\nbuild\n"),
+            ("build.gradle", b"plugins { id 'java' }\n"),
+            ("go.mod", b"module x\n\ngo 1.22\n"),
+        ]);
+        let (_, out, _) = run(dir.path(), &["check", "--format", "json"]);
+        let items = json(&out);
+        let Some(finding) = items.iter().find(|d| d["rule"] == "single-stage-toolchain") else {
+            panic!("{base}: no finding in {out}");
+        };
+        let message = finding["message"].as_str().unwrap_or("");
+        if fixed_expected {
+            let _ = run(
+                dir.path(),
+                &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+            );
+            let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+            assert!(
+                fixed.contains("/home/gradle/build/libs/"),
+                "{base}: {message}\n{fixed}"
+            );
+        } else {
+            assert!(message.contains("sets no WORKDIR"), "{base}: {message}");
+        }
+    }
 }
 
 #[test]

@@ -428,16 +428,71 @@ impl Model {
 /// `/go`); `/` for the others.
 #[must_use]
 pub fn base_workdir(image: Option<&ImageRef>) -> &'static str {
-    let Some(image) = image else { return "/" };
+    known_base_workdir(image).unwrap_or("/")
+}
+
+/// [`base_workdir`], when the image is one whose WORKDIR layerwise knows: `None` for an image
+/// it does not know (a company's own build image may well set one).
+#[must_use]
+pub fn known_base_workdir(image: Option<&ImageRef>) -> Option<&'static str> {
+    let Some(image) = image else { return Some("/") };
     let tag = image.tag().unwrap_or_default();
-    match image.path().as_deref() {
-        Some("golang") => "/go",
-        Some("httpd") => "/usr/local/apache2",
-        Some("tomcat") => "/usr/local/tomcat",
-        Some("wordpress") => "/var/www/html",
-        Some("php") if tag.contains("apache") || tag.contains("fpm") => "/var/www/html",
-        _ => "/",
-    }
+    let path = image.path().unwrap_or_default();
+    let root_images = [
+        "debian",
+        "ubuntu",
+        "alpine",
+        "busybox",
+        "fedora",
+        "centos",
+        "rockylinux",
+        "almalinux",
+        "archlinux",
+        "amazonlinux",
+        "oraclelinux",
+        "python",
+        "pypy",
+        "node",
+        "ruby",
+        "rust",
+        "maven",
+        "eclipse-temurin",
+        "openjdk",
+        "amazoncorretto",
+        "ibm-semeru-runtimes",
+        "sapmachine",
+        "buildpack-deps",
+        "gcc",
+        "elixir",
+        "erlang",
+        "haskell",
+        "perl",
+        "swift",
+        "julia",
+        "r-base",
+        "nginx",
+        "scratch",
+    ];
+    Some(match path.as_str() {
+        "golang" => "/go",
+        "httpd" => "/usr/local/apache2",
+        "tomcat" => "/usr/local/tomcat",
+        "wordpress" => "/var/www/html",
+        "gradle" => "/home/gradle",
+        "composer" => "/app",
+        "php" if tag.contains("apache") || tag.contains("fpm") => "/var/www/html",
+        "php" => "/",
+        p if root_images.contains(&p)
+            || p.starts_with("dotnet/")
+            || p.starts_with("distroless/")
+            || p.starts_with("opensuse/")
+            || p.starts_with("ubi")
+            || p.starts_with("astral-sh/uv") =>
+        {
+            "/"
+        }
+        _ => return None,
+    })
 }
 
 /// The stage or image names an instruction takes files from: `COPY --from=NAME` and the

@@ -359,6 +359,19 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         ));
     }
     let image = stage.image.as_ref().ok_or("the FROM has no image")?;
+    // the copies name the build's output by absolute paths, worked out from the WORKDIR: the
+    // base image's own when the stage sets none (found by a blind evaluation: `gradle` images
+    // work in /home/gradle, and the jar was looked for under /)
+    let sets_workdir = stage
+        .body
+        .clone()
+        .any(|i| cx.instr(i).keyword == Keyword::Workdir);
+    if !sets_workdir && crate::model::known_base_workdir(Some(image)).is_none() {
+        return Err(format!(
+            "the stage sets no WORKDIR, and the one `{}` sets is unknown, so the build's output cannot be located; add a WORKDIR",
+            image.raw
+        ));
+    }
     let mut plan = plan(cx, stage, image)?;
     plan.copies = follow_moves(cx, stage, std::mem::take(&mut plan.copies))?;
     if plan

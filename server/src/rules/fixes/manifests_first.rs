@@ -644,8 +644,10 @@ fn manifests(
         let Some(rel) = relative(&abs, root) else {
             return Err(format!("`{file}` is not under the copied folder `{root}`"));
         };
-        if cx.context.exists(&rel) != Some(true) {
-            return Err(format!("`{rel}` is not in the build context"));
+        if !super::dependency_step::sent(cx, &rel) {
+            return Err(format!(
+                "`{rel}` is not in the build context (or .dockerignore leaves it out)"
+            ));
         }
         let dir = parent(&abs);
         // an included file lands where the broad COPY would have put it, beside its own folder
@@ -672,7 +674,7 @@ fn manifests(
             let found = group
                 .iter()
                 .map(|name| join_rel(&rel_dir, name))
-                .find(|p| cx.context.exists(p) == Some(true));
+                .find(|p| super::dependency_step::sent(cx, p));
             match found {
                 Some(p) => out.push((p, wd.to_string())),
                 None if k == 0 => {
