@@ -1081,8 +1081,13 @@ fn prefix_would_break(
         .map(|a| package_name(a).to_ascii_lowercase())
         .collect();
     let first = pips.iter().map(|(i, _, _)| *i).min()?;
-    for i in stage.body.clone().filter(|&i| i > first) {
+    // from the first pip install's own RUN on (found by a blind evaluation: `pip install flit
+    // && flit install` in one RUN)
+    for i in stage.body.clone().filter(|&i| i >= first) {
         for c in cx.instr(i).commands() {
+            if crate::model::commands::pip_args(c).is_some() {
+                continue;
+            }
             let Some(prog) = c.program() else { continue };
             if installed.iter().any(|p| p == prog) {
                 return Some(format!(
@@ -1091,7 +1096,7 @@ fn prefix_would_break(
             }
             let words: Vec<&str> = c.args().iter().map(|w| w.value.as_str()).collect();
             let system_install = (prog == "uv" && words.contains(&"--system"))
-                || (matches!(prog, "poetry" | "pdm" | "pipenv")
+                || (matches!(prog, "poetry" | "pdm" | "pipenv" | "flit")
                     && words.first() == Some(&"install"));
             if system_install {
                 return Some(format!(
@@ -2638,6 +2643,16 @@ mod tests {
             &format!("{apt}RUN cmake -B build && cmake --build build && cmake --install build\nCMD [\"app\"]\n"),
             &[],
             "shared prefix",
+        );
+    }
+
+    #[test]
+    fn a_tool_pip_installs_and_the_same_run_uses_stays_on_path() {
+        // found by a blind evaluation: with `--prefix=/install`, `flit` is not on PATH
+        refused(
+            "FROM python:3.9-slim\nWORKDIR /api\nCOPY . /api\nRUN apt-get update && apt-get install -y build-essential && rm -rf /var/lib/apt/lists/* && pip install flit && FLIT_ROOT_INSTALL=1 flit install --deps production\nCMD uvicorn app.main:api\n",
+            &[],
+            "`flit`, which pip installs, runs later",
         );
     }
 
