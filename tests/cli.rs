@@ -401,6 +401,36 @@ fn fix_all_keeps_builds_reading_their_sources() {
 }
 
 #[test]
+fn builder_stage_ships_the_files_a_binary_reads_beside_it() {
+    // found by a blind evaluation: a Go server opens `config.json` from its working folder; a
+    // runtime stage with the binary alone fails at start
+    let dir = project(&[
+        ("Dockerfile", b"FROM golang:1.22\nWORKDIR /app\nCOPY . /app\nRUN go build -o main .\nCMD [\"/app/main\"]\n"),
+        (".dockerignore", b".git\n"),
+        ("go.mod", b"module example.com/bot\n\ngo 1.22\n"),
+        ("main.go", b"package main\n\nfunc main() {}\n"),
+        ("config.json", b"{}\n"),
+        ("templates/index.html", b"<p>hi</p>\n"),
+        ("README.md", b"# bot\n"),
+    ]);
+    let _ = run(
+        dir.path(),
+        &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+    );
+    let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+    assert!(fixed.contains("AS builder"), "{fixed}");
+    assert!(
+        fixed.contains("COPY --from=builder /app/config.json /app/config.json"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("COPY --from=builder /app/templates /app/templates"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("README"), "{fixed}");
+}
+
+#[test]
 fn builder_stage_needs_a_known_workdir() {
     // found by a blind evaluation: `gradle` images work in /home/gradle; an image layerwise
     // does not know may set any WORKDIR, so the build's output cannot be located

@@ -293,10 +293,11 @@ fn changes_to_unknown_documents_and_old_versions_are_ignored() {
     );
     let children = symbols[0]["children"].as_array().map_or(0, Vec::len);
     assert_eq!(children, 3, "COPY, RUN, USER: {symbols}");
-    let stderr = client.stderr();
+    // stderr is read by another thread: wait for the lines rather than race them
     assert!(
-        stderr.contains("not open") && stderr.contains("is not after"),
-        "{stderr}"
+        client.stderr_gets("not open") && client.stderr_gets("is not after"),
+        "{}",
+        client.stderr()
     );
     shutdown(client);
 }

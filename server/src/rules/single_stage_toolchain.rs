@@ -79,6 +79,18 @@ declare_rule! {
     ///     && rm -rf /var/lib/apt/lists/*
     /// COPY --from=builder /install /usr/local
     /// ```
+    ///
+    /// ## Fix safety
+    /// The fix makes the stage a builder and adds a runtime stage that gets what the build
+    /// installed or produced: pip's packages (`--prefix`, `--user`, a virtualenv), `node_modules`,
+    /// a Go or Rust binary, a jar, each at the path it had, with the runtime libraries the
+    /// removed `-dev` packages stood for. A Go or Rust binary runs on the slim Debian or Alpine
+    /// release its SDK image names (`debian:trixie-slim`, the newest, when the tag names none),
+    /// and the files a program may read beside it (configuration, templates, static files,
+    /// migrations at the top of the copied folder) go along. It is not offered, and the message
+    /// says why, when the build's output cannot be named (a bare `make`), the stage sets no
+    /// WORKDIR and its base image's is unknown, the process itself runs the toolchain (`cargo
+    /// run`), a tool pip installs runs later in the build, or the stage has ONBUILD triggers.
     pub struct SingleStageToolchain {
         id: "single-stage-toolchain",
         severity: Warning,

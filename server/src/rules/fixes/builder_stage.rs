@@ -629,6 +629,20 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
                 lines.push(format!("COPY --from={builder}{chown} {dir} {dir}"));
             }
         }
+    } else {
+        // only the built artifacts ship; the files a program reads at run time beside its
+        // code (found by a blind evaluation: a Go server that opens `config.json` from its
+        // working folder) go along
+        for path in runtime_data(cx, stage)? {
+            if spaced(&path) {
+                return Err(
+                    "a path to copy holds a space or a quote, which a COPY line would split".into(),
+                );
+            }
+            if !plan.copies.iter().any(|(from, _, _)| within(&path, from)) {
+                lines.push(format!("COPY --from={builder}{chown} {path} {path}"));
+            }
+        }
     }
     if lines.is_empty() {
         return Err("cannot tell which files the application needs at run time".into());
@@ -703,6 +717,128 @@ fn app_chown(cx: &Analysis<'_>, stage: &Stage) -> String {
 }
 
 /// The absolute folders the application is copied into from the context (outermost only).
+/// The files and folders of the build context that a program may read at run time from
+/// where the stage copies them (configuration, templates, static files, migrations): those at
+/// the top of each folder copied from the context, by name, as image paths.
+///
+/// # Errors
+/// When a COPY destination uses a variable with no known value.
+fn runtime_data(cx: &Analysis<'_>, stage: &Stage) -> Result<Vec<String>, String> {
+    const DATA_EXTENSIONS: &[&str] = &[
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "ini",
+        "conf",
+        "cfg",
+        "env",
+        "properties",
+        "xml",
+        "html",
+        "tmpl",
+        "tpl",
+        "gohtml",
+        "sql",
+        "csv",
+        "pem",
+        "crt",
+        "db",
+        "sqlite",
+    ];
+    const DATA_FOLDERS: &[&str] = &[
+        "templates",
+        "template",
+        "static",
+        "public",
+        "assets",
+        "config",
+        "configs",
+        "conf",
+        "web",
+        "views",
+        "locales",
+        "i18n",
+        "migrations",
+        "data",
+        "resources",
+        "www",
+        "certs",
+    ];
+    // build inputs, not run-time data
+    const BUILD_FILES: &[&str] = &[
+        "package.json",
+        "package-lock.json",
+        "tsconfig.json",
+        "Cargo.toml",
+        "pom.xml",
+        "composer.json",
+        "composer.lock",
+        ".golangci.yml",
+        ".golangci.yaml",
+        ".goreleaser.yml",
+        ".goreleaser.yaml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+        "compose.yml",
+        "compose.yaml",
+        "renovate.json",
+        ".pre-commit-config.yaml",
+        "codecov.yml",
+        "mkdocs.yml",
+    ];
+    let mut out = Vec::new();
+    for i in stage.body.clone() {
+        let l = cx.instr(i);
+        if !matches!(l.keyword, Keyword::Copy | Keyword::Add) || l.flag("from").is_some() {
+            continue;
+        }
+        let Args::Copy { sources, dest, .. } = &l.args else {
+            continue;
+        };
+        let d = cx
+            .model
+            .expand_at(cx.tree, i, &dest.value)
+            .ok_or("a COPY destination uses a variable with no known value")?;
+        let dest_dir = join_path(&cx.model.workdir[i], &d);
+        for src in sources {
+            let rel = src.value.trim_start_matches("./").trim_end_matches('/');
+            let rel = if rel == "." { "" } else { rel };
+            if rel.contains(['*', '?', '[', '$']) || rel.starts_with("<<") {
+                continue;
+            }
+            // a folder copied as its contents (`COPY . /app`, `COPY src/ /app/`)
+            let Some(entries) = cx.context.entries(rel) else {
+                continue;
+            };
+            for (name, folder) in entries {
+                let data = if folder {
+                    DATA_FOLDERS.contains(&name.as_str())
+                } else {
+                    !BUILD_FILES.contains(&name.as_str())
+                        && (name == ".env"
+                            || name.rsplit_once('.').is_some_and(|(stem, ext)| {
+                                !stem.is_empty() && DATA_EXTENSIONS.contains(&ext)
+                            }))
+                };
+                let context_path = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if !data || !super::dependency_step::sent(cx, &context_path) {
+                    continue;
+                }
+                let image = join_path(&dest_dir, &name);
+                if !out.contains(&image) {
+                    out.push(image);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn app_dirs(cx: &Analysis<'_>, stage: &Stage) -> Result<Vec<String>, String> {
     let mut dirs: Vec<String> = Vec::new();
     for i in stage.body.clone() {
@@ -933,7 +1069,9 @@ fn plan(cx: &Analysis<'_>, stage: &Stage, image: &ImageRef) -> Result<Plan, Stri
 
 /// The slim runtime image for a binary built on an SDK image with tag `tag`: the same Alpine
 /// or Debian release when the tag names one (a binary linked against a newer C library does not
-/// run on an older one), else `debian:bookworm-slim`.
+/// run on an older one), else the newest Debian release the official images are built on,
+/// `debian:trixie-slim` (a tag without a release, `latest` or `1.25`, follows the newest; a
+/// binary an older release built runs on it too).
 fn slim_runtime(tag: &str) -> String {
     if let Some(at) = tag.find("alpine") {
         let version: String = tag[at + "alpine".len()..]
@@ -951,7 +1089,7 @@ fn slim_runtime(tag: &str) -> String {
             return format!("debian:{release}-slim");
         }
     }
-    "debian:bookworm-slim".into()
+    "debian:trixie-slim".into()
 }
 
 /// A binary in a folder on the SDK image's PATH (`/go/bin`, `/usr/local/cargo/bin`) stays on the
@@ -2726,7 +2864,8 @@ mod tests {
         assert_eq!(temurin_jre("21-alpine").as_deref(), Some("21-jre-alpine"));
         assert_eq!(slim_runtime("1.22-alpine3.19"), "alpine:3.19");
         assert_eq!(slim_runtime("1.23-trixie"), "debian:trixie-slim");
-        assert_eq!(slim_runtime("1.78"), "debian:bookworm-slim");
+        assert_eq!(slim_runtime("1.78"), "debian:trixie-slim");
+        assert_eq!(slim_runtime("latest"), "debian:trixie-slim");
         assert_eq!(
             temurin_jre("17.0.10_7-jdk-jammy").as_deref(),
             Some("17.0.10_7-jre-jammy")
