@@ -401,6 +401,57 @@ fn fix_all_keeps_builds_reading_their_sources() {
 }
 
 #[test]
+fn a_go_project_without_modules_has_no_manifest_to_copy_first() {
+    // found by a blind evaluation: GOPATH-era Dockerfiles (`go get -d ./...` in /go/src/app)
+    // were told to copy a go.mod that does not exist
+    let dockerfile: &[u8] = b"FROM golang:1.12-alpine\nWORKDIR /go/src/app\nCOPY . .\nRUN go get -d -v ./...\nRUN go install -v ./...\nCMD [\"app\"]\n";
+    for (with_module, reported) in [(false, false), (true, true)] {
+        let mut files: Vec<(&str, &[u8])> = vec![
+            ("Dockerfile", dockerfile),
+            (".dockerignore", b".git\n"),
+            ("main.go", b"package main\n\nfunc main() {}\n"),
+        ];
+        if with_module {
+            files.push((
+                "go.mod",
+                b"module example.com/app\n\ngo 1.22\n\nrequire github.com/google/uuid v1.6.0\n",
+            ));
+            files.push(("go.sum", b""));
+        }
+        let dir = project(&files);
+        let (_, out, _) = run(dir.path(), &["check", "--format", "json"]);
+        let found = json(&out).iter().any(|d| d["rule"] == "cache-busting-copy");
+        assert_eq!(found, reported, "go.mod present: {with_module}\n{out}");
+    }
+}
+
+#[test]
+fn a_manifest_copied_again_over_the_broad_copy_is_the_manifest_copy() {
+    // found by a blind evaluation: `COPY . /usr/src/app`, then `COPY requirements.txt
+    // /usr/src/app/` changes nothing the broad copy put there; without the slash the
+    // destination is a folder only because the broad copy made it one, and moved before it the
+    // COPY would write a file named `app`
+    for (dest, offered) in [("/usr/src/app/", true), ("/usr/src/app", false)] {
+        let dockerfile = format!(
+            "FROM python:3.12\nCOPY . /usr/src/app\nCOPY requirements.txt {dest}\nWORKDIR /usr/src/app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"manage.py\", \"runserver\"]\n"
+        );
+        let dir = project(&[
+            ("Dockerfile", dockerfile.as_bytes()),
+            (".dockerignore", b".git\n"),
+            ("requirements.txt", b"django==5.0\n"),
+            ("manage.py", b"print(1)\n"),
+        ]);
+        let (_, out, _) = run(dir.path(), &["check", "--format", "json"]);
+        let items = json(&out);
+        let finding = items
+            .iter()
+            .find(|d| d["rule"] == "cache-busting-copy")
+            .expect("reported");
+        assert_eq!(finding.get("fix").is_some(), offered, "{dest}: {finding}");
+    }
+}
+
+#[test]
 fn builder_stage_ships_the_files_a_binary_reads_beside_it() {
     // found by a blind evaluation: a Go server opens `config.json` from its working folder; a
     // runtime stage with the binary alone fails at start

@@ -17,7 +17,9 @@ declare_rule! {
     ///
     /// Not a finding when the build context shows the project has no third-party dependencies
     /// (a `go.mod` without `require`, a `Cargo.toml` that is no workspace and lists no
-    /// dependencies): the install then has nothing to download and nothing to cache.
+    /// dependencies): the install then has nothing to download and nothing to cache. Nor is a
+    /// Go project without modules (Go files at the top of the context and no go.mod): there is
+    /// no manifest to copy first.
     ///
     /// ## Why is this bad?
     /// Docker's layer cache is positional: once a layer changes, every later layer is rebuilt.
@@ -279,10 +281,24 @@ fn step_at(cx: &Analysis<'_>, i: usize, cmd: &Command) -> Option<InstallStep> {
         }
     }
     // (an ONBUILD trigger runs in a child build, over the child's context)
-    if cx.instr(i).keyword != Keyword::Onbuild && declares_no_dependencies(cx, step.ecosystem) {
+    if cx.instr(i).keyword != Keyword::Onbuild
+        && (declares_no_dependencies(cx, step.ecosystem)
+            || (step.ecosystem == Ecosystem::Go && gopath_project(cx)))
+    {
         return None;
     }
     Some(step)
+}
+
+/// Whether the context is a Go project without modules (GOPATH mode: `go get -d ./...` in
+/// `/go/src/app`): Go files at its top and no go.mod there, so there is no manifest to copy
+/// first (found by a blind evaluation: "copy `go.mod` first" on a project without one).
+fn gopath_project(cx: &Analysis<'_>) -> bool {
+    cx.context.exists("go.mod") == Some(false)
+        && cx.context.entries("").is_some_and(|e| {
+            e.iter()
+                .any(|(name, folder)| !folder && name.ends_with(".go"))
+        })
 }
 
 /// Whether the build context shows that the project has no third-party dependencies, so the

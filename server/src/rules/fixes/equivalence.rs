@@ -688,8 +688,14 @@ fn copy(
     let dest_value =
         crate::model::expand::expand(&dest.value, model.escape, &|name| st.env.get(name).cloned())
             .unwrap_or_else(|| dest.value.clone());
-    let to_dir = dest_value.ends_with(['/', '\\']) || sources.len() > 1 || dest_value == ".";
     let dest_abs = join_path(&st.workdir, &dest_value);
+    // a destination that already is a folder in the image takes the file inside it
+    let is_folder = {
+        let inside = format!("{}/", dest_abs.trim_end_matches('/'));
+        st.files.keys().any(|p| p.starts_with(&inside))
+    };
+    let to_dir =
+        dest_value.ends_with(['/', '\\']) || sources.len() > 1 || dest_value == "." || is_folder;
     let parents = located.flag("parents").is_some();
     let place = |files: &mut BTreeMap<String, Origin>,
                  rel_in_src: &str,

@@ -40,7 +40,7 @@ use crate::model::join_path;
 use crate::rules::{Analysis, Edit, Fix};
 use crate::syntax::instruction::{Args, Form, Keyword};
 use crate::syntax::shell::{Command, Joiner};
-use crate::syntax::Span;
+use crate::syntax::{Located, Span};
 
 /// An install the broad copy invalidates: the instruction index and the command.
 pub struct Install<'a> {
@@ -137,7 +137,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                 let overlaps = other
                     .as_deref()
                     .is_none_or(|o| within(o, &root) || within(&root, o));
-                if overlaps {
+                if overlaps && !same_as_broad(cx, k, c, &root) {
                     return Err(format!(
                         "the {} on line {} writes into the copied folder",
                         l.keyword.name(),
@@ -555,6 +555,64 @@ fn run_hooks(hooks: &[&str]) -> String {
         .map(|h| format!("npm run {h}"))
         .collect::<Vec<_>>()
         .join(" && ")
+}
+
+/// Whether the COPY at `k` puts context files exactly where the broad COPY `broad` (of the
+/// context root to `root`) already put them, with the same owner and mode: `COPY . /app`, then
+/// `COPY requirements.txt /app/` (found by a blind evaluation). Moving the broad copy past it
+/// changes nothing it copies.
+fn same_as_broad(cx: &Analysis<'_>, k: usize, broad: &Located, root: &str) -> bool {
+    let l = cx.instr(k);
+    let Args::Copy {
+        sources,
+        dest,
+        json: _,
+    } = &l.args
+    else {
+        return false;
+    };
+    let flags = |i: &Located| -> Vec<String> {
+        i.flags
+            .iter()
+            .map(|f| format!("{}={}", f.name, f.value.as_deref().unwrap_or("")))
+            .collect()
+    };
+    if l.keyword != Keyword::Copy
+        || !l.heredocs.is_empty()
+        || flags(l) != flags(broad)
+        || l.flags
+            .iter()
+            .any(|f| !matches!(f.name.as_str(), "chown" | "chmod"))
+    {
+        return false;
+    }
+    let Some(d) = cx.model.expand_at(cx.tree, k, &dest.value) else {
+        return false;
+    };
+    let dest_abs = join_path(&workdir(cx, k), &unix(&d));
+    // not a destination that is a folder only because the broad copy made it one (`COPY
+    // requirements.txt /usr/src/app`): before the broad copy, that writes a file named `app`
+    let to_dir = d.ends_with('/') || d == "." || sources.len() > 1;
+    sources.iter().all(|s| {
+        let src = unix(&s.value);
+        let Some(rel) = normalize(&src) else {
+            return false;
+        };
+        if rel.is_empty()
+            || src.contains(['*', '?', '[', '$'])
+            || src.starts_with('/')
+            || cx.context.entries(&rel).is_some()
+        {
+            return false;
+        }
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        let lands = if to_dir {
+            join_path(&dest_abs, name)
+        } else {
+            dest_abs.clone()
+        };
+        lands == join_path(root, &rel)
+    })
 }
 
 /// `COPY` lines for the manifests `lines` (image folder, context files) before RUN `k`, each
