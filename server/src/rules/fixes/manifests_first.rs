@@ -77,7 +77,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         included += 1;
     }
     let installs = &installs[..included];
-    let build_at = source_build.map(|b| b.instr);
+    let mut build_at = source_build.map(|b| b.instr);
     if let Some(b) = source_build {
         if installs.iter().any(|i| i.instr >= b.instr) {
             return Err(format!(
@@ -86,11 +86,9 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             ));
         }
     }
-    let last = match (build_at, installs.iter().map(|i| i.instr).max()) {
-        (Some(b), _) => b - 1,
-        (None, Some(last)) => last,
-        (None, None) => return Err("no install follows".into()),
-    };
+    if installs.is_empty() && build_at.is_none() {
+        return Err("no install follows".into());
+    }
     if cx.context.root().is_none() {
         return Err("the build context is unknown (the file is not saved in a folder)".into());
     }
@@ -109,6 +107,45 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         .expand_at(cx.tree, copy, &dest.value)
         .ok_or("the COPY's destination uses a variable with no known value")?;
     let root = join_path(&workdir(cx, copy), &unix(&dest_value));
+    // Before the build, the same tool may already work on the source (`go mod tidy`, `go get
+    // -d ./...`, `go mod vendor` before `go build`): the dependency-only step and the broad
+    // copy go before the first of those (found by a blind evaluation).
+    if let Some(b) = source_build {
+        let tool = b.cmd.program();
+        let from = installs
+            .iter()
+            .map(|i| i.instr + 1)
+            .max()
+            .unwrap_or(copy + 1);
+        let first_use = (from..b.instr).find(|&k| {
+            let l = cx.instr(k);
+            l.keyword == Keyword::Run
+                && l.commands()
+                    .any(|cmd| cmd.program() == tool && reads_tree(cmd, &root))
+        });
+        if let Some(k) = first_use {
+            if let Some(j) = (k..b.instr).find(|&j| {
+                matches!(
+                    cx.instr(j).keyword,
+                    Keyword::Env | Keyword::Arg | Keyword::Workdir | Keyword::User | Keyword::Shell
+                )
+            }) {
+                return Err(format!(
+                    "the {} on line {} changes the state the build runs in, after `{}` on line {} works on the source",
+                    cx.instr(j).keyword.name(),
+                    line(cx, j),
+                    tool.unwrap_or(""),
+                    line(cx, k)
+                ));
+            }
+            build_at = Some(k);
+        }
+    }
+    let last = match (build_at, installs.iter().map(|i| i.instr).max()) {
+        (Some(b), _) => b - 1,
+        (None, Some(last)) => last,
+        (None, None) => return Err("no install follows".into()),
+    };
 
     // Everything between the copy and the last install must not touch the copied tree.
     let mut split: Option<(usize, &Command)> = None;
@@ -415,8 +452,9 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             added_commands: super::equivalence::command_keys(&step.script),
             ..Default::default()
         };
-        let at = block_start(text, run.span().start);
-        let indent = indentation(text, run.span().start);
+        let place = cx.instr(build_at.unwrap_or(k));
+        let at = block_start(text, place.span().start);
+        let indent = indentation(text, place.span().start);
         edits.push(Edit {
             span: Span::empty(at),
             text: format!(
