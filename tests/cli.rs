@@ -482,6 +482,39 @@ fn builder_stage_ships_the_files_a_binary_reads_beside_it() {
 }
 
 #[test]
+fn builder_stage_takes_every_program_go_install_writes() {
+    // found by a blind evaluation: `go install -v ./...` names no binary; the folder it writes
+    // goes along whole, on the PATH; a process that runs a file of the repository by its path
+    // is not what the build writes
+    for (cmd, offered) in [("[\"app\"]", true), ("[\"./prebuilt\"]", false)] {
+        let dockerfile = format!(
+            "FROM golang:1.22-bookworm\nWORKDIR /go/src/app\nCOPY . .\nRUN go install -v ./...\nCMD {cmd}\n"
+        );
+        let dir = project(&[
+            ("Dockerfile", dockerfile.as_bytes()),
+            (".dockerignore", b".git\n"),
+            ("go.mod", b"module example.com/app\n\ngo 1.22\n"),
+            ("main.go", b"package main\n\nfunc main() {}\n"),
+            ("prebuilt", b"#!/bin/sh\n"),
+        ]);
+        let _ = run(
+            dir.path(),
+            &["check", "--fix", "--unsafe-fixes", "Dockerfile"],
+        );
+        let fixed = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
+        if offered {
+            assert!(
+                fixed.contains("COPY --from=builder /go/bin /go/bin"),
+                "{fixed}"
+            );
+            assert!(fixed.contains("ENV PATH=/go/bin:$PATH"), "{fixed}");
+        } else {
+            assert!(!fixed.contains("AS builder"), "{fixed}");
+        }
+    }
+}
+
+#[test]
 fn builder_stage_needs_a_known_workdir() {
     // found by a blind evaluation: `gradle` images work in /home/gradle; an image layerwise
     // does not know may set any WORKDIR, so the build's output cannot be located

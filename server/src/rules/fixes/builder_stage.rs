@@ -633,14 +633,34 @@ pub fn build(cx: &Analysis<'_>, is_toolchain: &dyn Fn(&str) -> bool) -> Result<F
         // only the built artifacts ship; the files a program reads at run time beside its
         // code (found by a blind evaluation: a Go server that opens `config.json` from its
         // working folder) go along
-        for path in runtime_data(cx, stage)? {
-            if spaced(&path) {
+        let data = runtime_data(cx, stage)?;
+        for path in &data {
+            if spaced(path) {
                 return Err(
                     "a path to copy holds a space or a quote, which a COPY line would split".into(),
                 );
             }
-            if !plan.copies.iter().any(|(from, _, _)| within(&path, from)) {
+            if !plan.copies.iter().any(|(from, _, _)| within(path, from)) {
                 lines.push(format!("COPY --from={builder}{chown} {path} {path}"));
+            }
+        }
+        // the program the process runs by its path must be there (found by a blind
+        // evaluation: `CMD ["./gnemes"]` ran a binary committed to the repository, not the
+        // one `go build` wrote)
+        for cmd in crate::model::purpose::process_commands(cx.tree, cx.model, stage.index) {
+            let Some(prog) = cmd.words.first().map(|w| w.value.as_str()) else {
+                continue;
+            };
+            if !prog.contains('/') || prog.contains('$') {
+                continue;
+            }
+            let abs = join_path(&workdir, prog);
+            let shipped = plan.copies.iter().any(|(_, to, _)| within(&abs, to))
+                || data.iter().any(|d| within(&abs, d));
+            if !shipped {
+                return Err(format!(
+                    "the process runs `{prog}`, which is not what the build writes, and the runtime stage would not have it"
+                ));
             }
         }
     }
@@ -1735,7 +1755,13 @@ fn go_binaries(
                 let bin = go_bin(cx, i, c, golang_image)?;
                 for p in &packages {
                     if p.contains("...") {
-                        return Err(format!("`go install {p}` writes binaries layerwise cannot name; install each package"));
+                        // every program under the pattern: the whole folder goes along, named
+                        // or not (found by a blind evaluation: `go install -v ./...`)
+                        if !(p.starts_with("./") || *p == "...") {
+                            return Err(format!("`go install {p}` writes binaries layerwise cannot name; install each package"));
+                        }
+                        out.push(bin.clone());
+                        continue;
                     }
                     let (name, local) = go_exec_name(cx, stage, i, &cwd, p)?;
                     let path = join_path(&bin, &name);
