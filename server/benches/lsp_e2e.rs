@@ -12,7 +12,10 @@
 //! every server (`--server`, repeatable; a command line split on blanks) is started afresh, in
 //! turn, so that servers share the machine's noise. Per run: spawn -> `initialize` result;
 //! `didOpen` -> the first `publishDiagnostics`; `hover`, `documentSymbol` and `codeAction`
-//! (`--requests` times each); then a script of incremental edits at an instruction in the middle
+//! (`--requests` times each), and the editing requests (completion at a line start and after
+//! `--from=`, definition, references, prepareRename at a stage reference, documentHighlight at a
+//! `${` variable, foldingRange, semanticTokens/full, inlayHint over 60 lines, documentLink,
+//! formatting; a server that answers one with an error is not timed for it); then a script of incremental edits at an instruction in the middle
 //! of the file (`--edits` in all: insert an empty line, type a line a character at a time,
 //! backspace three times and retype, delete the line, paste a three-line block, delete it),
 //! each timed from sending `didChange` to the `publishDiagnostics` of that version (or, from a
@@ -465,6 +468,9 @@ fn run_once(
             "publishDiagnostics": {"versionSupport": true, "relatedInformation": true},
             "hover": {"contentFormat": ["markdown", "plaintext"]},
             "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+            "completion": {"completionItem": {"snippetSupport": true}},
+            "semanticTokens": {"requests": {"full": {"delta": true}, "range": true},
+                "tokenTypes": [], "tokenModifiers": [], "formats": ["relative"]},
             "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": [
                 "quickfix", "refactor", "refactor.extract", "refactor.rewrite", "source"
             ]}}}
@@ -515,6 +521,31 @@ fn run_once(
         || (json!({"start": at_keyword, "end": at_keyword}), json!([])),
         |d| (d["range"].clone(), json!([d])),
     );
+    // a stage reference (`--from=NAME`) and a variable use (`$NAME`) at or after the middle
+    let lines: Vec<&str> = text.lines().collect();
+    let find = |needle: &str, skip: usize| -> serde_json::Value {
+        let hit = (anchor as usize..lines.len())
+            .chain(0..anchor as usize)
+            .find_map(|l| lines.get(l)?.find(needle).map(|c| (l, c + skip)));
+        let (line, col) = hit.unwrap_or((anchor as usize, 1));
+        json!({"line": line, "character": col})
+    };
+    let at_stage = find("--from=", "--from=".len() + 1);
+    let at_variable = find("${", 3);
+    let screen = json!({"start": {"line": anchor, "character": 0}, "end": {"line": anchor + 60, "character": 0}});
+    let editing: Vec<(&str, &str, serde_json::Value)> = vec![
+        ("completion", "textDocument/completion", json!({"textDocument": doc, "position": {"line": anchor, "character": 0}})),
+        ("completion --from=", "textDocument/completion", json!({"textDocument": doc, "position": at_stage})),
+        ("definition", "textDocument/definition", json!({"textDocument": doc, "position": at_stage})),
+        ("references", "textDocument/references", json!({"textDocument": doc, "position": at_stage, "context": {"includeDeclaration": true}})),
+        ("documentHighlight", "textDocument/documentHighlight", json!({"textDocument": doc, "position": at_variable})),
+        ("prepareRename", "textDocument/prepareRename", json!({"textDocument": doc, "position": at_stage})),
+        ("foldingRange", "textDocument/foldingRange", json!({"textDocument": doc})),
+        ("semanticTokens/full", "textDocument/semanticTokens/full", json!({"textDocument": doc})),
+        ("inlayHint (60 lines)", "textDocument/inlayHint", json!({"textDocument": doc, "range": screen})),
+        ("documentLink", "textDocument/documentLink", json!({"textDocument": doc})),
+        ("formatting", "textDocument/formatting", json!({"textDocument": doc, "options": {"tabSize": 4, "insertSpaces": true}})),
+    ];
     for _ in 0..o.requests {
         let (_, t) = server.request(
             "textDocument/hover",
@@ -535,6 +566,12 @@ fn run_once(
             }),
         )?;
         run.requests.entry("codeAction".into()).or_default().push(t);
+        // the editing requests; a server without one answers an error, which is not timed
+        for (name, method, params) in &editing {
+            if let Ok((_, t)) = server.request(method, params.clone()) {
+                run.requests.entry((*name).into()).or_default().push(t);
+            }
+        }
     }
 
     let cpu_before = server.cpu_time();
