@@ -534,17 +534,61 @@ fn run_once(
     let at_variable = find("${", 3);
     let screen = json!({"start": {"line": anchor, "character": 0}, "end": {"line": anchor + 60, "character": 0}});
     let editing: Vec<(&str, &str, serde_json::Value)> = vec![
-        ("completion", "textDocument/completion", json!({"textDocument": doc, "position": {"line": anchor, "character": 0}})),
-        ("completion --from=", "textDocument/completion", json!({"textDocument": doc, "position": at_stage})),
-        ("definition", "textDocument/definition", json!({"textDocument": doc, "position": at_stage})),
-        ("references", "textDocument/references", json!({"textDocument": doc, "position": at_stage, "context": {"includeDeclaration": true}})),
-        ("documentHighlight", "textDocument/documentHighlight", json!({"textDocument": doc, "position": at_variable})),
-        ("prepareRename", "textDocument/prepareRename", json!({"textDocument": doc, "position": at_stage})),
-        ("foldingRange", "textDocument/foldingRange", json!({"textDocument": doc})),
-        ("semanticTokens/full", "textDocument/semanticTokens/full", json!({"textDocument": doc})),
-        ("inlayHint (60 lines)", "textDocument/inlayHint", json!({"textDocument": doc, "range": screen})),
-        ("documentLink", "textDocument/documentLink", json!({"textDocument": doc})),
-        ("formatting", "textDocument/formatting", json!({"textDocument": doc, "options": {"tabSize": 4, "insertSpaces": true}})),
+        (
+            "completion",
+            "textDocument/completion",
+            json!({"textDocument": doc, "position": {"line": anchor, "character": 0}}),
+        ),
+        (
+            "completion --from=",
+            "textDocument/completion",
+            json!({"textDocument": doc, "position": at_stage}),
+        ),
+        (
+            "definition",
+            "textDocument/definition",
+            json!({"textDocument": doc, "position": at_stage}),
+        ),
+        (
+            "references",
+            "textDocument/references",
+            json!({"textDocument": doc, "position": at_stage, "context": {"includeDeclaration": true}}),
+        ),
+        (
+            "documentHighlight",
+            "textDocument/documentHighlight",
+            json!({"textDocument": doc, "position": at_variable}),
+        ),
+        (
+            "prepareRename",
+            "textDocument/prepareRename",
+            json!({"textDocument": doc, "position": at_stage}),
+        ),
+        (
+            "foldingRange",
+            "textDocument/foldingRange",
+            json!({"textDocument": doc}),
+        ),
+        (
+            "semanticTokens/full",
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": doc}),
+        ),
+        (
+            "inlayHint (60 lines)",
+            "textDocument/inlayHint",
+            json!({"textDocument": doc, "range": screen}),
+        ),
+        (
+            "documentLink",
+            "textDocument/documentLink",
+            json!({"textDocument": doc}),
+        ),
+        (
+            "formatting",
+            "textDocument/formatting",
+            json!({"textDocument": doc, "options": {"tabSize": 4, "insertSpaces": true}}),
+        ),
     ];
     for _ in 0..o.requests {
         let (_, t) = server.request(
