@@ -321,6 +321,17 @@ build() {
   timeout 1500 "${bx[@]}" build --layers --isolation chroot --pull=never \
     -f "$df" -t "$tag" "$ctx" >"$log" 2>&1
   rc=$?
+  # buildah's chroot runner sometimes fails to start a RUN for reasons of the machine, not of
+  # the Dockerfile (seen on CI: `Close_Fd sealing memfd copy: Device or resource busy`); such a
+  # build is tried once more, with its first log kept above the second
+  if [ $rc -ne 0 ] && grep -qE 'sealing memfd copy|Device or resource busy' "$log"; then
+    mv "$log" "$log.first-try"
+    { echo "(retried: the first try failed in buildah's runner, see below)"; cat "$log.first-try"; echo "---- second try ----"; } >"$log"
+    timeout 1500 "${bx[@]}" build --layers --isolation chroot --pull=never \
+      -f "$df" -t "$tag" "$ctx" >>"$log" 2>&1
+    rc=$?
+    rm -f "$log.first-try"
+  fi
   build_secs=$(elapsed "$t0")
   return $rc
 }
@@ -332,6 +343,9 @@ import re, sys
 log, dep = sys.argv[1], re.compile(sys.argv[2])
 steps = []  # [instruction, cached]
 for line in open(log, errors="replace"):
+    if line.rstrip("\n") == "---- second try ----":
+        steps = []  # a retried build (see build): only the second try counts
+        continue
     m = re.match(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.*)$", line.rstrip("\n"))
     if m:
         steps.append([m.group(1), False])
