@@ -451,7 +451,6 @@ pub fn known_base_workdir(image: Option<&ImageRef>) -> Option<&'static str> {
         "amazonlinux",
         "oraclelinux",
         "python",
-        "pypy",
         "node",
         "ruby",
         "rust",
@@ -459,17 +458,8 @@ pub fn known_base_workdir(image: Option<&ImageRef>) -> Option<&'static str> {
         "eclipse-temurin",
         "openjdk",
         "amazoncorretto",
-        "ibm-semeru-runtimes",
-        "sapmachine",
         "buildpack-deps",
         "gcc",
-        "elixir",
-        "erlang",
-        "haskell",
-        "perl",
-        "swift",
-        "julia",
-        "r-base",
         "nginx",
         "scratch",
     ];
@@ -486,7 +476,10 @@ pub fn known_base_workdir(image: Option<&ImageRef>) -> Option<&'static str> {
             || p.starts_with("dotnet/")
             || p.starts_with("distroless/")
             || p.starts_with("opensuse/")
-            || p.starts_with("ubi")
+            || matches!(
+                p,
+                "ubi8" | "ubi9" | "ubi8/ubi" | "ubi9/ubi" | "ubi8/ubi-minimal" | "ubi9/ubi-minimal"
+            )
             || p.starts_with("astral-sh/uv") =>
         {
             "/"
