@@ -67,7 +67,10 @@ pub fn plan(
     let run = cx.instr(at);
     let raw = |w: &crate::syntax::shell::ShellWord| run.abs(w.span).of(cx.text).to_string();
     // the build is written as one plain command: its words can be repeated as they are
-    if cmd.words.first().map(|w| basename(&w.value)) != cmd.program()
+    let Some(first) = cmd.words.first() else {
+        return Err("the build command has no words".into());
+    };
+    if Some(basename(&first.value)) != cmd.program()
         || cmd
             .words
             .iter()
@@ -84,7 +87,7 @@ pub fn plan(
         .iter()
         .map(|a| format!("{} ", raw(a)))
         .collect();
-    prefix.push_str(&raw(&cmd.words[0]));
+    prefix.push_str(&raw(first));
     let words: Vec<String> = cmd.words[1..].iter().map(raw).collect();
     let has = |flag: &str| cmd.args().iter().any(|a| a.value == flag);
     let here = |rel: &str| sent(cx, &join_rel(rel_dir, rel));
@@ -225,7 +228,7 @@ pub fn plan(
                     step.extra.push((v.value.trim_start_matches("./").to_string(), false));
                 }
             }
-            let program = cmd.words[0].value.as_str();
+            let program = first.value.as_str();
             if basename(program).starts_with("mvnw") && !program.starts_with('/') {
                 let wrapper = program.trim_start_matches("./").to_string();
                 if !here(&wrapper) {
