@@ -27,6 +27,8 @@ use crate::rules::Analysis;
 use crate::syntax::shell::{basename, Command};
 use crate::syntax::Located;
 
+use super::manifests_first::{join_rel, line};
+
 /// The ecosystems with a dependency-only step.
 pub const SUPPORTED: &[Ecosystem] = &[
     Ecosystem::Go,
@@ -538,17 +540,4 @@ pub fn sent(cx: &Analysis<'_>, rel: &str) -> bool {
             .context
             .dockerignore()
             .is_some_and(|d| d.is_excluded(rel))
-}
-
-fn join_rel(dir: &str, name: &str) -> String {
-    let name = name.trim_start_matches("./");
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{}/{name}", dir.trim_end_matches('/'))
-    }
-}
-
-fn line(cx: &Analysis<'_>, i: usize) -> usize {
-    cx.line_of(cx.instr(i).offset) + 1
 }

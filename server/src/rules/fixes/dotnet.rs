@@ -6,6 +6,7 @@
 //! Copied alone, a project whose references are missing fails to restore, or restores without
 //! the packages of the projects it was not given.
 
+use super::manifests_first::{join_rel, normalize};
 use crate::rules::Analysis;
 
 const PROJECT_EXTENSIONS: &[&str] = &[".csproj", ".fsproj", ".vbproj"];
@@ -38,7 +39,7 @@ pub fn restore_inputs(
         queue.push(the_project_in(cx, rel_dir)?);
     }
     for name in named {
-        let path = normalize(&join(rel_dir, &name.replace('\\', "/")))
+        let path = normalize(&join_rel(rel_dir, &name.replace('\\', "/")))
             .ok_or_else(|| format!("`{name}` is outside the build context"))?;
         if is_project(&path) || is_solution(&path) {
             queue.push(path);
@@ -68,7 +69,7 @@ pub fn restore_inputs(
                     "`{path}` names {what} `{reference}` by a pattern or a property"
                 ));
             }
-            normalize(&join(&dir, &reference)).ok_or_else(|| {
+            normalize(&join_rel(&dir, &reference)).ok_or_else(|| {
                 format!("`{path}` references `{reference}`, outside the build context")
             })
         };
@@ -124,7 +125,7 @@ pub fn restore_inputs(
                     out.push(target);
                 }
             }
-            let lock = join(&dir, "packages.lock.json");
+            let lock = join_rel(&dir, "packages.lock.json");
             if super::dependency_step::sent(cx, &lock) && !out.contains(&lock) {
                 out.push(lock);
             }
@@ -140,7 +141,7 @@ pub fn restore_inputs(
         let mut at = Some(dir);
         while let Some(d) = at {
             for name in FOLDER_SETTINGS {
-                let file = join(&d, name);
+                let file = join_rel(&d, name);
                 if super::dependency_step::sent(cx, &file)
                     && !out.contains(&file)
                     && !settings.contains(&file)
@@ -165,7 +166,7 @@ fn the_project_in(cx: &Analysis<'_>, dir: &str) -> Result<String, String> {
     let found: Vec<String> = entries
         .into_iter()
         .filter(|(name, folder)| !folder && (is_project(name) || is_solution(name)))
-        .map(|(name, _)| join(dir, &name))
+        .map(|(name, _)| join_rel(dir, &name))
         .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
@@ -226,30 +227,6 @@ fn is_solution(path: &str) -> bool {
 fn folder_of(path: &str) -> String {
     path.rsplit_once('/')
         .map_or(String::new(), |(d, _)| d.to_string())
-}
-
-fn join(dir: &str, name: &str) -> String {
-    let name = name.trim_start_matches("./");
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
-/// A context-relative path without `.` and `..`; `None` when it leaves the context.
-fn normalize(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 #[cfg(test)]

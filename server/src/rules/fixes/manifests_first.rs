@@ -360,17 +360,11 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     let mut runs: Vec<usize> = installs.iter().map(|i| i.instr).collect();
     runs.dedup();
     for &k in &runs {
-        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+        let mut files: Vec<(String, String)> = Vec::new();
         for install in installs.iter().filter(|i| i.instr == k) {
-            let wd = &workdir(cx, k);
-            for (context_path, image_dir) in manifests(cx, install, &root, wd)? {
-                match lines.iter_mut().find(|(d, _)| *d == image_dir) {
-                    Some((_, files)) if !files.contains(&context_path) => files.push(context_path),
-                    Some(_) => {}
-                    None => lines.push((image_dir, vec![context_path])),
-                }
-            }
+            files.extend(manifests(cx, install, &root, &workdir(cx, k))?);
         }
+        let lines = by_folder(files);
         let at = block_start(text, cx.instr(k).span().start);
         edits.push(Edit {
             span: Span::empty(at),
@@ -440,14 +434,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             let image = join_path(&root, &rel);
             files.push((rel, if *folder { image } else { parent(&image) }));
         }
-        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
-        for (context_path, image_dir) in files {
-            match lines.iter_mut().find(|(d, _)| *d == image_dir) {
-                Some((_, f)) if !f.contains(&context_path) => f.push(context_path),
-                Some(_) => {}
-                None => lines.push((image_dir, vec![context_path])),
-            }
-        }
+        let lines = by_folder(files);
         let allow = super::equivalence::Allowance {
             added_commands: super::equivalence::command_keys(&step.script),
             ..Default::default()
@@ -651,6 +638,20 @@ fn same_as_broad(cx: &Analysis<'_>, k: usize, broad: &Located, root: &str) -> bo
         };
         lands == join_path(root, &rel)
     })
+}
+
+/// Files to copy, `(context path, image folder)`, grouped by folder (one COPY each), in order
+/// and without repeats.
+fn by_folder(files: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
+    let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+    for (context_path, image_dir) in files {
+        match lines.iter_mut().find(|(d, _)| *d == image_dir) {
+            Some((_, f)) if !f.contains(&context_path) => f.push(context_path),
+            Some(_) => {}
+            None => lines.push((image_dir, vec![context_path])),
+        }
+    }
+    lines
 }
 
 /// `COPY` lines for the manifests `lines` (image folder, context files) before RUN `k`, each
@@ -1342,7 +1343,7 @@ fn nested_requirements(
 }
 
 /// A context-relative path without `.` and `..` parts; `None` when it leaves the context.
-fn normalize(path: &str) -> Option<String> {
+pub(super) fn normalize(path: &str) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -1476,7 +1477,9 @@ fn relative(path: &str, dir: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn join_rel(dir: &str, name: &str) -> String {
+/// `name` (relative, a leading `./` dropped) inside the context-relative folder `dir`.
+pub(super) fn join_rel(dir: &str, name: &str) -> String {
+    let name = name.trim_start_matches("./");
     if dir.is_empty() {
         name.to_string()
     } else {
@@ -1491,7 +1494,8 @@ fn parent(path: &str) -> String {
     }
 }
 
-fn line(cx: &Analysis<'_>, i: usize) -> usize {
+/// The 1-based line of instruction `i`, for messages.
+pub(super) fn line(cx: &Analysis<'_>, i: usize) -> usize {
     cx.line_of(cx.instr(i).offset) + 1
 }
 
