@@ -887,13 +887,44 @@ fn run(
             }
         }
         read_paths.extend(local_path_args(cmd));
+        if mode_change_of_named_files(cmd) {
+            // the mode or owner first, then the files
+            read_paths.extend(
+                args(cmd)
+                    .iter()
+                    .filter(|w| !w.value.starts_with('-'))
+                    .skip(1)
+                    .map(|w| w.value.clone()),
+            );
+        }
         // a build compiles the project's sources: it reads its whole folder; so may any
         // command that is not known to leave it alone (`yarn build`, `python manage.py ...`)
         // (found by a blind evaluation: joined to an install that moved before the broad COPY,
         // `yarn build` ran without the sources)
-        if builds_sources(cmd) || (step.is_none() && super::manifests_first::reads_tree(cmd, &cwd))
+        if builds_sources(cmd)
+            || (step.is_none()
+                && program(cmd) != Some("cd")
+                && !mode_change_of_named_files(cmd)
+                && super::manifests_first::reads_tree(cmd, &cwd))
         {
             read_paths.push(".".into());
+        }
+        // `cd DIR` fails when DIR is missing: whether anything is known to be in it
+        if program(cmd) == Some("cd") {
+            if let Some(to) = args(cmd)
+                .first()
+                .filter(|w| !w.value.starts_with(['-', '~']))
+            {
+                let abs = join_path(&cwd, &to.value);
+                let found: BTreeSet<Origin> = st
+                    .files
+                    .keys()
+                    .any(|p| within(p, &abs))
+                    .then(|| Origin::External("something".into()))
+                    .into_iter()
+                    .collect();
+                reads.insert(format!("exists:{abs}"), found);
+            }
         }
         for rel in read_paths {
             let abs = join_path(&cwd, &rel);
@@ -961,9 +992,22 @@ fn run(
     }
 }
 
+/// Whether `cmd` is a `chmod` or `chown` without recursion: it touches the files it names
+/// (read through [`local_path_args`]) and nothing else of its folder.
+fn mode_change_of_named_files(cmd: &Command) -> bool {
+    matches!(program(cmd), Some("chmod" | "chown"))
+        && args(cmd).iter().all(|w| {
+            !(w.value == "."
+                || w.value == "./"
+                || w.value.contains(['*', '?', '[', '$'])
+                || (w.value.starts_with('-')
+                    && (w.value.contains('R') || w.value == "--recursive")))
+        })
+}
+
 /// How many subshells (`( ... )`, `$( ... )`, backticks) are open at byte `at` of `text`, the
 /// way `sh` reads it: quotes and escapes hide parentheses.
-fn subshell_depth(text: &str, at: usize) -> usize {
+pub(super) fn subshell_depth(text: &str, at: usize) -> usize {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut backtick = false;

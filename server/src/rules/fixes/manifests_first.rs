@@ -141,6 +141,17 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
             build_at = Some(k);
         }
     }
+    // `RUN chmod +x mvnw` just before the build: the wrapper is one of the manifests, so the
+    // dependency-only step makes it executable first, and the broad copy goes before the
+    // chmod, whose work it would undo (`COPY . .` brings the context's file mode back)
+    let mut prep: Vec<usize> = Vec::new();
+    if let Some(mut at) = build_at.filter(|_| source_build.is_some()) {
+        while at > copy + 1 && wrapper_chmod(cx, at - 1).is_some() {
+            at -= 1;
+            prep.insert(0, at);
+        }
+        build_at = Some(at);
+    }
     let last = match (build_at, installs.iter().map(|i| i.instr).max()) {
         (Some(b), _) => b - 1,
         (None, Some(last)) => last,
@@ -199,7 +210,10 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                     return Err(format!("the RUN on line {} is in exec form", line(cx, k)));
                 }
                 for (n, cmd) in cmds.iter().enumerate() {
-                    if own.iter().any(|o| o.span == cmd.span) || !reads_tree(cmd, &root) {
+                    if own.iter().any(|o| o.span == cmd.span)
+                        || !reads_tree(cmd, &root)
+                        || cd_into_install_folder(cx, k, n, &cmds, installs)
+                    {
                         continue;
                     }
                     let after_installs = own.iter().all(|o| {
@@ -215,6 +229,12 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                     {
                         split = Some((k, cmd));
                         break;
+                    }
+                    if cmd.program() == Some("cd") {
+                        return Err(format!(
+                            "`cd` on line {} goes into a folder that only the broad copy makes",
+                            line(cx, k)
+                        ));
                     }
                     return Err(format!(
                         "`{}` on line {} may read the copied files",
@@ -289,7 +309,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     // `.venv`, `vendor`...) that the context sends would land on the installed one, where the
     // install used to replace it.
     for install in installs.iter().chain(source_build) {
-        let wd = workdir(cx, install.instr);
+        let wd = install_dir(cx, install)?;
         for folder in install_output(install) {
             let Some(rel) = relative(&join_path(&wd, &folder), &root) else {
                 continue;
@@ -319,7 +339,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         {
             continue;
         }
-        let Some(dir) = relative(&workdir(cx, install.instr), &root) else {
+        let Some(dir) = relative(&install_dir(cx, install)?, &root) else {
             continue;
         };
         let manifest = join_rel(&dir, "package.json");
@@ -362,7 +382,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
     for &k in &runs {
         let mut files: Vec<(String, String)> = Vec::new();
         for install in installs.iter().filter(|i| i.instr == k) {
-            files.extend(manifests(cx, install, &root, &workdir(cx, k))?);
+            files.extend(manifests(cx, install, &root, &install_dir(cx, install)?)?);
         }
         let lines = by_folder(files);
         let at = block_start(text, cx.instr(k).span().start);
@@ -397,16 +417,44 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                 line(cx, k)
             ));
         }
-        if run.commands().next().map(|c| c.span) != Some(build.cmd.span) {
+        // only `cd`s may come before the build in its RUN (`cd backend && go build`): the
+        // dependency-only step starts with them too
+        let before: Vec<&Command> = run
+            .commands()
+            .take_while(|c| c.span != build.cmd.span)
+            .collect();
+        if before
+            .iter()
+            .any(|c| c.program() != Some("cd") || !matches!(c.joiner, Joiner::Start | Joiner::And))
+            || !matches!(build.cmd.joiner, Joiner::Start | Joiner::And)
+            || (!before.is_empty() && build.step.ecosystem == Ecosystem::Cargo)
+        {
             return Err(format!(
                 "the build on line {} is not the first command of its RUN, so a step before it would run without what the commands before it do",
+                line(cx, k)
+            ));
+        }
+        let prep_prefix: String = prep
+            .iter()
+            .filter_map(|&p| wrapper_chmod(cx, p))
+            .map(|script| format!("{script} && "))
+            .collect();
+        let cd_prefix = match (before.first(), run.form()) {
+            (Some(first), Some(Form::Shell(_))) => {
+                Span::new(run.abs(first.span).start, run.abs(build.cmd.span).start).of(text)
+            }
+            _ => "",
+        };
+        if cd_prefix.contains(['\n', '\r', '#']) {
+            return Err(format!(
+                "the `cd` before the build on line {} spans lines",
                 line(cx, k)
             ));
         }
         if (0..k).any(|j| cx.instr(j).keyword == Keyword::Shell) {
             return Err("a SHELL instruction changes how a new RUN would run".into());
         }
-        let wd = workdir(cx, k);
+        let wd = install_dir(cx, build)?;
         let Some(rel_dir) = relative(&wd, &root) else {
             return Err(format!(
                 "the build runs in `{wd}`, outside the copied folder `{root}`"
@@ -436,7 +484,10 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         }
         let lines = by_folder(files);
         let allow = super::equivalence::Allowance {
-            added_commands: super::equivalence::command_keys(&step.script),
+            added_commands: super::equivalence::command_keys(&format!(
+                "{prep_prefix}{cd_prefix}{}",
+                step.script
+            )),
             ..Default::default()
         };
         let place = cx.instr(build_at.unwrap_or(k));
@@ -445,7 +496,7 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         edits.push(Edit {
             span: Span::empty(at),
             text: format!(
-                "{}{indent}RUN {}{}{nl}{}{nl}",
+                "{}{indent}RUN {}{prep_prefix}{cd_prefix}{}{nl}{}{nl}",
                 copy_lines(cx, k, &lines, &flags),
                 step.flags,
                 step.script,
@@ -1401,7 +1452,30 @@ pub(super) fn reads_tree(cmd: &Command, root: &str) -> bool {
         | "wget"
         | "ulimit"
         | "umask" => false,
+        // PHP's image helpers build extensions from PHP's own source tree, by name
+        "docker-php-ext-install"
+        | "docker-php-ext-configure"
+        | "docker-php-ext-enable"
+        | "docker-php-source" => false,
         "rm" | "chmod" | "chown" | "ln" | "cp" | "mv" => touches_root(),
+        // `cd` reads no file, but fails when its folder is missing: a folder inside the copied
+        // tree may exist only once the whole tree is copied (its root is made by the manifests'
+        // copy too)
+        "cd" => args.first().is_some_and(|a| {
+            let dir = a.value.trim_end_matches('/');
+            !dir.starts_with('/') || (within(dir, root) && dir != root.trim_end_matches('/'))
+        }),
+        // a PHP script read from standard input (`curl ... | php -- --install-dir=/usr/local/bin`,
+        // Composer's installer) that installs into a folder outside the copied tree
+        "php" => {
+            args.first().is_none_or(|a| a.value != "--")
+                || cmd.joiner != Joiner::Pipe
+                || !args.iter().any(|a| {
+                    a.value
+                        .strip_prefix("--install-dir=")
+                        .is_some_and(|d| d.starts_with('/') && !within(d, root) && !within(root, d))
+                })
+        }
         "git" => args.first().is_none_or(|a| a.value != "config"),
         "npm" | "yarn" | "pnpm" => {
             !(args
@@ -1437,6 +1511,102 @@ pub(super) fn reads_tree(cmd: &Command, root: &str) -> bool {
 /// The WORKDIR of instruction `i` as a unix path ([`unix`]).
 pub(super) fn workdir(cx: &Analysis<'_>, i: usize) -> String {
     unix(&cx.model.workdir[i])
+}
+
+/// The folder `install` runs in: its RUN's WORKDIR, moved by the `cd`s that come before it at
+/// the top level of the script (`RUN cd /app && pip install -r requirements.txt`).
+fn install_dir(cx: &Analysis<'_>, install: &Install<'_>) -> Result<String, String> {
+    let mut wd = workdir(cx, install.instr);
+    let run = cx.instr(install.instr);
+    for cmd in run.commands() {
+        if cmd.span == install.cmd.span {
+            break;
+        }
+        if cmd.program() != Some("cd") {
+            continue;
+        }
+        let start = run.abs(cmd.span).start.saturating_sub(run.offset);
+        if super::equivalence::subshell_depth(run.span().of(cx.text), start) > 0 {
+            continue;
+        }
+        match cmd.args().first().map(|w| w.value.as_str()) {
+            Some(dir)
+                if cmd.joiner != Joiner::Pipe
+                    && !dir.contains(['$', '`', '*', '?', '['])
+                    && dir != "-"
+                    && !dir.starts_with('~') =>
+            {
+                wd = join_path(&wd, &unix(dir));
+            }
+            _ => {
+                return Err(format!(
+                    "the install on line {} runs after a `cd` whose folder is not known",
+                    line(cx, install.instr)
+                ))
+            }
+        }
+    }
+    Ok(wd)
+}
+
+/// Whether command `n` of RUN `k` is a `cd` into the folder where a later install of the same
+/// RUN runs and finds its manifests, which the manifests' copy makes
+/// (`RUN cd /app/backend && pip install -r requirements.txt`).
+fn cd_into_install_folder(
+    cx: &Analysis<'_>,
+    k: usize,
+    n: usize,
+    cmds: &[&Command],
+    installs: &[Install<'_>],
+) -> bool {
+    let Some(to) = cmds[n]
+        .args()
+        .first()
+        .filter(|_| cmds[n].program() == Some("cd"))
+    else {
+        return false;
+    };
+    let target = join_path(&workdir(cx, k), &unix(&to.value));
+    installs.iter().filter(|i| i.instr == k).any(|i| {
+        cmds.iter().position(|c| c.span == i.cmd.span) > Some(n)
+            && i.step.files.iter().all(|f| !f.contains(['/', '\\']))
+            && install_dir(cx, i).is_ok_and(|d| d == target)
+    })
+}
+
+/// The script of RUN `k` when it only makes a build tool's wrapper script executable
+/// (`RUN chmod +x mvnw`, `RUN chmod +x ./gradlew`): one line, no flags, only `chmod`s.
+fn wrapper_chmod<'t>(cx: &Analysis<'t>, k: usize) -> Option<&'t str> {
+    let run = cx.instr(k);
+    if run.keyword != Keyword::Run || !run.flags.is_empty() || !run.heredocs.is_empty() {
+        return None;
+    }
+    let Some(Form::Shell(_)) = run.form() else {
+        return None;
+    };
+    let cmds: Vec<&Command> = run.commands().collect();
+    let wrappers = |c: &&Command| {
+        let args = c.args();
+        c.program() == Some("chmod")
+            && matches!(c.joiner, Joiner::Start | Joiner::And)
+            && args.len() >= 2
+            && args[0]
+                .value
+                .chars()
+                .all(|ch| "ugoa+x0123456789".contains(ch))
+            && args[1..]
+                .iter()
+                .all(|a| matches!(a.value.trim_start_matches("./"), "mvnw" | "gradlew"))
+    };
+    if cmds.is_empty() || !cmds.iter().all(wrappers) {
+        return None;
+    }
+    let script = Span::new(
+        run.abs(cmds[0].span).start,
+        run.abs(cmds[cmds.len() - 1].span).end,
+    )
+    .of(cx.text);
+    (!script.contains(['\n', '\r', '#', ';'])).then_some(script)
 }
 
 /// A path in unix form, so that one set of path functions serves both: a Windows path
