@@ -429,16 +429,11 @@ fn gitlab(reports: &[FileReport]) -> String {
     let items: Vec<serde_json::Value> = located(reports)
         .into_iter()
         .map(|(r, d, p)| {
-            // the rule, the file and the finding's first line, not its line number, so that a
-            // finding keeps its fingerprint when lines are added above it
+            // the file, the rule and the text of the finding's line, not its line number (nor
+            // the message, which may name lines), so that a finding keeps its fingerprint when
+            // lines are added above it; repeats are told apart by their order
             let line_text = r.text.lines().nth(p.line - 1).unwrap_or("");
-            let key = format!(
-                "{}\0{}\0{}\0{}",
-                display(r),
-                d.rule,
-                line_text.trim(),
-                d.message
-            );
+            let key = format!("{}\0{}\0{}", display(r), d.rule, line_text.trim());
             let n = seen.iter().filter(|k| **k == key).count();
             seen.push(key.clone());
             let fingerprint = format!("{:016x}", fnv1a(format!("{key}\0{n}").as_bytes()));
