@@ -459,3 +459,36 @@ fn colour_follows_color_and_no_color() {
     assert!(on_tty(false), "a terminal gets colour");
     assert!(!on_tty(true), "NO_COLOR turns it off");
 }
+
+#[test]
+fn full_output_underlines_the_range_with_tabs_and_crlf() {
+    let dir = project(&[
+        ("Dockerfile", b"FROM python:3.12-slim\r\nWORKDIR\tapp\r\n"),
+        (".dockerignore", b""),
+    ]);
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "warning[relative-workdir]: `WORKDIR app` is relative, so where it points depends on the working
+  directory of the base image; write the absolute path `/app`
+ --> Dockerfile:2:9
+  |
+2 | WORKDIR app 
+  |         ---
+  |
+  = help: fix (`--fix --unsafe-fixes`): Use the absolute path `/app`
+
+1 problem in 1 file
+"
+    );
+    // no line of the report is longer than 100 characters, however long the message
+    let long = project(&[("Dockerfile", SEED.as_bytes())]);
+    let (_, out, _) = run(long.path(), &["check"]);
+    let widest = out
+        .lines()
+        .filter(|l| !l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| l.chars().count())
+        .max();
+    assert!(widest.is_some_and(|w| w <= 100), "{widest:?}: {out}");
+}

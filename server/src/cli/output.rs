@@ -206,18 +206,31 @@ fn full(renderer: &Renderer, r: &FileReport, d: &Diagnostic) -> String {
         .max(first);
     let line_start = text[..first].matches('\n').count() + 1;
     let origin = display(r);
-    let source = &text[first..last];
+    // a tab as one blank and no CR before a line break, so that the underline stays under its
+    // range (both are one byte, so the offsets hold)
+    let source: String = text[first..last]
+        .char_indices()
+        .map(|(i, c)| match c {
+            '\t' => ' ',
+            '\r' if text[first + i + 1..].starts_with('\n') || first + i + 1 == last => ' ',
+            c => c,
+        })
+        .collect();
     let level = match d.severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
         Severity::Info => Level::Info,
         Severity::Hint => Level::Note,
     };
-    let fix_note = d.fix.as_ref().map(|f| match f.safety {
-        Safety::Safe => format!("fix (`--fix`): {}", f.title),
-        Safety::Unsafe => format!("fix (`--fix --unsafe-fixes`): {}", f.title),
+    let fix_note = d.fix.as_ref().map(|f| {
+        let note = match f.safety {
+            Safety::Safe => format!("fix (`--fix`): {}", f.title),
+            Safety::Unsafe => format!("fix (`--fix --unsafe-fixes`): {}", f.title),
+        };
+        // after `  = help: `, which the renderer also puts before each further line
+        wrap(&note, 10, 90)
     });
-    let mut snippet = Snippet::source(source)
+    let mut snippet = Snippet::source(&source)
         .line_start(line_start)
         .origin(&origin)
         .fold(true);
