@@ -33,7 +33,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check Dockerfiles (files or folders, `-` for standard input) and report or fix findings
+    /// Check Dockerfiles (files, folders, or `-` for standard input) and report or fix findings
     #[command(after_help = EXIT_STATUS)]
     Check(check::CheckArgs),
     /// Format Dockerfiles in place (the editor's formatter; continuations indented by 4 spaces)
@@ -51,7 +51,10 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
-    /// Print a shell completion script, e.g. `layerwise completions bash > ~/.local/share/bash-completion/completions/layerwise`
+    /// Print a shell completion script
+    ///
+    /// For example, for bash:
+    /// `layerwise completions bash > ~/.local/share/bash-completion/completions/layerwise`
     Completions {
         /// The shell to complete for
         shell: clap_complete::Shell,
