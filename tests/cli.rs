@@ -42,10 +42,38 @@ fn broken_dockerfile_gives_a_located_syntax_error_and_exit_1() {
         ("Dockerfile", b"FROM alpine:3.19\nCOP . /app\n"),
         (".dockerignore", b".git\n"),
     ]);
+    // the full output (the default): severity, rule and message, then the line with the range
+    // underlined
     let (code, out, err) = run(dir.path(), &["check"]);
     assert_eq!(code, 1, "{out}{err}");
-    assert_eq!(out, "Dockerfile:2:1: syntax unknown instruction `COP`; did you mean `COPY`?\n1 problem in 1 file\n");
+    assert_eq!(
+        out,
+        "error[syntax]: unknown instruction `COP`; did you mean `COPY`?
+ --> Dockerfile:2:1
+  |
+2 | COP . /app
+  | ^^^
+  |
+
+1 problem in 1 file
+"
+    );
     assert_eq!(err, "");
+    // one line per finding, for grep
+    for flag in ["--output-format", "--format"] {
+        let (code, out, _) = run(dir.path(), &["check", flag, "concise"]);
+        assert_eq!(code, 1);
+        assert_eq!(out, "Dockerfile:2:1: error[syntax]: unknown instruction `COP`; did you mean `COPY`?\n1 problem in 1 file\n");
+    }
+    // `text`, the old name of the default, still works
+    assert_eq!(
+        run(dir.path(), &["check", "--format", "text"]).1,
+        out_full(dir.path())
+    );
+}
+
+fn out_full(dir: &Path) -> String {
+    run(dir, &["check", "--output-format", "full"]).1
 }
 
 #[test]
@@ -142,13 +170,23 @@ fn usage_and_io_errors_exit_2_with_the_reason() {
         ),
         (&["check", "missing"], "missing:"),
         (&["check", "empty"], "no Dockerfile found"),
-        (&["check", "--format", "xml"], "unknown format `xml`"),
+        (
+            &["check", "--format", "xml"],
+            "invalid value 'xml' for '--output-format <FORMAT>'",
+        ),
         (
             &["check", "--select", "no-such-rule"],
             "unknown rule `no-such-rule`",
         ),
-        (&["check", "--bogus"], "unknown option `--bogus`"),
-        (&["frobnicate"], "unknown command `frobnicate`"),
+        (&["check", "--bogus"], "unexpected argument '--bogus'"),
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        // misspellings get a suggestion
+        (&["chek"], "a similar subcommand exists: 'check'"),
+        (&["check", "--fixx"], "a similar argument exists: '--fix'"),
+        (
+            &["check", "--stdin-filename", "Dockerfile"],
+            "add `-` to the paths",
+        ),
         (&["rule", "nope"], "unknown rule `nope`"),
     ];
     for (args, expected) in cases {

@@ -17,9 +17,6 @@ use crate::text::{Encoding, Position, TextDocument};
 /// The `source` of every diagnostic this server publishes.
 pub const SOURCE: &str = "layerwise";
 
-/// Where the rules are documented; `#<rule-id>` is appended.
-const RULES_DOC: &str = "https://github.com/layerwise/layerwise/blob/main/server/RULES.md";
-
 /// An LSP position from a text position.
 pub fn to_lsp_position(p: Position) -> ls::Position {
     ls::Position::new(p.line, p.character)
@@ -62,9 +59,9 @@ pub fn text_edits(doc: &TextDocument, edits: &[rules::Edit], enc: Encoding) -> V
         .collect()
 }
 
-/// The documentation link of a rule.
+/// The documentation link of a rule, when there is a real one ([`rules::docs::rule_url`]).
 pub fn rule_href(rule: &str) -> Option<Uri> {
-    format!("{RULES_DOC}#{rule}").parse().ok()
+    rules::docs::rule_url(rule)?.parse().ok()
 }
 
 /// The LSP diagnostic of a finding in `doc` at `uri`.

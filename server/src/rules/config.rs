@@ -1,4 +1,5 @@
-//! User configuration: per-rule severity or `off`, and the stage that ships (`target`), from
+//! User configuration: per-rule severity or `off`, the stage that ships (`target`) and the
+//! command line's `select`, `ignore`, `fail-on` and `format`, from
 //! `.layerwise.toml`, the CLI (`--select`/`--ignore`/`--target`) and LSP settings
 //! (`layerwise.rules`, `layerwise.target`).
 //!
@@ -41,6 +42,10 @@ pub struct Config {
     select: Option<Vec<String>>,
     /// The stage that ships (`docker build --target NAME`), when it is not the last one.
     target: Option<String>,
+    /// The command line's settings: the lowest severity that fails `layerwise check`
+    /// (`fail-on`), and its output format (`format`, checked by the command line).
+    fail_on: Option<Severity>,
+    format: Option<String>,
 }
 
 /// A problem in a configuration source.
@@ -76,6 +81,18 @@ impl Config {
     #[must_use]
     pub fn target(&self) -> Option<&str> {
         self.target.as_deref()
+    }
+
+    /// The lowest severity that makes `layerwise check` fail (`fail-on`), when set.
+    #[must_use]
+    pub fn fail_on(&self) -> Option<Severity> {
+        self.fail_on
+    }
+
+    /// The command line's output format (`format`), when set.
+    #[must_use]
+    pub fn format(&self) -> Option<&str> {
+        self.format.as_deref()
     }
 
     /// Name the stage that ships (`--target`).
@@ -127,12 +144,47 @@ impl Config {
                 config.set_target(name.trim());
                 continue;
             }
-            if key != "rules" {
-                return Err(ConfigError {
-                    message: format!(
-                        "unknown key `{key}`; expected `target = \"stage\"` or a `[rules]` table"
-                    ),
-                });
+            match key.as_str() {
+                "select" | "ignore" => {
+                    let ids = string_list(key, item)?;
+                    if key == "select" {
+                        config.select(&ids)?;
+                    } else {
+                        for id in &ids {
+                            config.set(id, Level::Off)?;
+                        }
+                    }
+                    continue;
+                }
+                "fail-on" => {
+                    let level = item.as_str().and_then(Severity::parse);
+                    if level.is_none() || level == Some(Severity::Hint) {
+                        return Err(ConfigError {
+                            message: "`fail-on` must be \"error\", \"warning\" or \"info\""
+                                .into(),
+                        });
+                    }
+                    config.fail_on = level;
+                    continue;
+                }
+                "format" => {
+                    let Some(name) = item.as_str() else {
+                        return Err(ConfigError {
+                            message: "`format` must be a string, as in `format = \"concise\"`"
+                                .into(),
+                        });
+                    };
+                    config.format = Some(name.to_string());
+                    continue;
+                }
+                "rules" => {}
+                _ => {
+                    return Err(ConfigError {
+                        message: format!(
+                            "unknown key `{key}`; expected `target`, `select`, `ignore`, `fail-on`, `format` or a `[rules]` table"
+                        ),
+                    })
+                }
             }
             let Some(rules) = item.as_table() else {
                 return Err(ConfigError {
@@ -184,12 +236,34 @@ impl Config {
         if let Some(target) = &other.target {
             self.target = Some(target.clone());
         }
+        if other.fail_on.is_some() {
+            self.fail_on = other.fail_on;
+        }
+        if other.format.is_some() {
+            self.format.clone_from(&other.format);
+        }
         if let Some(sel) = &other.select {
             self.select
                 .get_or_insert_with(Vec::new)
                 .extend(sel.iter().cloned());
         }
     }
+}
+
+/// A TOML list of rule ids (`select = ["a", "b"]`).
+fn string_list(key: &str, item: &toml::Value) -> Result<Vec<String>, ConfigError> {
+    item.as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| ConfigError {
+            message: format!(
+                "`{key}` must be a list of rule ids, as in `{key} = [\"consecutive-run\"]`"
+            ),
+        })
 }
 
 fn check_id(id: &str) -> Result<(), ConfigError> {
@@ -238,5 +312,27 @@ mod tests {
         assert!(Config::from_toml("target = 3").is_err());
         assert!(Config::from_toml("targte = \"runtime\"").is_err());
         assert!(Config::from_toml("[rules]\nconsecutive-run = \"loud\"").is_err());
+    }
+
+    #[test]
+    fn toml_command_line_keys() {
+        let rule = |id| super::super::rule(id).unwrap();
+        let c = Config::from_toml(
+            "select = [\"consecutive-run\", \"pip-no-cache-dir\"]\nignore = [\"pip-no-cache-dir\"]\nfail-on = \"info\"\nformat = \"concise\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.severity(rule("consecutive-run")),
+            Some(rule("consecutive-run").severity)
+        );
+        assert_eq!(c.severity(rule("pip-no-cache-dir")), None);
+        assert_eq!(c.severity(rule("relative-workdir")), None);
+        assert_eq!(
+            (c.fail_on(), c.format()),
+            (Some(Severity::Info), Some("concise"))
+        );
+        assert!(Config::from_toml("fail-on = \"loud\"").is_err());
+        assert!(Config::from_toml("select = \"consecutive-run\"").is_err());
+        assert!(Config::from_toml("ignore = [\"no-such-rule\"]").is_err());
     }
 }

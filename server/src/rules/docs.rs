@@ -35,6 +35,15 @@ fn equivalents(meta: &RuleMeta) -> Option<String> {
     (!eq.is_empty()).then(|| eq.join(", "))
 }
 
+/// The web page documenting `rule`, when the package names a repository (`repository` in
+/// Cargo.toml): its `server/RULES.md` on the main branch. Without one there is no real address
+/// to link to, and none is made up.
+#[must_use]
+pub fn rule_url(rule: &str) -> Option<String> {
+    let repo = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    (!repo.is_empty()).then(|| format!("{repo}/blob/main/server/RULES.md#{rule}"))
+}
+
 /// One rule's documentation as a Markdown page.
 #[must_use]
 pub fn rule_markdown(meta: &RuleMeta) -> String {
