@@ -27,6 +27,25 @@ mod single_stage_toolchain;
 mod suppress;
 mod syntax;
 mod unpinned_base_image;
+// BuildKit's build checks
+mod stage_name_casing;
+mod from_as_casing;
+mod reserved_stage_name;
+mod consistent_instruction_casing;
+mod maintainer_deprecated;
+mod multiple_instructions_disallowed;
+mod no_empty_continuation;
+mod redundant_target_platform;
+mod from_platform_flag_const_disallowed;
+mod expose_proto_casing;
+mod secrets_used_in_arg_or_env;
+mod legacy_key_value_format;
+mod undefined_var;
+mod undefined_arg_in_from;
+mod invalid_default_arg_in_from;
+mod copy_ignored_file;
+mod invalid_definition_description;
+mod vars;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -184,6 +203,23 @@ pub static RULES: &[&dyn Rule] = &[
     &relative_workdir::RelativeWorkdir,
     &duplicate_stage_name::DuplicateStageName,
     &expose_invalid_format::ExposeInvalidFormat,
+    &stage_name_casing::StageNameCasing,
+    &from_as_casing::FromAsCasing,
+    &reserved_stage_name::ReservedStageName,
+    &consistent_instruction_casing::ConsistentInstructionCasing,
+    &maintainer_deprecated::MaintainerDeprecated,
+    &multiple_instructions_disallowed::MultipleInstructionsDisallowed,
+    &no_empty_continuation::NoEmptyContinuation,
+    &redundant_target_platform::RedundantTargetPlatform,
+    &from_platform_flag_const_disallowed::FromPlatformFlagConstDisallowed,
+    &expose_proto_casing::ExposeProtoCasing,
+    &secrets_used_in_arg_or_env::SecretsUsedInArgOrEnv,
+    &legacy_key_value_format::LegacyKeyValueFormat,
+    &undefined_var::UndefinedVar,
+    &undefined_arg_in_from::UndefinedArgInFrom,
+    &invalid_default_arg_in_from::InvalidDefaultArgInFrom,
+    &copy_ignored_file::CopyIgnoredFile,
+    &invalid_definition_description::InvalidDefinitionDescription,
 ];
 
 /// The id of the rule for what BuildKit rejects.
@@ -501,9 +537,12 @@ fn collect(
                 );
                 d.fix = None;
             }
-            // the user's level wins; else a rule may have said less than its default
+            // the user's level wins; else `# check=error=true` makes BuildKit's checks errors;
+            // else a rule may have said less than its default
             if config.is_set(meta) {
                 d.severity = severity;
+            } else if suppressions.as_error(meta) {
+                d.severity = Severity::Error;
             }
             all.push(d);
         }

@@ -1,0 +1,177 @@
+use super::vars::{declared_at, declares, names_at, references, suggest};
+use super::{declare_rule, Analysis, Diagnostic, Edit, Fix};
+use crate::syntax::instruction::{Args, Keyword};
+use crate::syntax::Span;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a variable used in an instruction BuildKit expands (`ENV`, `ARG` defaults,
+    /// `LABEL`, `COPY`/`ADD` paths, `WORKDIR`, `USER`, `EXPOSE`, `VOLUME`, `STOPSIGNAL`) that
+    /// no `ARG` or `ENV` declares where it is used, so it expands to an empty string:
+    ///
+    /// - a misspelt name (`$PAHT` for `$PATH`, `$APP_HOEM` for `$APP_HOME`), with the name it
+    ///   most likely means;
+    /// - an `ARG` declared before the first `FROM` but not again inside the stage (a global
+    ///   `ARG` is visible only to `FROM` lines until the stage redeclares it with `ARG NAME`);
+    /// - any other undeclared name, when the stage starts from an image whose environment is
+    ///   known (`scratch`, `alpine`, `busybox`, `debian`, `ubuntu`: only `PATH`).
+    ///
+    /// Base images set their own variables (`$PYTHON_VERSION` in `python`, `$JAVA_HOME` in JDK
+    /// images), which only a registry knows; so on other base images an undeclared name is
+    /// reported only as a likely typo of a declared one. A variable written with a default
+    /// (`${NAME:-x}`) is expected to be unset at times and is not reported. `RUN`, and the
+    /// shell forms of `CMD` and `ENTRYPOINT`, are left alone: the shell expands those, with
+    /// the container's environment.
+    ///
+    /// ## Why is this bad?
+    /// The build goes on with an empty value: files copied to the wrong folder, `ENV
+    /// PATH=$PAHT:/app/bin` dropping the system path, a version that is silently blank.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// ARG APP_VERSION=1.4.2
+    /// FROM alpine:3.20
+    /// COPY dist/app-${APP_VERSION}.tar.gz /opt/
+    /// ENV PATH=$PAHT:/opt/app/bin
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// ARG APP_VERSION=1.4.2
+    /// FROM alpine:3.20
+    /// ARG APP_VERSION
+    /// COPY dist/app-${APP_VERSION}.tar.gz /opt/
+    /// ENV PATH=$PATH:/opt/app/bin
+    /// ```
+    ///
+    /// ## Fix
+    /// For a likely typo, replaces the name with the one it most likely means. Unsafe: the
+    /// value changes from empty to that variable's, which is the point but changes the image.
+    ///
+    /// Equivalents: BuildKit `UndefinedVar`.
+    pub struct UndefinedVar {
+        id: "undefined-var",
+        severity: Warning,
+        summary: "A variable that nothing declares where it is used, so it expands to nothing",
+        hadolint: [],
+        buildkit: ["UndefinedVar"],
+    }
+}
+
+/// Base images whose environment is known to hold only `PATH` (or nothing, for `scratch`).
+fn known_env(cx: &Analysis<'_>, stage: usize) -> Option<&'static [&'static str]> {
+    let root = cx.model.lineage(stage).last()?;
+    let image = root.image.as_ref()?;
+    let name = image.resolved.as_deref()?.to_ascii_lowercase();
+    if name == "scratch" {
+        return Some(&[]);
+    }
+    let repo = image.repository()?;
+    let repo = repo.strip_prefix("docker.io/").unwrap_or(&repo);
+    let repo = repo.strip_prefix("library/").unwrap_or(repo);
+    matches!(repo, "alpine" | "busybox" | "debian" | "ubuntu").then_some(&["PATH"][..])
+}
+
+/// The words instruction `i` expands, as absolute spans (the raw text is scanned).
+fn expanded_words(cx: &Analysis<'_>, i: usize) -> Vec<(Span, bool)> {
+    let located = cx.instr(i);
+    let mut out = Vec::new();
+    match (&located.keyword, &located.args) {
+        (Keyword::Env | Keyword::Label | Keyword::Arg, Args::KeyValues(kvs)) => {
+            for kv in kvs {
+                if let Some(v) = kv.value_span {
+                    out.push((located.abs(v), false));
+                }
+            }
+        }
+        (Keyword::Copy | Keyword::Add, Args::Copy { sources, dest, json }) => {
+            if located.heredocs.is_empty() {
+                out.extend(sources.iter().map(|w| (located.abs(w.span), *json)));
+            }
+            out.push((located.abs(dest.span), *json));
+        }
+        (Keyword::Workdir | Keyword::User | Keyword::Stopsignal, Args::Text(w)) => {
+            out.push((located.abs(w.span), false));
+        }
+        (Keyword::Expose | Keyword::Volume, Args::Words(words)) => {
+            out.extend(words.iter().map(|w| (located.abs(w.span), false)));
+        }
+        _ => {}
+    }
+    out
+}
+
+fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    let global: Vec<&str> = cx.model.global_args.keys().map(String::as_str).collect();
+    for (i, located) in cx.tree.instructions.iter().enumerate() {
+        let Some(stage) = cx.model.stage_of.get(i).copied().flatten() else {
+            continue;
+        };
+        if located.keyword == Keyword::From || !located.errors.is_empty() {
+            continue;
+        }
+        let base_env = known_env(cx, stage);
+        for (span, _json) in expanded_words(cx, i) {
+            let raw = span.of(cx.text);
+            for r in references(raw, cx.model.escape) {
+                if r.modified || declared_at(cx, i, &r.name) || earlier_in_arg(cx, i, span, &r.name)
+                {
+                    continue;
+                }
+                if base_env.is_some_and(|env| env.contains(&r.name.as_str())) {
+                    continue;
+                }
+                let in_scope = names_at(cx, i);
+                let known: Vec<&str> = in_scope
+                    .iter()
+                    .map(String::as_str)
+                    .chain(base_env.unwrap_or(&["PATH"]).iter().copied())
+                    .collect();
+                let typo = suggest(&r.name, known.iter().copied());
+                let name = &r.name;
+                let reason = if global.contains(&name.as_str()) {
+                    format!(
+                        "`${name}` is a global ARG, which a stage sees only after declaring it again; add `ARG {name}` to this stage"
+                    )
+                } else if let Some(k) = typo {
+                    format!("`${name}` is not declared here, so it expands to nothing; did you mean `${k}`?")
+                } else if base_env.is_some() {
+                    let elsewhere = (0..cx.tree.instructions.len())
+                        .any(|j| cx.model.stage_of[j] != Some(stage) && declares(cx, j, name));
+                    if elsewhere {
+                        format!(
+                            "`${name}` is declared in another stage, and ARG and ENV do not carry over to stages not built on it; declare it in this stage"
+                        )
+                    } else {
+                        format!(
+                            "`${name}` is declared by no ARG or ENV, so it expands to nothing; declare it with `ARG {name}` or `ENV {name}=...`"
+                        )
+                    }
+                } else {
+                    continue;
+                };
+                let at = Span::new(span.start + r.start, span.start + r.end);
+                let fix = typo.filter(|_| !global.contains(&name.as_str())).map(|k| {
+                    Fix::unsafe_edit(
+                        format!("Use `${k}`"),
+                        vec![Edit {
+                            span: at,
+                            text: k.to_string(),
+                        }],
+                    )
+                });
+                out.push(Diagnostic::new(&META, cx.range_on(i, at), reason).with_fix(fix));
+            }
+        }
+    }
+}
+
+/// `ARG A=1 B=$A`: an ARG sees the names declared before it in the same instruction.
+fn earlier_in_arg(cx: &Analysis<'_>, i: usize, word: Span, name: &str) -> bool {
+    let located = cx.instr(i);
+    let (Keyword::Arg, Args::KeyValues(kvs)) = (located.keyword, &located.args) else {
+        return false;
+    };
+    kvs.iter()
+        .any(|kv| kv.key == name && located.abs(kv.span).end <= word.start)
+}
