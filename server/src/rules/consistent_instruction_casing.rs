@@ -35,6 +35,7 @@ declare_rule! {
         summary: "An instruction keyword in another case than the rest of the file",
         hadolint: [],
         buildkit: ["ConsistentInstructionCasing"],
+        fix: Safe,
     }
 }
 

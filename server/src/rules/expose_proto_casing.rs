@@ -32,6 +32,7 @@ declare_rule! {
         summary: "An EXPOSE protocol in capitals",
         hadolint: [],
         buildkit: ["ExposeProtoCasing"],
+        fix: Unsafe,
     }
 }
 

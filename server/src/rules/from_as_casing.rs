@@ -32,6 +32,7 @@ declare_rule! {
         summary: "`AS` written in another case than its `FROM`",
         hadolint: [],
         buildkit: ["FromAsCasing"],
+        fix: Safe,
     }
 }
 

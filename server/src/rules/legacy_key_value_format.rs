@@ -36,6 +36,7 @@ declare_rule! {
         summary: "`ENV name value` or `LABEL name value` without `=`, a deprecated form",
         hadolint: [],
         buildkit: ["LegacyKeyValueFormat"],
+        fix: Safe,
     }
 }
 

@@ -33,6 +33,7 @@ declare_rule! {
         summary: "MAINTAINER is deprecated: use the `org.opencontainers.image.authors` label",
         hadolint: ["DL4000"],
         buildkit: ["MaintainerDeprecated"],
+        fix: Unsafe,
     }
 }
 

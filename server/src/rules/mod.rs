@@ -104,6 +104,30 @@ pub struct RuleMeta {
     pub hadolint: &'static [&'static str],
     /// BuildKit check names whose `# check=skip=` suppresses this rule.
     pub buildkit: &'static [&'static str],
+    /// The fix its findings come with, if any (for the rules table).
+    pub fix: FixKind,
+}
+
+/// What kind of fix a rule offers, for documentation: findings may still come without one
+/// when it cannot be proven safe in that file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixKind {
+    None,
+    /// Safe fixes (`check --fix`).
+    Safe,
+    /// Unsafe fixes (`check --fix --unsafe-fixes`, or a click in the editor).
+    Unsafe,
+}
+
+impl FixKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Safe => "safe",
+            Self::Unsafe => "unsafe",
+        }
+    }
 }
 
 /// A rule: metadata plus a check.
@@ -143,6 +167,12 @@ macro_rules! declare_rule {
     (@stage_check) => {
         None
     };
+    (@fix) => {
+        $crate::rules::FixKind::None
+    };
+    (@fix $fix:ident) => {
+        $crate::rules::FixKind::$fix
+    };
     (@stage_check $stage_check:ident) => {
         Some($stage_check)
     };
@@ -154,6 +184,7 @@ macro_rules! declare_rule {
             summary: $summary:literal,
             hadolint: [$($hadolint:literal),* $(,)?],
             buildkit: [$($buildkit:literal),* $(,)?]
+            $(, fix: $fix:ident)?
             $(, per_stage: $stage_check:ident)? $(,)?
         }
     ) => {
@@ -167,6 +198,7 @@ macro_rules! declare_rule {
             doc: concat!($($doc, "\n"),+),
             hadolint: &[$($hadolint),*],
             buildkit: &[$($buildkit),*],
+            fix: $crate::rules::declare_rule!(@fix $($fix)?),
         };
 
         impl $crate::rules::Rule for $name {

@@ -44,6 +44,7 @@ declare_rule! {
         summary: "A blank line inside a continued instruction, which BuildKit will reject",
         hadolint: [],
         buildkit: ["NoEmptyContinuation"],
+        fix: Safe,
     }
 }
 

@@ -31,6 +31,7 @@ declare_rule! {
         summary: "`FROM --platform=$TARGETPLATFORM`, which is the default",
         hadolint: [],
         buildkit: ["RedundantTargetPlatform"],
+        fix: Safe,
     }
 }
 

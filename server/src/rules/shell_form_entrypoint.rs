@@ -36,6 +36,7 @@ declare_rule! {
         summary: "A stage's process starts through the default shell and misses signals",
         hadolint: ["DL3025"],
         buildkit: ["JSONArgsRecommended"],
+        fix: Safe,
     }
 }
 

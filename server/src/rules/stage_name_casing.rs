@@ -33,6 +33,7 @@ declare_rule! {
         summary: "A stage name with capital letters",
         hadolint: [],
         buildkit: ["StageNameCasing"],
+        fix: Safe,
     }
 }
 

@@ -38,6 +38,7 @@ declare_rule! {
         summary: "A variable in FROM that no global ARG declares",
         hadolint: [],
         buildkit: ["UndefinedArgInFrom"],
+        fix: Unsafe,
     }
 }
 

@@ -55,6 +55,7 @@ declare_rule! {
         summary: "A variable that nothing declares where it is used, so it expands to nothing",
         hadolint: [],
         buildkit: ["UndefinedVar"],
+        fix: Unsafe,
     }
 }
 
