@@ -7,7 +7,8 @@ declare_rule! {
     /// parts is `password`, `passwd`, `pword`, `secret`, `token`, `key`, `apikey`, `auth`,
     /// `credential` or `credentials` (any case), as in `GITHUB_TOKEN`, `DB_PASSWORD`,
     /// `AWS_SECRET_ACCESS_KEY`. A name with a part `public`, `file` or `version`
-    /// (`PUBLIC_KEY`, `SECRET_FILE`, `KEY_VERSION`) is not a secret.
+    /// (`PUBLIC_KEY`, `SECRET_FILE`, `KEY_VERSION`) is not a secret, nor is a `GPG_KEY` whose
+    /// value is a key fingerprint (hex digits), as official images set to verify downloads.
     ///
     /// ## Why is this bad?
     /// Build arguments and environment variables are stored in the image: `docker history`
@@ -63,6 +64,19 @@ fn secret_name(name: &str) -> bool {
     has(SECRET_PARTS) && !has(ALLOWED_PARTS)
 }
 
+/// `ENV GPG_KEY=A035C8C1...`: the fingerprints of the public keys a download is verified
+/// with, as official images set them, are no secret.
+fn gpg_fingerprint(name: &str, value: Option<&str>) -> bool {
+    let gpg = name
+        .split('_')
+        .any(|p| p.eq_ignore_ascii_case("gpg") || p.eq_ignore_ascii_case("pgp"));
+    let hex = value.is_some_and(|v| {
+        v.chars().filter(char::is_ascii_hexdigit).count() >= 16
+            && v.chars().all(|c| c.is_ascii_hexdigit() || c.is_whitespace())
+    });
+    gpg && hex
+}
+
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for (i, located) in cx.tree.instructions.iter().enumerate() {
         if !matches!(located.keyword, Keyword::Arg | Keyword::Env) {
@@ -72,7 +86,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         for kv in kvs {
-            if !secret_name(&kv.key) {
+            if !secret_name(&kv.key) || gpg_fingerprint(&kv.key, kv.value.as_deref()) {
                 continue;
             }
             let span = located.abs(kv.span);
@@ -119,5 +133,10 @@ mod tests {
         ] {
             assert!(!secret_name(no), "{no}");
         }
+        assert!(super::gpg_fingerprint(
+            "GPG_KEY",
+            Some("A035C8C19219BA821ECEA86B64E628F8D684696D")
+        ));
+        assert!(!super::gpg_fingerprint("GPG_PASSPHRASE", Some("hunter2")));
     }
 }
