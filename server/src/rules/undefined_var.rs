@@ -1,4 +1,6 @@
-use super::vars::{declared_at, declares, names_at, references, suggest};
+use std::collections::{HashMap, HashSet};
+
+use super::vars::{references, suggest};
 use super::{declare_rule, Analysis, Diagnostic, Edit, Fix};
 use crate::syntax::instruction::{Args, Keyword};
 use crate::syntax::Span;
@@ -21,7 +23,8 @@ declare_rule! {
     /// reported only as a likely typo of a declared one. A variable written with a default
     /// (`${NAME:-x}`) is expected to be unset at times and is not reported. `RUN`, and the
     /// shell forms of `CMD` and `ENTRYPOINT`, are left alone: the shell expands those, with
-    /// the container's environment.
+    /// the container's environment. (A file with hundreds of undefined references gets
+    /// suggestions for the first 256 only, to keep the check fast.)
     ///
     /// ## Why is this bad?
     /// The build goes on with an empty value: files copied to the wrong folder, `ENV
@@ -102,67 +105,154 @@ fn expanded_words(cx: &Analysis<'_>, i: usize) -> Vec<(Span, bool)> {
     out
 }
 
+/// The names instruction `j` declares, when it is an `ARG` or `ENV`.
+fn declared_by<'a>(cx: &Analysis<'a>, j: usize) -> impl Iterator<Item = &'a str> {
+    let instr = cx.instr(j);
+    let kvs = match (instr.keyword, &instr.args) {
+        (Keyword::Arg | Keyword::Env, Args::KeyValues(kvs)) => kvs.as_slice(),
+        _ => &[],
+    };
+    kvs.iter().map(|kv| kv.key.as_str())
+}
+
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    let global: Vec<&str> = cx.model.global_args.keys().map(String::as_str).collect();
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
-        let Some(stage) = cx.model.stage_of.get(i).copied().flatten() else {
-            continue;
-        };
-        if located.keyword == Keyword::From || !located.errors.is_empty() {
-            continue;
-        }
-        let base_env = known_env(cx, stage);
-        for (span, _json) in expanded_words(cx, i) {
-            let raw = span.of(cx.text);
-            for r in references(raw, cx.model.escape) {
-                if r.modified || declared_at(cx, i, &r.name) || earlier_in_arg(cx, i, span, &r.name)
-                {
-                    continue;
+    let global: HashSet<&str> = cx.model.global_args.keys().map(String::as_str).collect();
+    // every name some stage declares, and what each stage has declared by its end (a stage
+    // built on another starts with its parent's names): one pass, whatever the file's size
+    let mut anywhere: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut at_end: Vec<HashSet<&str>> = Vec::with_capacity(cx.model.stages.len());
+    for stage in &cx.model.stages {
+        let mut names: HashSet<&str> = stage
+            .parent
+            .filter(|&p| p < at_end.len())
+            .map(|p| at_end[p].clone())
+            .unwrap_or_default();
+        for j in stage.body.clone() {
+            for name in declared_by(cx, j) {
+                let stages = anywhere.entry(name).or_default();
+                if !stages.contains(&stage.index) {
+                    stages.push(stage.index);
                 }
-                if base_env.is_some_and(|env| env.contains(&r.name.as_str())) {
-                    continue;
-                }
-                let in_scope = names_at(cx, i);
-                let known: Vec<&str> = in_scope
-                    .iter()
-                    .map(String::as_str)
-                    .chain(base_env.unwrap_or(&["PATH"]).iter().copied())
-                    .collect();
-                let typo = suggest(&r.name, known.iter().copied());
-                let name = &r.name;
-                let reason = if global.contains(&name.as_str()) {
-                    format!(
-                        "`${name}` is a global ARG, which a stage sees only after declaring it again; add `ARG {name}` to this stage"
-                    )
-                } else if let Some(k) = typo {
-                    format!("`${name}` is not declared here, so it expands to nothing; did you mean `${k}`?")
-                } else if base_env.is_some() {
-                    let elsewhere = (0..cx.tree.instructions.len())
-                        .any(|j| cx.model.stage_of[j] != Some(stage) && declares(cx, j, name));
-                    if elsewhere {
-                        format!(
-                            "`${name}` is declared in another stage, and ARG and ENV do not carry over to stages not built on it; declare it in this stage"
-                        )
-                    } else {
-                        format!(
-                            "`${name}` is declared by no ARG or ENV, so it expands to nothing; declare it with `ARG {name}` or `ENV {name}=...`"
-                        )
-                    }
-                } else {
-                    continue;
-                };
-                let at = Span::new(span.start + r.start, span.start + r.end);
-                let fix = typo.filter(|_| !global.contains(&name.as_str())).map(|k| {
-                    Fix::unsafe_edit(
-                        format!("Use `${k}`"),
-                        vec![Edit {
-                            span: at,
-                            text: k.to_string(),
-                        }],
-                    )
-                });
-                out.push(Diagnostic::new(&META, cx.range_on(i, at), reason).with_fix(fix));
+                names.insert(name);
             }
+        }
+        at_end.push(names);
+    }
+    let mut looked = 0;
+    for stage in &cx.model.stages {
+        let mut in_scope: HashSet<&str> = stage
+            .parent
+            .filter(|&p| p < at_end.len())
+            .map(|p| at_end[p].clone())
+            .unwrap_or_default();
+        let base_env = known_env(cx, stage.index);
+        // the names in scope as a list too, for suggestions, with the base image's own
+        let mut known: Vec<&str> = base_env.unwrap_or(&["PATH"]).to_vec();
+        let mut inherited: Vec<&str> = in_scope.iter().copied().collect();
+        inherited.sort_unstable();
+        known.extend(inherited);
+        for i in stage.body.clone() {
+            let located = cx.instr(i);
+            if located.errors.is_empty() {
+                let scope = Scope {
+                    names: &in_scope,
+                    known: &known,
+                    global: &global,
+                    anywhere: &anywhere,
+                    base_env,
+                };
+                check_instruction(cx, i, &scope, &mut looked, out);
+            }
+            for name in declared_by(cx, i) {
+                if in_scope.insert(name) {
+                    known.push(name);
+                }
+            }
+        }
+    }
+}
+
+/// What an instruction of a stage can see.
+/// Typo suggestions are looked for at the first this many undefined references of a file, so
+/// that a generated file with thousands of them costs no more than a hand-written one; later ones
+/// are reported only where the base image's environment is known, without a suggestion.
+const SUGGESTIONS: usize = 256;
+
+struct Scope<'s, 'a> {
+    /// Declared where the instruction runs.
+    names: &'s HashSet<&'a str>,
+    /// The same, and the base image's known variables, for suggestions.
+    known: &'s [&'a str],
+    global: &'s HashSet<&'a str>,
+    /// Every declared name, with the stages declaring it.
+    anywhere: &'s HashMap<&'a str, Vec<usize>>,
+    base_env: Option<&'static [&'static str]>,
+}
+
+fn check_instruction(
+    cx: &Analysis<'_>,
+    i: usize,
+    scope: &Scope<'_, '_>,
+    looked: &mut usize,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Scope {
+        names: in_scope,
+        known,
+        global,
+        anywhere,
+        base_env,
+    } = *scope;
+    let stage = cx.model.stage_of[i];
+    for (span, _json) in expanded_words(cx, i) {
+        let raw = span.of(cx.text);
+        for r in references(raw, cx.model.escape) {
+            let name = r.name.as_str();
+            if r.modified || in_scope.contains(name) || earlier_in_arg(cx, i, span, name) {
+                continue;
+            }
+            if base_env.is_some_and(|env| env.contains(&name)) {
+                continue;
+            }
+            *looked += 1;
+            let typo = if *looked <= SUGGESTIONS {
+                suggest(name, known.iter().copied())
+            } else {
+                None
+            };
+            let reason = if global.contains(name) {
+                format!(
+                    "`${name}` is a global ARG, which a stage sees only after declaring it again; add `ARG {name}` to this stage"
+                )
+            } else if let Some(k) = typo {
+                format!("`${name}` is not declared here, so it expands to nothing; did you mean `${k}`?")
+            } else if base_env.is_some() {
+                let elsewhere = anywhere
+                    .get(name)
+                    .is_some_and(|stages| stages.iter().any(|&s| Some(s) != stage));
+                if elsewhere {
+                    format!(
+                        "`${name}` is declared in another stage, and ARG and ENV do not carry over to stages not built on it; declare it in this stage"
+                    )
+                } else {
+                    format!(
+                        "`${name}` is declared by no ARG or ENV, so it expands to nothing; declare it with `ARG {name}` or `ENV {name}=...`"
+                    )
+                }
+            } else {
+                continue;
+            };
+            let at = Span::new(span.start + r.start, span.start + r.end);
+            let fix = typo.filter(|_| !global.contains(name)).map(|k| {
+                Fix::unsafe_edit(
+                    format!("Use `${k}`"),
+                    vec![Edit {
+                        span: at,
+                        text: k.to_string(),
+                    }],
+                )
+            });
+            out.push(Diagnostic::new(&META, cx.range_on(i, at), reason).with_fix(fix));
         }
     }
 }

@@ -1,9 +1,6 @@
-//! Variable references in Dockerfile words, and what is declared where: shared by the rules
+//! Variable references in Dockerfile words, and the names they are likely typos of: shared by the rules
 //! about undefined variables (`undefined-var`, `undefined-arg-in-from`,
 //! `invalid-default-arg-in-from`).
-
-use super::Analysis;
-use crate::syntax::instruction::{Args, Keyword};
 
 /// A `$NAME` or `${NAME...}` in a word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,95 +101,72 @@ fn scan(word: &str, base: usize, escape: char, inner: bool, out: &mut Vec<VarRef
     }
 }
 
-/// Whether `name` is declared (by `ARG` or `ENV`, with or without a value) where instruction
-/// `i` runs: earlier in its stage or in the stages it is built on.
+/// Edit distance with adjacent transpositions counted once (`PAHT` is one step from `PATH`),
+/// case aside; `None` when it is above `limit` (names whose lengths differ by more are not
+/// compared). Allocation-free for names up to 64 bytes; longer ones are not compared.
 #[must_use]
-pub fn declared_at(cx: &Analysis<'_>, i: usize, name: &str) -> bool {
-    let Some(stage) = cx.model.stage_of.get(i).copied().flatten() else {
-        return false;
-    };
-    let mut end = i;
-    cx.model.lineage(stage).any(|st| {
-        let upto = end.min(st.body.end);
-        end = usize::MAX;
-        (st.body.start..upto).any(|j| declares(cx, j, name))
-    })
-}
-
-/// Whether instruction `j` is an `ARG` or `ENV` that declares `name`.
-#[must_use]
-pub fn declares(cx: &Analysis<'_>, j: usize, name: &str) -> bool {
-    let instr = cx.instr(j);
-    matches!(instr.keyword, Keyword::Arg | Keyword::Env)
-        && matches!(&instr.args, Args::KeyValues(kvs) if kvs.iter().any(|kv| kv.key == name))
-}
-
-/// Every name declared where instruction `i` runs.
-#[must_use]
-pub fn names_at(cx: &Analysis<'_>, i: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let Some(stage) = cx.model.stage_of.get(i).copied().flatten() else {
-        return out;
-    };
-    let mut end = i;
-    for st in cx.model.lineage(stage) {
-        let upto = end.min(st.body.end);
-        end = usize::MAX;
-        for j in st.body.start..upto {
-            let instr = cx.instr(j);
-            if let (Keyword::Arg | Keyword::Env, Args::KeyValues(kvs)) = (instr.keyword, &instr.args)
-            {
-                out.extend(kvs.iter().map(|kv| kv.key.clone()));
-            }
-        }
+pub fn distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    const MAX: usize = 64;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > limit || a.len() > MAX || b.len() > MAX {
+        return None;
     }
-    out
-}
-
-/// Edit distance with adjacent transpositions counted once (`PAHT` is one step from `PATH`).
-#[must_use]
-pub fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > 2 || a.len() > 64 || b.len() > 64 {
-        return usize::MAX;
-    }
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    let up = |c: u8| c.to_ascii_uppercase();
+    // three rows of the table: two back (transpositions), one back, current
+    let mut rows = [[0usize; MAX + 1]; 3];
+    for (j, cell) in rows[1].iter_mut().enumerate().take(b.len() + 1) {
+        *cell = j;
     }
     for i in 1..=a.len() {
+        let (before, rest) = rows.split_at_mut(2);
+        let (two, one) = before.split_at_mut(1);
+        let (two, one, cur) = (&two[0], &one[0], &mut rest[0]);
+        cur[0] = i;
+        let mut best = cur[0];
         for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
+            let cost = usize::from(up(a[i - 1]) != up(b[j - 1]));
+            let mut v = (one[j] + 1).min(cur[j - 1] + 1).min(one[j - 1] + cost);
+            if i > 1 && j > 1 && up(a[i - 1]) == up(b[j - 2]) && up(a[i - 2]) == up(b[j - 1]) {
+                v = v.min(two[j - 2] + 1);
             }
-            d[i][j] = v;
+            cur[j] = v;
+            best = best.min(v);
         }
+        if best > limit {
+            return None;
+        }
+        rows.rotate_left(1);
     }
-    d[a.len()][b.len()]
+    // after the rotation the last row computed is the middle one
+    Some(rows[1][b.len()]).filter(|&d| d <= limit)
 }
 
 /// The known name `name` is most likely a typo of: the same name in another case, else the
 /// closest within one edit (two for names of more than four characters).
 #[must_use]
 pub fn suggest<'k>(name: &str, known: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
-    let limit = if name.chars().count() > 4 { 2 } else { 1 };
+    let limit = if name.len() > 4 { 2 } else { 1 };
+    // the characters a name has: an edit changes at most two of them, so names whose sets
+    // differ in more cannot be close (a cheap test before the table)
+    let chars = |s: &str| {
+        s.bytes()
+            .fold(0u64, |m, c| m | 1 << (c.to_ascii_uppercase() % 64))
+    };
+    let mine = chars(name);
     let mut best: Option<(usize, &str)> = None;
     for k in known {
-        if k == name {
+        if k == name
+            || k.len().abs_diff(name.len()) > limit
+            || (chars(k) ^ mine).count_ones() as usize > 2 * limit
+        {
             continue;
         }
-        let d = if k.eq_ignore_ascii_case(name) {
-            0
-        } else {
-            distance(&name.to_ascii_uppercase(), &k.to_ascii_uppercase())
+        let Some(d) = distance(name, k, limit) else {
+            continue;
         };
-        if d <= limit && best.is_none_or(|(bd, bk)| (d, k) < (bd, bk)) {
+        // another case only is the likeliest typo of all
+        let d = if k.eq_ignore_ascii_case(name) { 0 } else { d };
+        if best.is_none_or(|(bd, bk)| (d, k) < (bd, bk)) {
             best = Some((d, k));
         }
     }
@@ -229,5 +203,9 @@ mod tests {
         assert_eq!(suggest("path", ["PATH"]), Some("PATH"));
         assert_eq!(suggest("APP_HOEM", ["APP_HOME"]), Some("APP_HOME"));
         assert_eq!(suggest("FOO", ["BAR"]), None);
+        assert_eq!(distance("PAHT", "PATH", 2), Some(1));
+        assert_eq!(distance("kitten", "sitting", 3), Some(3));
+        assert_eq!(distance("kitten", "sitting", 2), None);
+        assert_eq!(distance("abc", "abc", 0), Some(0));
     }
 }
