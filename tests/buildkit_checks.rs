@@ -69,7 +69,10 @@ fn error_true_turns_buildkit_findings_into_errors_and_fails_the_run() {
     let plain = Project::new("bk-plain", &[("Dockerfile", body.as_bytes())]);
     let (code, out) = run(plain.path(), &["check", "--format", "json", "."]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("\"severity\": \"info\"") || out.contains("\"severity\":\"info\""), "{out}");
+    assert!(
+        out.contains("\"severity\": \"info\"") || out.contains("\"severity\":\"info\""),
+        "{out}"
+    );
 
     let strict = format!("# check=error=true\n{body}");
     let strict = Project::new("bk-strict", &[("Dockerfile", strict.as_bytes())]);
@@ -83,9 +86,8 @@ fn error_true_turns_buildkit_findings_into_errors_and_fails_the_run() {
     }
 
     // skipping the checks that fire leaves nothing, so nothing fails
-    let skipped = format!(
-        "# check=error=true;skip=MaintainerDeprecated,ConsistentInstructionCasing\n{body}"
-    );
+    let skipped =
+        format!("# check=error=true;skip=MaintainerDeprecated,ConsistentInstructionCasing\n{body}");
     let skipped = Project::new("bk-skipped", &[("Dockerfile", skipped.as_bytes())]);
     let (code, out) = run(skipped.path(), &["check", "."]);
     assert_eq!(code, 0, "{out}");
@@ -100,7 +102,10 @@ fn a_level_set_in_the_configuration_wins_over_error_true() {
                 "Dockerfile",
                 "# check=error=true\nFROM alpine:3.20\nMAINTAINER Jane <jane@example.com>\n",
             ),
-            (".layerwise.toml", "[rules]\nmaintainer-deprecated = \"info\"\n"),
+            (
+                ".layerwise.toml",
+                "[rules]\nmaintainer-deprecated = \"info\"\n",
+            ),
         ],
     );
     let (code, out) = run(p.path(), &["check", "."]);

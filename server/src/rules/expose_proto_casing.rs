@@ -49,10 +49,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             if proto == proto.to_ascii_lowercase()
-                || !matches!(
-                    proto.to_ascii_lowercase().as_str(),
-                    "tcp" | "udp" | "sctp"
-                )
+                || !matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp")
             {
                 continue;
             }

@@ -123,7 +123,9 @@ fn reference_problem(r: &str) -> Option<&'static str> {
     if let Some(d) = digest {
         let ok = d.split_once(':').is_some_and(|(alg, hex)| {
             !alg.is_empty()
-                && alg.chars().all(|c| c.is_ascii_alphanumeric() || "+._-".contains(c))
+                && alg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+._-".contains(c))
                 && hex.len() >= 32
                 && hex.chars().all(|c| c.is_ascii_hexdigit())
         });
@@ -140,7 +142,9 @@ fn reference_problem(r: &str) -> Option<&'static str> {
         let ok = !tag.is_empty()
             && tag.len() <= 128
             && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-            && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !ok {
             return Some(if tag.is_empty() {
                 "whose tag is empty"
@@ -162,11 +166,13 @@ fn reference_problem(r: &str) -> Option<&'static str> {
                 .all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || "._-".contains(x))
     };
     if !parts.iter().all(|c| component_ok(c)) {
-        return Some(if name.is_empty() || name.ends_with('/') || name.contains("//") {
-            "whose name has an empty part"
-        } else {
-            "which is not a valid image name"
-        });
+        return Some(
+            if name.is_empty() || name.ends_with('/') || name.contains("//") {
+                "whose name has an empty part"
+            } else {
+                "which is not a valid image name"
+            },
+        );
     }
     None
 }
@@ -188,7 +194,14 @@ mod tests {
         ] {
             assert_eq!(reference_problem(ok), None, "{ok}");
         }
-        for bad in ["", "busybox:", "python:-slim", "/app", "Python:3", "app:a b"] {
+        for bad in [
+            "",
+            "busybox:",
+            "python:-slim",
+            "/app",
+            "Python:3",
+            "app:a b",
+        ] {
             assert!(reference_problem(bad).is_some(), "{bad}");
         }
     }

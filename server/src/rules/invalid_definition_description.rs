@@ -73,7 +73,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         };
         let text = first.of(cx.text).trim_start_matches('#').trim_start();
         let word = text.split_whitespace().next().unwrap_or("");
-        if names.iter().any(|n| *n == word) {
+        if names.contains(&word) {
             continue;
         }
         let kind = if located.keyword == Keyword::From {

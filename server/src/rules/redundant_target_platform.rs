@@ -1,6 +1,6 @@
 use super::{declare_rule, Analysis, Diagnostic, Edit, Fix};
-use crate::syntax::Span;
 use crate::syntax::instruction::Keyword;
+use crate::syntax::Span;
 
 declare_rule! {
     /// ## What it does

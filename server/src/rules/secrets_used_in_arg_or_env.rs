@@ -72,7 +72,8 @@ fn gpg_fingerprint(name: &str, value: Option<&str>) -> bool {
         .any(|p| p.eq_ignore_ascii_case("gpg") || p.eq_ignore_ascii_case("pgp"));
     let hex = value.is_some_and(|v| {
         v.chars().filter(char::is_ascii_hexdigit).count() >= 16
-            && v.chars().all(|c| c.is_ascii_hexdigit() || c.is_whitespace())
+            && v.chars()
+                .all(|c| c.is_ascii_hexdigit() || c.is_whitespace())
     });
     gpg && hex
 }
@@ -119,7 +120,13 @@ mod tests {
 
     #[test]
     fn names() {
-        for yes in ["GITHUB_TOKEN", "db_password", "AWS_SECRET_ACCESS_KEY", "AUTH", "api_key"] {
+        for yes in [
+            "GITHUB_TOKEN",
+            "db_password",
+            "AWS_SECRET_ACCESS_KEY",
+            "AUTH",
+            "api_key",
+        ] {
             assert!(secret_name(yes), "{yes}");
         }
         for no in [

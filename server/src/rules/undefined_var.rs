@@ -88,7 +88,14 @@ fn expanded_words(cx: &Analysis<'_>, i: usize) -> Vec<(Span, bool)> {
                 }
             }
         }
-        (Keyword::Copy | Keyword::Add, Args::Copy { sources, dest, json }) => {
+        (
+            Keyword::Copy | Keyword::Add,
+            Args::Copy {
+                sources,
+                dest,
+                json,
+            },
+        ) => {
             if located.heredocs.is_empty() {
                 out.extend(sources.iter().map(|w| (located.abs(w.span), *json)));
             }

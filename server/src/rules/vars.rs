@@ -70,7 +70,10 @@ fn scan(word: &str, base: usize, escape: char, inner: bool, out: &mut Vec<VarRef
             let Some(close) = close else {
                 return;
             };
-            let len = bytes[open..close].iter().take_while(|&&b| is_name(b)).count();
+            let len = bytes[open..close]
+                .iter()
+                .take_while(|&&b| is_name(b))
+                .count();
             if len > 0 && !bytes[open].is_ascii_digit() {
                 let op = &word[open + len..close];
                 out.push(VarRef {
@@ -190,10 +193,7 @@ mod tests {
     #[test]
     fn finds_references() {
         assert_eq!(names("$A/${B}"), [("A".into(), false), ("B".into(), false)]);
-        assert_eq!(
-            names("${A:-$B}x"),
-            [("A".into(), true), ("B".into(), true)]
-        );
+        assert_eq!(names("${A:-$B}x"), [("A".into(), true), ("B".into(), true)]);
         assert!(names("\\$A '$B' $1 $ x").is_empty());
     }
 
