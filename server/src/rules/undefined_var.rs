@@ -21,7 +21,8 @@ declare_rule! {
     /// Base images set their own variables (`$PYTHON_VERSION` in `python`, `$JAVA_HOME` in JDK
     /// images), which only a registry knows; so on other base images an undeclared name is
     /// reported only as a likely typo of a declared one. A variable written with a default
-    /// (`${NAME:-x}`) is expected to be unset at times and is not reported. `RUN`, and the
+    /// (`${NAME:-x}`) is expected to be unset at times and is not reported, nor are BuildKit's
+    /// predefined proxy arguments (`HTTP_PROXY`...). `RUN`, and the
     /// shell forms of `CMD` and `ENTRYPOINT`, are left alone: the shell expands those, with
     /// the container's environment. (A file with hundreds of undefined references gets
     /// suggestions for the first 256 only, to keep the check fast.)
@@ -180,6 +181,20 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// What an instruction of a stage can see.
+/// BuildKit's predefined build arguments, usable in a stage without an `ARG`.
+const PREDEFINED: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
 /// Typo suggestions are looked for at the first this many undefined references of a file, so
 /// that a generated file with thousands of them costs no more than a hand-written one; later ones
 /// are reported only where the base image's environment is known, without a suggestion.
@@ -218,7 +233,7 @@ fn check_instruction(
             if r.modified || in_scope.contains(name) || earlier_in_arg(cx, i, span, name) {
                 continue;
             }
-            if base_env.is_some_and(|env| env.contains(&name)) {
+            if base_env.is_some_and(|env| env.contains(&name)) || PREDEFINED.contains(&name) {
                 continue;
             }
             *looked += 1;
