@@ -203,3 +203,25 @@ impl Suppressions {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_directive_parts() {
+        let d = CheckDirective::parse("skip=JSONArgsRecommended, StageNameCasing;error=true");
+        assert_eq!(d.skip, ["JSONArgsRecommended", "StageNameCasing"]);
+        assert!(d.error);
+        assert!(!d.experimental("CopyIgnoredFile"));
+        let d = CheckDirective::parse(" experimental = all ; error=false");
+        assert!(!d.error);
+        assert!(d.experimental("InvalidDefinitionDescription"));
+        assert_eq!(
+            check_comment("# check=skip=UndefinedVar"),
+            Some(vec!["UndefinedVar".to_string()])
+        );
+        assert_eq!(check_comment("# check=error=true"), None);
+        assert_eq!(check_comment("# checks are nice = yes"), None);
+    }
+}
