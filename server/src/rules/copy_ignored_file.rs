@@ -31,6 +31,12 @@ declare_rule! {
     ///
     /// No fix: whether the file or the pattern is wrong is for you to say.
     ///
+    /// Paths are matched as the context sends them, cleaned: `./tmp/a.txt` is `tmp/a.txt`, which
+    /// a pattern `*/tmp/*` does not exclude. (BuildKit's check matches the path as written, so
+    /// it warns there although the file is sent and the copy works; layerwise does not.) A
+    /// folder with an exception inside it (`config/` and `!config/app.yaml`) is not reported:
+    /// the copy gets the files the exception keeps.
+    ///
     /// Equivalents: BuildKit `CopyIgnoredFile` (experimental in BuildKit; on here, because a
     /// missing file is a failed build or a wrong image).
     pub struct CopyIgnoredFile {
