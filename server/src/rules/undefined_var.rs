@@ -16,7 +16,8 @@ declare_rule! {
     /// - an `ARG` declared before the first `FROM` but not again inside the stage (a global
     ///   `ARG` is visible only to `FROM` lines until the stage redeclares it with `ARG NAME`);
     /// - any other undeclared name, when the stage starts from an image whose environment is
-    ///   known (`scratch`, `alpine`, `busybox`, `debian`, `ubuntu`: only `PATH`).
+    ///   known (`scratch`, `alpine`, `busybox`, `debian`, `ubuntu`: only `PATH`, which BuildKit
+    ///   sets on every stage).
     ///
     /// Base images set their own variables (`$PYTHON_VERSION` in `python`, `$JAVA_HOME` in JDK
     /// images), which only a registry knows; so on other base images an undeclared name is
@@ -63,13 +64,14 @@ declare_rule! {
     }
 }
 
-/// Base images whose environment is known to hold only `PATH` (or nothing, for `scratch`).
+/// Base images whose environment is known to hold only `PATH`.
 fn known_env(cx: &Analysis<'_>, stage: usize) -> Option<&'static [&'static str]> {
     let root = cx.model.lineage(stage).last()?;
     let image = root.image.as_ref()?;
     let name = image.resolved.as_deref()?.to_ascii_lowercase();
+    // BuildKit gives every stage a default PATH when its image has none, `scratch` included
     if name == "scratch" {
-        return Some(&[]);
+        return Some(&["PATH"]);
     }
     let repo = image.repository()?;
     let repo = repo.strip_prefix("docker.io/").unwrap_or(&repo);
