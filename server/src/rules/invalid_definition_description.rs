@@ -8,7 +8,8 @@ declare_rule! {
     /// Runs only when the file asks for BuildKit's experimental checks with
     /// `# check=experimental=InvalidDefinitionDescription` (or `experimental=all`), as
     /// BuildKit does. Then it finds a comment directly above a named `FROM ... AS name` or an
-    /// `ARG` (no blank line between) that does not start with that name.
+    /// `ARG` (no blank line between) whose last line, the one right above the instruction,
+    /// does not start with that name (or one of the names the `ARG` declares).
     ///
     /// ## Why is this bad?
     /// `docker build --call=outline` and `--call=targets` show a comment directly above a
@@ -68,7 +69,8 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             block.push(c.span);
             line = c.line;
         }
-        let Some(&first) = block.last() else {
+        // BuildKit reads the line right above the instruction (the last of the block)
+        let Some(&first) = block.first() else {
             continue;
         };
         let text = first.of(cx.text).trim_start_matches('#').trim_start();
@@ -86,7 +88,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
                 &META,
                 located.keyword_span(),
                 format!(
-                    "the comment directly above this {kind} is read as its description only when it starts with its name; write `# {name} <what it is>`, or leave a blank line between"
+                    "the comment directly above this {kind} is read as its description only when the line right above it starts with its name; write `# {name} <what it is>` there, or leave a blank line between"
                 ),
             )
             .related(first, "the comment read as the description"),
