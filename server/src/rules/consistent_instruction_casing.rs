@@ -44,9 +44,8 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         cx.tree
             .instructions
             .iter()
-            .enumerate()
-            .filter(|(_, l)| l.keyword != Keyword::Unknown)
-            .map(|(_, l)| l.keyword_span())
+            .filter(|l| l.keyword != Keyword::Unknown)
+            .map(|l| l.keyword_span())
     };
     let (mut upper, mut lower) = (0usize, 0usize);
     for span in keywords() {
