@@ -153,6 +153,9 @@ const SYNTAX: &str = "syntax";
 const INVALID_EXEC: &str = "invalid-exec-form";
 const DUPLICATE_STAGE: &str = "duplicate-stage-name";
 const EXPOSE_FORMAT: &str = "expose-invalid-format";
+const STAGE_CASING: &str = "stage-name-casing";
+const INVALID_DEFAULT: &str = "invalid-default-arg-in-from";
+const EMPTY_CONTINUATION: &str = "no-empty-continuation";
 
 // =============================================================================================
 // cache-busting-copy (R1)
@@ -644,7 +647,8 @@ RUN apt-get update \
 CMD ["python", "app.py"]
 "#,
         IGNORE,
-        &[(R1, 3), (PIP_CACHE, 4)],
+        // the blank line inside the RUN is BuildKit's deprecated empty continuation
+        &[(R1, 3), (EMPTY_CONTINUATION, 4), (PIP_CACHE, 4)],
     );
 }
 
@@ -925,7 +929,8 @@ COPY main.go .
 CMD ["go", "run", "main.go"]
 "#,
         IGNORE,
-        &[],
+        // no toolchain finding; only that the image needs `--build-arg REGISTRY=...`
+        &[(INVALID_DEFAULT, 2)],
     );
 }
 
@@ -1721,7 +1726,7 @@ fn shell_form_fine_cases() {
     check(
         r#"
 FROM python:3.12-slim AS base
-CMD python old.py
+CMD ["python", "old.py"]
 
 FROM base
 ENTRYPOINT ["gunicorn"]
@@ -1729,6 +1734,18 @@ CMD app:app --bind 0.0.0.0
 "#,
         IGNORE,
         &[],
+    );
+    // every stage's own process counts, as in BuildKit: `--target base` runs it
+    check(
+        r#"
+FROM python:3.12-slim AS base
+CMD python old.py
+
+FROM base
+ENTRYPOINT ["gunicorn"]
+"#,
+        IGNORE,
+        &[(SHELL_FORM, 2)],
     );
     check(
         r#"
@@ -1893,7 +1910,8 @@ COPY --from=d /go/bin /bin
 CMD ["app"]
 "#,
         IGNORE,
-        &[],
+        // nothing about pinning; `docker build` without `--build-arg` pulls `/app:`, though
+        &[(INVALID_DEFAULT, 4)],
     );
 }
 
@@ -2273,7 +2291,7 @@ FROM node:20-alpine AS DEPS
 RUN npm run build
 "#,
         IGNORE,
-        &[(DUPLICATE_STAGE, 3)],
+        &[(DUPLICATE_STAGE, 3), (STAGE_CASING, 3)],
     );
     check(
         r#"

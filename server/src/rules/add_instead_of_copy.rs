@@ -28,6 +28,7 @@ declare_rule! {
         summary: "ADD of local files where COPY does the same",
         hadolint: ["DL3020"],
         buildkit: [],
+        fix: Safe,
     }
 }
 

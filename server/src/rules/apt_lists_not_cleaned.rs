@@ -44,6 +44,7 @@ declare_rule! {
         summary: "apt-get update without removing /var/lib/apt/lists in the same RUN",
         hadolint: ["DL3009"],
         buildkit: [],
+        fix: Safe,
     }
 }
 

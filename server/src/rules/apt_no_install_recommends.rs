@@ -36,6 +36,7 @@ declare_rule! {
         summary: "apt-get install without --no-install-recommends",
         hadolint: ["DL3015"],
         buildkit: [],
+        fix: Unsafe,
     }
 }
 

@@ -35,6 +35,7 @@ declare_rule! {
         summary: "Package index update in its own RUN, apart from the install",
         hadolint: [],
         buildkit: [],
+        fix: Safe,
         per_stage: check_stage,
     }
 }

@@ -107,6 +107,7 @@ declare_rule! {
         summary: "COPY of the whole context before a dependency install: every source edit re-runs the install",
         hadolint: [],
         buildkit: [],
+        fix: Unsafe,
         per_stage: check_stage,
     }
 }

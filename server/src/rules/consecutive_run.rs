@@ -48,6 +48,7 @@ declare_rule! {
         summary: "Consecutive small RUN instructions that could be one layer",
         hadolint: ["DL3059"],
         buildkit: [],
+        fix: Safe,
         per_stage: check_stage,
     }
 }

@@ -39,6 +39,7 @@ declare_rule! {
         summary: "The final image runs a development server or auto-reloader",
         hadolint: [],
         buildkit: [],
+        fix: Unsafe,
     }
 }
 

@@ -66,23 +66,39 @@ pub fn rule_markdown(meta: &RuleMeta) -> String {
 pub fn all_rules_markdown() -> String {
     let mut out = String::from(
         "<!-- Generated from the rules' doc comments by `tests/docs.rs`; do not edit by hand. -->\n\n# layerwise rules\n\n\
-         | id | default severity | summary |\n| --- | --- | --- |\n",
+         | id | BuildKit check | hadolint | default severity | fix | summary |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
     );
+    let list = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for rule in RULES {
         let m = rule.meta();
         let _ = writeln!(
             out,
-            "| [`{}`](#{}) | {} | {} |",
+            "| [`{}`](#{}) | {} | {} | {} | {} | {} |",
             m.id,
             m.id,
+            list(m.buildkit),
+            list(m.hadolint),
             m.severity.as_str(),
+            m.fix.as_str(),
             m.summary
         );
     }
     out.push_str(
         "\nSuppress a rule for one instruction with `# layerwise: ignore=RULE[,RULE]` on the line above it; \
-         `# hadolint ignore=DLxxxx` (and `# hadolint global ignore=...`) and BuildKit's `# check=skip=Name` \
-         suppress the equivalent rules named below. Configure severities in `.layerwise.toml`.\n",
+         `# hadolint ignore=DLxxxx` (and `# hadolint global ignore=...`) suppress the equivalent rules named above. \
+         BuildKit's directive works as in BuildKit: `# check=skip=Name[,Name]` (or `skip=all`) at the top of the file \
+         turns the equivalent rules off, the same comment directly above an instruction suppresses them for that \
+         instruction, `# check=error=true` makes their findings errors (so `layerwise check` exits with status 1 \
+         on them, as the build would fail), and `# check=experimental=Name` (or `all`) turns on the checks BuildKit \
+         runs only on request. Configure severities in `.layerwise.toml`; a level set there wins over \
+         `error=true`. A fix marked unsafe is applied only with `--unsafe-fixes` or from the editor.\n",
     );
     for rule in RULES {
         let m = rule.meta();

@@ -35,6 +35,7 @@ declare_rule! {
         summary: "EXPOSE with a host port or an address, which it ignores",
         hadolint: [],
         buildkit: ["ExposeInvalidFormat"],
+        fix: Safe,
     }
 }
 

@@ -25,6 +25,7 @@ declare_rule! {
         summary: "A JSON exec form that is not valid JSON runs as a shell string",
         hadolint: [],
         buildkit: [],
+        fix: Safe,
     }
 }
 

@@ -41,6 +41,7 @@ declare_rule! {
         summary: "COPY of the whole context with no .dockerignore",
         hadolint: [],
         buildkit: [],
+        fix: Unsafe,
     }
 }
 

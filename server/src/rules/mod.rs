@@ -27,6 +27,25 @@ mod single_stage_toolchain;
 mod suppress;
 mod syntax;
 mod unpinned_base_image;
+// BuildKit's build checks
+mod consistent_instruction_casing;
+mod copy_ignored_file;
+mod expose_proto_casing;
+mod from_as_casing;
+mod from_platform_flag_const_disallowed;
+mod invalid_default_arg_in_from;
+mod invalid_definition_description;
+mod legacy_key_value_format;
+mod maintainer_deprecated;
+mod multiple_instructions_disallowed;
+mod no_empty_continuation;
+mod redundant_target_platform;
+mod reserved_stage_name;
+mod secrets_used_in_arg_or_env;
+mod stage_name_casing;
+mod undefined_arg_in_from;
+mod undefined_var;
+mod vars;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -85,6 +104,30 @@ pub struct RuleMeta {
     pub hadolint: &'static [&'static str],
     /// BuildKit check names whose `# check=skip=` suppresses this rule.
     pub buildkit: &'static [&'static str],
+    /// The fix its findings come with, if any (for the rules table).
+    pub fix: FixKind,
+}
+
+/// What kind of fix a rule offers, for documentation: findings may still come without one
+/// when it cannot be proven safe in that file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixKind {
+    None,
+    /// Safe fixes (`check --fix`).
+    Safe,
+    /// Unsafe fixes (`check --fix --unsafe-fixes`, or a click in the editor).
+    Unsafe,
+}
+
+impl FixKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Safe => "safe",
+            Self::Unsafe => "unsafe",
+        }
+    }
 }
 
 /// A rule: metadata plus a check.
@@ -124,6 +167,12 @@ macro_rules! declare_rule {
     (@stage_check) => {
         None
     };
+    (@fix) => {
+        $crate::rules::FixKind::None
+    };
+    (@fix $fix:ident) => {
+        $crate::rules::FixKind::$fix
+    };
     (@stage_check $stage_check:ident) => {
         Some($stage_check)
     };
@@ -135,6 +184,7 @@ macro_rules! declare_rule {
             summary: $summary:literal,
             hadolint: [$($hadolint:literal),* $(,)?],
             buildkit: [$($buildkit:literal),* $(,)?]
+            $(, fix: $fix:ident)?
             $(, per_stage: $stage_check:ident)? $(,)?
         }
     ) => {
@@ -148,6 +198,7 @@ macro_rules! declare_rule {
             doc: concat!($($doc, "\n"),+),
             hadolint: &[$($hadolint),*],
             buildkit: &[$($buildkit),*],
+            fix: $crate::rules::declare_rule!(@fix $($fix)?),
         };
 
         impl $crate::rules::Rule for $name {
@@ -184,6 +235,23 @@ pub static RULES: &[&dyn Rule] = &[
     &relative_workdir::RelativeWorkdir,
     &duplicate_stage_name::DuplicateStageName,
     &expose_invalid_format::ExposeInvalidFormat,
+    &stage_name_casing::StageNameCasing,
+    &from_as_casing::FromAsCasing,
+    &reserved_stage_name::ReservedStageName,
+    &consistent_instruction_casing::ConsistentInstructionCasing,
+    &maintainer_deprecated::MaintainerDeprecated,
+    &multiple_instructions_disallowed::MultipleInstructionsDisallowed,
+    &no_empty_continuation::NoEmptyContinuation,
+    &redundant_target_platform::RedundantTargetPlatform,
+    &from_platform_flag_const_disallowed::FromPlatformFlagConstDisallowed,
+    &expose_proto_casing::ExposeProtoCasing,
+    &secrets_used_in_arg_or_env::SecretsUsedInArgOrEnv,
+    &legacy_key_value_format::LegacyKeyValueFormat,
+    &undefined_var::UndefinedVar,
+    &undefined_arg_in_from::UndefinedArgInFrom,
+    &invalid_default_arg_in_from::InvalidDefaultArgInFrom,
+    &copy_ignored_file::CopyIgnoredFile,
+    &invalid_definition_description::InvalidDefinitionDescription,
 ];
 
 /// The id of the rule for what BuildKit rejects.
@@ -501,9 +569,12 @@ fn collect(
                 );
                 d.fix = None;
             }
-            // the user's level wins; else a rule may have said less than its default
+            // the user's level wins; else `# check=error=true` makes BuildKit's checks errors;
+            // else a rule may have said less than its default
             if config.is_set(meta) {
                 d.severity = severity;
+            } else if suppressions.as_error(meta) {
+                d.severity = Severity::Error;
             }
             all.push(d);
         }

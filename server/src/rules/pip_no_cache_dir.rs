@@ -36,6 +36,7 @@ declare_rule! {
         summary: "pip install without --no-cache-dir keeps pip's download cache in the image",
         hadolint: ["DL3042"],
         buildkit: [],
+        fix: Safe,
     }
 }
 

@@ -40,6 +40,7 @@ declare_rule! {
         summary: "The first WORKDIR of a stage is a relative path",
         hadolint: ["DL3000"],
         buildkit: ["WorkdirRelativePath"],
+        fix: Unsafe,
     }
 }
 

@@ -3,10 +3,12 @@ use crate::syntax::instruction::{Form, Keyword};
 
 declare_rule! {
     /// ## What it does
-    /// Checks how the final image starts its process: an `ENTRYPOINT` in shell form, or a
-    /// `CMD` in shell form when there is no `ENTRYPOINT`, runs it under `/bin/sh -c`. Only the
-    /// effective instruction counts (the last one in the final stage, or the one inherited from
-    /// the stages it is built on). A shell command that starts with `exec ` is fine.
+    /// Checks how each stage's image starts its process (any stage can be built and run with
+    /// `--target`): an `ENTRYPOINT` in shell form, or a `CMD` in shell form when there is no
+    /// `ENTRYPOINT`, runs it under `/bin/sh -c`. Only the effective instruction of a stage
+    /// counts (its last one, or the one inherited from the stages it is built on; earlier ones
+    /// are `multiple-instructions-disallowed`'s finding). A shell command that starts with
+    /// `exec ` is fine.
     ///
     /// A `SHELL` instruction in effect where the instruction stands (earlier in its stage, or in
     /// a stage it is built on) silences the rule, as it silences BuildKit's
@@ -31,17 +33,32 @@ declare_rule! {
     pub struct ShellFormEntrypoint {
         id: "shell-form-entrypoint",
         severity: Warning,
-        summary: "The final image's process starts through the default shell and misses signals",
+        summary: "A stage's process starts through the default shell and misses signals",
         hadolint: ["DL3025"],
         buildkit: ["JSONArgsRecommended"],
+        fix: Safe,
     }
 }
 
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    let entrypoint = cx.model.effective(cx.tree, Keyword::Entrypoint);
-    let Some(i) = entrypoint.or_else(|| cx.model.effective(cx.tree, Keyword::Cmd)) else {
-        return;
-    };
+    // the process of every stage's image (any stage can be built with `--target`), each
+    // instruction once: a stage built on another may inherit its process
+    let mut seen = Vec::new();
+    for stage in 0..cx.model.stages.len() {
+        let entrypoint = cx.model.effective_in(cx.tree, stage, Keyword::Entrypoint);
+        let Some(i) = entrypoint.or_else(|| cx.model.effective_in(cx.tree, stage, Keyword::Cmd))
+        else {
+            continue;
+        };
+        if seen.contains(&i) {
+            continue;
+        }
+        seen.push(i);
+        check_process(cx, i, out);
+    }
+}
+
+fn check_process(cx: &Analysis<'_>, i: usize, out: &mut Vec<Diagnostic>) {
     let located = cx.instr(i);
     let Some(Form::Shell(shell)) = located.form() else {
         return;

@@ -97,6 +97,7 @@ declare_rule! {
         summary: "Compilers, headers or an SDK in the shipped image: build in a builder stage",
         hadolint: [],
         buildkit: [],
+        fix: Unsafe,
         per_stage: check_stage,
     }
 }

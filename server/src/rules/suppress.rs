@@ -5,18 +5,95 @@
 //! - `# hadolint ignore=DL3008,DL3015` likewise, for the layerwise rules equivalent to those
 //!   hadolint codes; `# hadolint global ignore=...` anywhere suppresses them in the whole file.
 //! - BuildKit's `# check=skip=Name[,Name]` (or `skip=all`) parser directive suppresses the
-//!   equivalent rules in the whole file.
+//!   equivalent rules in the whole file; the same comment in the block directly above an
+//!   instruction suppresses them for that instruction only.
+//! - `# check=error=true` in the directive makes the findings of the rules that have a BuildKit
+//!   equivalent errors (as BuildKit fails the build on them), unless the user set their level;
+//!   `# check=experimental=Name[,Name]` (or `all`) turns on the checks BuildKit runs only on
+//!   request ([`CheckDirective::experimental`]).
 
 use super::{Analysis, RuleMeta};
 use crate::syntax::Span;
 
 #[derive(Debug, Default)]
 pub struct Suppressions {
-    /// (instruction span, rule ids or hadolint codes) from comments above instructions.
+    /// (instruction span, rule ids, hadolint codes or BuildKit names) from comments above
+    /// instructions.
     local: Vec<(Span, Vec<String>)>,
     global: Vec<String>,
-    buildkit_skip: Vec<String>,
+    /// The `# check=` parser directive.
+    pub directive: CheckDirective,
 }
+
+/// What BuildKit's `# check=` parser directive says: `skip=A,B` (or `all`), `error=true`,
+/// `experimental=A,B` (or `all`), separated by `;`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CheckDirective {
+    pub skip: Vec<String>,
+    pub error: bool,
+    pub experimental: Vec<String>,
+}
+
+impl CheckDirective {
+    /// Parse the value of a `check` directive (or of a `# check=...` comment).
+    #[must_use]
+    pub fn parse(value: &str) -> Self {
+        let mut d = Self::default();
+        for part in value.split(';') {
+            let Some((key, val)) = part.split_once('=') else {
+                continue;
+            };
+            let val = val.trim();
+            match key.trim().to_ascii_lowercase().as_str() {
+                "skip" => d.skip.extend(split_list(val)),
+                "error" => d.error = val.eq_ignore_ascii_case("true"),
+                "experimental" => d.experimental.extend(split_list(val)),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    /// The directive of the file being checked.
+    #[must_use]
+    pub fn of(cx: &Analysis<'_>) -> Self {
+        cx.tree
+            .split
+            .directive("check")
+            .map(|d| Self::parse(&d.value))
+            .unwrap_or_default()
+    }
+
+    /// Whether the experimental BuildKit check `name` was asked for.
+    #[must_use]
+    pub fn experimental(&self, name: &str) -> bool {
+        self.experimental
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case("all") || e.eq_ignore_ascii_case(name))
+    }
+
+    fn skips(&self, meta: &RuleMeta) -> bool {
+        self.skip.iter().any(|n| {
+            (n.eq_ignore_ascii_case("all") && !meta.buildkit.is_empty())
+                || meta.buildkit.iter().any(|b| b.eq_ignore_ascii_case(n))
+        })
+    }
+}
+
+/// The list after `check=skip=` in a comment `# check=skip=A,B` above an instruction.
+fn check_comment(comment: &str) -> Option<Vec<String>> {
+    let body = comment.trim_start_matches('#').trim_start();
+    let (name, value) = body.split_once('=')?;
+    if !name.trim().eq_ignore_ascii_case("check") {
+        return None;
+    }
+    let skip = CheckDirective::parse(value).skip;
+    (!skip.is_empty()).then_some(skip)
+}
+
+/// Stands for `skip=all` in a `# check=` comment above an instruction: every rule with a
+/// BuildKit equivalent (not a rule id, which are kebab-case).
+const BUILDKIT_ALL: &str = "<buildkit:all>";
 
 fn split_list(s: &str) -> Vec<String> {
     s.split([',', ' '])
@@ -57,6 +134,16 @@ impl Suppressions {
                 let text = c.span.of(cx.text);
                 // only comments in the block directly above (no instruction in between)
                 if c.span.start >= prev_end {
+                    if let Some(names) = check_comment(text) {
+                        // BuildKit names only: `all` here means every BuildKit check
+                        ids.extend(names.into_iter().map(|n| {
+                            if n.eq_ignore_ascii_case("all") {
+                                BUILDKIT_ALL.to_string()
+                            } else {
+                                n
+                            }
+                        }));
+                    }
                     for tool in ["layerwise", "hadolint"] {
                         if let Some((global, list)) = ignore_list(text, tool) {
                             if global {
@@ -82,18 +169,22 @@ impl Suppressions {
             }
             ci += 1;
         }
-        if let Some(check) = cx.tree.split.directive("check") {
-            for part in check.value.split(';') {
-                if let Some(list) = part.trim().strip_prefix("skip=") {
-                    s.buildkit_skip.extend(split_list(list));
-                }
-            }
-        }
+        s.directive = CheckDirective::of(cx);
         s
     }
 
     fn matches(meta: &RuleMeta, id: &str) -> bool {
-        id == "all" || id == meta.id || meta.hadolint.iter().any(|h| h.eq_ignore_ascii_case(id))
+        id == "all"
+            || id == meta.id
+            || (id == BUILDKIT_ALL && !meta.buildkit.is_empty())
+            || meta.hadolint.iter().any(|h| h.eq_ignore_ascii_case(id))
+            || meta.buildkit.iter().any(|b| b.eq_ignore_ascii_case(id))
+    }
+
+    /// Whether `# check=error=true` makes this rule's findings errors.
+    #[must_use]
+    pub fn as_error(&self, meta: &RuleMeta) -> bool {
+        self.directive.error && !meta.buildkit.is_empty()
     }
 
     /// Suppressed in the whole file.
@@ -101,10 +192,7 @@ impl Suppressions {
         self.global
             .iter()
             .any(|id| id != "all" && Self::matches(meta, id))
-            || self.buildkit_skip.iter().any(|n| {
-                (n.eq_ignore_ascii_case("all") && !meta.buildkit.is_empty())
-                    || meta.buildkit.iter().any(|b| b.eq_ignore_ascii_case(n))
-            })
+            || self.directive.skips(meta)
     }
 
     /// Suppressed for the instruction containing `span`.
@@ -113,5 +201,27 @@ impl Suppressions {
             (instr.contains(span.start) || instr.start == span.start)
                 && ids.iter().any(|id| Self::matches(meta, id))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_directive_parts() {
+        let d = CheckDirective::parse("skip=JSONArgsRecommended, StageNameCasing;error=true");
+        assert_eq!(d.skip, ["JSONArgsRecommended", "StageNameCasing"]);
+        assert!(d.error);
+        assert!(!d.experimental("CopyIgnoredFile"));
+        let d = CheckDirective::parse(" experimental = all ; error=false");
+        assert!(!d.error);
+        assert!(d.experimental("InvalidDefinitionDescription"));
+        assert_eq!(
+            check_comment("# check=skip=UndefinedVar"),
+            Some(vec!["UndefinedVar".to_string()])
+        );
+        assert_eq!(check_comment("# check=error=true"), None);
+        assert_eq!(check_comment("# checks are nice = yes"), None);
     }
 }

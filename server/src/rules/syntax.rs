@@ -85,7 +85,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// BuildKit's platform variables, set in the global scope without an `ARG`.
-const PLATFORM_VARIABLES: &[&str] = &[
+pub(crate) const PLATFORM_VARIABLES: &[&str] = &[
     "BUILDPLATFORM",
     "BUILDOS",
     "BUILDARCH",
