@@ -467,9 +467,10 @@ fn a_go_project_without_modules_has_no_manifest_to_copy_first() {
 fn a_manifest_copied_again_over_the_broad_copy_is_the_manifest_copy() {
     // found by a blind evaluation: `COPY . /usr/src/app`, then `COPY requirements.txt
     // /usr/src/app/` changes nothing the broad copy put there; without the slash the
-    // destination is a folder only because the broad copy made it one, and moved before it the
-    // COPY would write a file named `app`
-    for (dest, offered) in [("/usr/src/app/", true), ("/usr/src/app", false)] {
+    // destination is a folder only because the broad copy made it one, so the fix adds the
+    // slash (moved before the broad copy, `COPY requirements.txt /usr/src/app` would write a
+    // file named `app`)
+    for (dest, offered) in [("/usr/src/app/", true), ("/usr/src/app", true)] {
         let dockerfile = format!(
             "FROM python:3.12\nCOPY . /usr/src/app\nCOPY requirements.txt {dest}\nWORKDIR /usr/src/app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"manage.py\", \"runserver\"]\n"
         );
@@ -486,6 +487,16 @@ fn a_manifest_copied_again_over_the_broad_copy_is_the_manifest_copy() {
             .find(|d| d["rule"] == "cache-busting-copy")
             .expect("reported");
         assert_eq!(finding.get("fix").is_some(), offered, "{dest}: {finding}");
+        let edits = finding["fix"]["edits"].as_array().expect("edits");
+        let slash = edits.iter().any(|e| e["text"] == "/" && e["line"] == 3);
+        assert_eq!(slash, !dest.ends_with('/'), "{dest}: {finding}");
+        // the manifest is not copied a second time
+        let again = edits.iter().any(|e| {
+            e["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("COPY requirements.txt"))
+        });
+        assert!(!again, "{dest}: {finding}");
     }
 }
 

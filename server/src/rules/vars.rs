@@ -83,8 +83,10 @@ fn scan(word: &str, base: usize, escape: char, inner: bool, out: &mut Vec<VarRef
                     modified: inner || !op.is_empty(),
                 });
                 let after_op = op.trim_start_matches(':');
-                if after_op.len() > 1 {
-                    let at = open + len + (op.len() - after_op.len()) + 1;
+                // the operator's character (`-`, `+`, `?`, or anything else: not always ASCII)
+                let op_char = after_op.chars().next().map_or(1, char::len_utf8);
+                if after_op.len() > op_char {
+                    let at = open + len + (op.len() - after_op.len()) + op_char;
                     scan(&word[at..close], base + at, escape, true, out);
                 }
             }

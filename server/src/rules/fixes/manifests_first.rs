@@ -160,6 +160,10 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
 
     // Everything between the copy and the last install must not touch the copied tree.
     let mut split: Option<(usize, &Command)> = None;
+    let mut into_folder: Vec<usize> = Vec::new();
+    // COPYs of manifests that put them where the broad copy did: the installs after them have
+    // those already
+    let mut covered: Vec<usize> = Vec::new();
     for k in copy + 1..=last {
         let l = cx.instr(k);
         match l.keyword {
@@ -185,7 +189,19 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
                 let overlaps = other
                     .as_deref()
                     .is_none_or(|o| within(o, &root) || within(&root, o));
-                if overlaps && !same_as_broad(cx, k, c, &root) {
+                if overlaps && same_as_broad(cx, k, c, &root, false) {
+                    covered.push(k);
+                } else if overlaps {
+                    // `COPY requirements.txt /usr/src/app` after `COPY . /usr/src/app` copies
+                    // into the folder the broad copy made; before it, a trailing `/` says so
+                    if !matches!(&l.args, Args::Copy { json: true, .. })
+                        && other.as_deref() == Some(root.trim_end_matches('/'))
+                        && same_as_broad(cx, k, c, &root, true)
+                    {
+                        into_folder.push(k);
+                        covered.push(k);
+                        continue;
+                    }
                     return Err(format!(
                         "the {} on line {} writes into the copied folder",
                         l.keyword.name(),
@@ -375,6 +391,14 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         span: instruction_lines(text, c),
         text: String::new(),
     }];
+    for &k in &into_folder {
+        if let Args::Copy { dest, .. } = &cx.instr(k).args {
+            edits.push(Edit {
+                span: Span::empty(cx.instr(k).abs(dest.span).end),
+                text: "/".into(),
+            });
+        }
+    }
 
     // One manifest COPY before each RUN with installs (files grouped by destination folder).
     let mut runs: Vec<usize> = installs.iter().map(|i| i.instr).collect();
@@ -384,6 +408,16 @@ pub fn build(cx: &Analysis<'_>, copy: usize, installs: &[Install<'_>]) -> Result
         for install in installs.iter().filter(|i| i.instr == k) {
             files.extend(manifests(cx, install, &root, &install_dir(cx, install)?)?);
         }
+        files.retain(|file| {
+            !covered.iter().any(|&j| {
+                j < k
+                    && matches!(&cx.instr(j).args, Args::Copy { sources, .. } if sources.iter().any(|s| {
+                        normalize(&unix(&s.value)).is_some_and(|rel| {
+                            file.0 == rel && file.1 == parent(&join_path(&root, &rel))
+                        })
+                    }))
+            })
+        });
         let lines = by_folder(files);
         let at = block_start(text, cx.instr(k).span().start);
         edits.push(Edit {
@@ -637,7 +671,13 @@ fn run_hooks(hooks: &[&str]) -> String {
 /// context root to `root`) already put them, with the same owner and mode: `COPY . /app`, then
 /// `COPY requirements.txt /app/` (found by a blind evaluation). Moving the broad copy past it
 /// changes nothing it copies.
-fn same_as_broad(cx: &Analysis<'_>, k: usize, broad: &Located, root: &str) -> bool {
+fn same_as_broad(
+    cx: &Analysis<'_>,
+    k: usize,
+    broad: &Located,
+    root: &str,
+    as_folder: bool,
+) -> bool {
     let l = cx.instr(k);
     let Args::Copy {
         sources,
@@ -668,7 +708,7 @@ fn same_as_broad(cx: &Analysis<'_>, k: usize, broad: &Located, root: &str) -> bo
     let dest_abs = join_path(&workdir(cx, k), &unix(&d));
     // not a destination that is a folder only because the broad copy made it one (`COPY
     // requirements.txt /usr/src/app`): before the broad copy, that writes a file named `app`
-    let to_dir = d.ends_with('/') || d == "." || sources.len() > 1;
+    let to_dir = as_folder || d.ends_with('/') || d == "." || sources.len() > 1;
     sources.iter().all(|s| {
         let src = unix(&s.value);
         let Some(rel) = normalize(&src) else {
