@@ -231,7 +231,7 @@ USER node
 CMD ["node", "server.js"]
 "#,
         IGNORE,
-        &[(R1, 3)],
+        &[(R1, 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -246,7 +246,7 @@ RUN yarn install --production --frozen-lockfile
 CMD ["node", "server.js"]
 "#,
         IGNORE,
-        &[(R1, 3)],
+        &[(R1, 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -261,7 +261,7 @@ RUN npm install
 CMD ["node", "server.js"]
 "#,
         &[],
-        &[(ADD, 3), (R1, 3), (R3, 3)],
+        &[(ADD, 3), (R1, 3), (R3, 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -518,7 +518,7 @@ RUN npm install -g pm2 && corepack enable && npm run build && npx prisma generat
 CMD ["pm2-runtime", "dist/server.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -535,7 +535,7 @@ RUN npm ci && npm run build
 CMD ["gunicorn", "app:app"]
 "#,
         IGNORE,
-        &[(R1, 5)],
+        &[(R1, 5), ("npm-cache-not-cleaned", 6)],
     );
 }
 
@@ -925,7 +925,7 @@ COPY main.go .
 CMD ["go", "run", "main.go"]
 "#,
         IGNORE,
-        &[],
+        &[("copy-relative-dest", 3)],
     );
 }
 
@@ -948,7 +948,7 @@ COPY src/ ./src/
 CMD ["node", "src/index.js"]
 "#,
         IGNORE,
-        &[(R2, 8)],
+        &[(R2, 8), ("npm-cache-not-cleaned", 11)],
     );
 }
 
@@ -966,7 +966,7 @@ RUN npm run build
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
 "#,
         IGNORE,
-        &[(R2, 2)],
+        &[(R2, 2), ("npm-cache-not-cleaned", 5)],
     );
 }
 
@@ -984,7 +984,7 @@ ENTRYPOINT ["tini", "--"]
 CMD ["node", "src/index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 5)],
     );
 }
 
@@ -1015,7 +1015,14 @@ COPY bin/server /usr/local/bin/server
 CMD ["server"]
 "#,
         IGNORE,
-        &[(R2, 2), (R2, 3), (CONSECUTIVE, 3), (CONSECUTIVE, 4)],
+        &[
+            (R2, 2),
+            (R2, 3),
+            (CONSECUTIVE, 3),
+            (CONSECUTIVE, 4),
+            ("pipe-without-pipefail", 3),
+            ("rpm-cache-not-cleaned", 4),
+        ],
     );
 }
 
@@ -1056,7 +1063,7 @@ COPY server /usr/local/bin/server
 CMD ["server"]
 "#,
         IGNORE,
-        &[(R2, 2), (R2, 3)],
+        &[(R2, 2), (R2, 3), ("sudo-in-run", 2)],
     );
 }
 
@@ -1266,6 +1273,7 @@ CMD ["/app"]
             (RECOMMENDS, 3),
             (RECOMMENDS, 4),
             (RECOMMENDS, 5),
+            ("curl-and-wget", 3),
         ],
     );
 }
@@ -1282,7 +1290,7 @@ COPY app /app
 CMD ["/app"]
 "#,
         IGNORE,
-        &[],
+        &[("curl-and-wget", 4)],
     );
 }
 
@@ -1336,7 +1344,7 @@ COPY app /app
 CMD ["/app"]
 "#,
         IGNORE,
-        &[],
+        &[("curl-and-wget", 6)],
     );
 }
 
@@ -1526,7 +1534,11 @@ COPY dist/ /app/
 CMD ["pm2-runtime", "/app/index.js"]
 "#,
         IGNORE,
-        &[(CONSECUTIVE, 5)],
+        &[
+            (CONSECUTIVE, 5),
+            ("npm-cache-not-cleaned", 2),
+            ("npm-cache-not-cleaned", 5),
+        ],
     );
 }
 
@@ -1549,7 +1561,7 @@ COPY dist/ /app/
 CMD ["pm2-runtime", "/app/index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 3)],
     );
 }
 
@@ -1565,7 +1577,7 @@ COPY dist/ /app/
 CMD ["pm2-runtime", "/app/index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -1934,7 +1946,7 @@ COPY . .
 CMD ["node", "index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 4)],
     );
 }
 

@@ -27,6 +27,21 @@ mod single_stage_toolchain;
 mod suppress;
 mod syntax;
 mod unpinned_base_image;
+// hadolint's rules
+mod apk_no_cache;
+mod cd_without_effect;
+mod copy_from_unknown_stage;
+mod copy_multiple_sources;
+mod copy_relative_dest;
+mod copy_whole_stage;
+mod curl_and_wget;
+mod final_user_root;
+mod install_without_yes;
+mod npm_cache_not_cleaned;
+mod pipe_without_pipefail;
+mod rpm_cache_not_cleaned;
+mod sudo_in_run;
+mod useradd_high_uid;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -184,6 +199,21 @@ pub static RULES: &[&dyn Rule] = &[
     &relative_workdir::RelativeWorkdir,
     &duplicate_stage_name::DuplicateStageName,
     &expose_invalid_format::ExposeInvalidFormat,
+    // hadolint's rules
+    &pipe_without_pipefail::PipeWithoutPipefail,
+    &apk_no_cache::ApkNoCache,
+    &rpm_cache_not_cleaned::RpmCacheNotCleaned,
+    &useradd_high_uid::UseraddHighUid,
+    &npm_cache_not_cleaned::NpmCacheNotCleaned,
+    &final_user_root::FinalUserRoot,
+    &sudo_in_run::SudoInRun,
+    &cd_without_effect::CdWithoutEffect,
+    &install_without_yes::InstallWithoutYes,
+    &copy_multiple_sources::CopyMultipleSources,
+    &copy_relative_dest::CopyRelativeDest,
+    &copy_from_unknown_stage::CopyFromUnknownStage,
+    &curl_and_wget::CurlAndWget,
+    &copy_whole_stage::CopyWholeStage,
 ];
 
 /// The id of the rule for what BuildKit rejects.
