@@ -27,6 +27,7 @@ mod single_stage_toolchain;
 mod suppress;
 mod syntax;
 mod unpinned_base_image;
+mod unpinned_package;
 // hadolint's rules
 mod apk_no_cache;
 mod cd_without_effect;
@@ -98,6 +99,9 @@ pub struct RuleMeta {
     pub doc: &'static str,
     /// hadolint codes whose `# hadolint ignore=` suppresses this rule.
     pub hadolint: &'static [&'static str],
+    /// Whether the rule runs without being asked for (a policy rule such as pinning is off
+    /// until `.layerwise.toml`, the editor settings or `--select` turn it on).
+    pub enabled_by_default: bool,
     /// BuildKit check names whose `# check=skip=` suppresses this rule.
     pub buildkit: &'static [&'static str],
 }
@@ -139,6 +143,12 @@ macro_rules! declare_rule {
     (@stage_check) => {
         None
     };
+    (@enabled) => {
+        true
+    };
+    (@enabled $enabled:literal) => {
+        $enabled
+    };
     (@stage_check $stage_check:ident) => {
         Some($stage_check)
     };
@@ -150,7 +160,8 @@ macro_rules! declare_rule {
             summary: $summary:literal,
             hadolint: [$($hadolint:literal),* $(,)?],
             buildkit: [$($buildkit:literal),* $(,)?]
-            $(, per_stage: $stage_check:ident)? $(,)?
+            $(, per_stage: $stage_check:ident)?
+            $(, enabled_by_default: $enabled:literal)? $(,)?
         }
     ) => {
         $(#[doc = $doc])+
@@ -163,6 +174,7 @@ macro_rules! declare_rule {
             doc: concat!($($doc, "\n"),+),
             hadolint: &[$($hadolint),*],
             buildkit: &[$($buildkit),*],
+            enabled_by_default: $crate::rules::declare_rule!(@enabled $($enabled)?),
         };
 
         impl $crate::rules::Rule for $name {
@@ -214,6 +226,7 @@ pub static RULES: &[&dyn Rule] = &[
     &copy_from_unknown_stage::CopyFromUnknownStage,
     &curl_and_wget::CurlAndWget,
     &copy_whole_stage::CopyWholeStage,
+    &unpinned_package::UnpinnedPackage,
 ];
 
 /// The id of the rule for what BuildKit rejects.
