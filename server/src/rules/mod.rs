@@ -28,6 +28,7 @@ mod suppress;
 mod syntax;
 mod unpinned_base_image;
 mod unpinned_package;
+mod use_cache_mount;
 // hadolint's rules
 mod apk_no_cache;
 mod cd_without_effect;
@@ -227,6 +228,7 @@ pub static RULES: &[&dyn Rule] = &[
     &curl_and_wget::CurlAndWget,
     &copy_whole_stage::CopyWholeStage,
     &unpinned_package::UnpinnedPackage,
+    &use_cache_mount::UseCacheMount,
 ];
 
 /// The id of the rule for what BuildKit rejects.
