@@ -51,7 +51,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::new(
                 &META,
                 cx.range_on(i, located.abs(word.span)),
-                "a RUN already runs as the USER in effect, so `sudo` only adds a dependency and prompts; switch with `USER root` for these steps and back afterwards",
+                "`sudo` in a build needs the sudo package and a password-less sudoers entry, and as root it does nothing; switch with `USER root` for these steps and back afterwards",
             ));
         }
     }
