@@ -801,7 +801,7 @@ RUN set -eux; \
 CMD ["/usr/local/bin/tool"]
 "#,
         IGNORE,
-        &[],
+        &[("wget-progress", 2)],
     );
 }
 

@@ -29,6 +29,7 @@ mod syntax;
 mod unpinned_base_image;
 mod unpinned_package;
 mod use_cache_mount;
+mod wget_progress;
 // hadolint's rules
 mod apk_no_cache;
 mod cd_without_effect;
@@ -226,6 +227,7 @@ pub static RULES: &[&dyn Rule] = &[
     &copy_relative_dest::CopyRelativeDest,
     &copy_from_unknown_stage::CopyFromUnknownStage,
     &curl_and_wget::CurlAndWget,
+    &wget_progress::WgetProgress,
     &copy_whole_stage::CopyWholeStage,
     &unpinned_package::UnpinnedPackage,
     &use_cache_mount::UseCacheMount,
