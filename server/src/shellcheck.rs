@@ -6,8 +6,9 @@
 //! continuation lines are shell continuation lines too, so line and column map one to one. Only
 //! the comment lines BuildKit drops inside a continuation differ; each is replaced by blanks and
 //! a `\` of the same length. A heredoc the `RUN` executes is passed as its body. Exec forms,
-//! scripts under a non-POSIX `SHELL`, files with another escape character and continuations
-//! with empty lines (which would not survive the replacement) are not checked.
+//! scripts under a non-POSIX `SHELL`, files with another escape character, instructions with
+//! CRLF line ends and continuations with empty lines (neither would survive as shell) are not
+//! checked.
 //!
 //! Checks that cannot apply to a Dockerfile are excluded: variables come from `ARG`/`ENV`
 //! (SC2154), sourced files are in the image (SC1090, SC1091). `# hadolint ignore=SC2086` and
@@ -85,7 +86,8 @@ pub fn scripts(text: &str, tree: &SyntaxTree, model: &Model) -> Vec<Script> {
         return out;
     }
     for (i, located) in tree.instructions.iter().enumerate() {
-        if located.keyword != Keyword::Run {
+        // CRLF: a `\` before CR does not continue the line for the shell; such files are skipped
+        if located.keyword != Keyword::Run || located.span().of(text).contains('\r') {
             continue;
         }
         let Some(shell) = shell_at(tree, model, i) else {
@@ -382,6 +384,13 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].shell, "bash");
         assert_eq!(s[0].instruction, 6);
+    }
+
+    #[test]
+    fn crlf_instructions_are_skipped() {
+        let text = "FROM debian:12\r\nRUN echo $a \\\r\n    && ls $b\r\n";
+        let (tree, model) = analyse(text);
+        assert_eq!(scripts(text, &tree, &model), []);
     }
 
     #[test]
