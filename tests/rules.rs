@@ -234,7 +234,7 @@ USER node
 CMD ["node", "server.js"]
 "#,
         IGNORE,
-        &[(R1, 3)],
+        &[(R1, 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -249,7 +249,7 @@ RUN yarn install --production --frozen-lockfile
 CMD ["node", "server.js"]
 "#,
         IGNORE,
-        &[(R1, 3)],
+        &[(R1, 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -264,7 +264,7 @@ RUN npm install
 CMD ["node", "server.js"]
 "#,
         &[],
-        &[(ADD, 3), (R1, 3), (R3, 3)],
+        &[(ADD, 3), (R1, 3), (R3, 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -521,7 +521,7 @@ RUN npm install -g pm2 && corepack enable && npm run build && npx prisma generat
 CMD ["pm2-runtime", "dist/server.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -538,7 +538,7 @@ RUN npm ci && npm run build
 CMD ["gunicorn", "app:app"]
 "#,
         IGNORE,
-        &[(R1, 5)],
+        &[(R1, 5), ("npm-cache-not-cleaned", 6)],
     );
 }
 
@@ -805,7 +805,7 @@ RUN set -eux; \
 CMD ["/usr/local/bin/tool"]
 "#,
         IGNORE,
-        &[],
+        &[("wget-progress", 2)],
     );
 }
 
@@ -929,8 +929,9 @@ COPY main.go .
 CMD ["go", "run", "main.go"]
 "#,
         IGNORE,
-        // no toolchain finding; only that the image needs `--build-arg REGISTRY=...`
-        &[(INVALID_DEFAULT, 2)],
+        // no toolchain finding; only that the image needs `--build-arg REGISTRY=...`, and a
+        // relative COPY destination under a base image whose WORKDIR is unknown
+        &[(INVALID_DEFAULT, 2), ("copy-relative-dest", 3)],
     );
 }
 
@@ -953,7 +954,7 @@ COPY src/ ./src/
 CMD ["node", "src/index.js"]
 "#,
         IGNORE,
-        &[(R2, 8)],
+        &[(R2, 8), ("npm-cache-not-cleaned", 11)],
     );
 }
 
@@ -971,7 +972,7 @@ RUN npm run build
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
 "#,
         IGNORE,
-        &[(R2, 2)],
+        &[(R2, 2), ("npm-cache-not-cleaned", 5)],
     );
 }
 
@@ -989,7 +990,7 @@ ENTRYPOINT ["tini", "--"]
 CMD ["node", "src/index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 5)],
     );
 }
 
@@ -1020,7 +1021,14 @@ COPY bin/server /usr/local/bin/server
 CMD ["server"]
 "#,
         IGNORE,
-        &[(R2, 2), (R2, 3), (CONSECUTIVE, 3), (CONSECUTIVE, 4)],
+        &[
+            (R2, 2),
+            (R2, 3),
+            (CONSECUTIVE, 3),
+            (CONSECUTIVE, 4),
+            ("pipe-without-pipefail", 3),
+            ("rpm-cache-not-cleaned", 4),
+        ],
     );
 }
 
@@ -1061,7 +1069,7 @@ COPY server /usr/local/bin/server
 CMD ["server"]
 "#,
         IGNORE,
-        &[(R2, 2), (R2, 3)],
+        &[(R2, 2), (R2, 3), ("sudo-in-run", 2)],
     );
 }
 
@@ -1271,6 +1279,7 @@ CMD ["/app"]
             (RECOMMENDS, 3),
             (RECOMMENDS, 4),
             (RECOMMENDS, 5),
+            ("curl-and-wget", 3),
         ],
     );
 }
@@ -1287,7 +1296,7 @@ COPY app /app
 CMD ["/app"]
 "#,
         IGNORE,
-        &[],
+        &[("curl-and-wget", 4)],
     );
 }
 
@@ -1341,7 +1350,7 @@ COPY app /app
 CMD ["/app"]
 "#,
         IGNORE,
-        &[],
+        &[("curl-and-wget", 6)],
     );
 }
 
@@ -1531,7 +1540,11 @@ COPY dist/ /app/
 CMD ["pm2-runtime", "/app/index.js"]
 "#,
         IGNORE,
-        &[(CONSECUTIVE, 5)],
+        &[
+            (CONSECUTIVE, 5),
+            ("npm-cache-not-cleaned", 2),
+            ("npm-cache-not-cleaned", 5),
+        ],
     );
 }
 
@@ -1554,7 +1567,7 @@ COPY dist/ /app/
 CMD ["pm2-runtime", "/app/index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 3)],
     );
 }
 
@@ -1570,7 +1583,7 @@ COPY dist/ /app/
 CMD ["pm2-runtime", "/app/index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 3), ("npm-cache-not-cleaned", 4)],
     );
 }
 
@@ -1952,7 +1965,7 @@ COPY . .
 CMD ["node", "index.js"]
 "#,
         IGNORE,
-        &[],
+        &[("npm-cache-not-cleaned", 4)],
     );
 }
 

@@ -12,5 +12,6 @@ pub mod ide;
 pub mod lsp;
 pub mod model;
 pub mod rules;
+pub mod shellcheck;
 pub mod syntax;
 pub mod text;

@@ -41,6 +41,7 @@ mod outbox;
 mod rename;
 mod selection;
 mod server;
+mod shellcheck;
 mod signature;
 mod stdio;
 mod symbols;

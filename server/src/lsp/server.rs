@@ -91,6 +91,8 @@ pub struct Backend {
     reported: Mutex<HashSet<String>>,
     /// Set when `shutdown` was received; read by [`super::run_stdio`] for the exit code.
     shut_down: Arc<AtomicBool>,
+    /// ShellCheck runs, after the debounce (`lsp/shellcheck.rs`).
+    shellcheck: super::shellcheck::ShellCheck,
 }
 
 /// Locks `mutex`, recovering the data when a panic poisoned it (state stays usable: every
@@ -142,6 +144,7 @@ impl Backend {
             shared: Arc::default(),
             reported: Mutex::new(HashSet::new()),
             shut_down,
+            shellcheck: super::shellcheck::ShellCheck::default(),
         }
     }
 
@@ -318,6 +321,9 @@ impl LanguageServer for Backend {
             let mut doc = Document::open(&item.uri, item.text, item.version);
             if let Some(out) = doc.analyse(&item.uri, &settings, enc, &mut problems) {
                 self.outbox.push(out);
+                let (outbox, uri) = (self.outbox.clone(), item.uri.clone());
+                self.shellcheck
+                    .schedule(self.shared(), outbox, uri, item.version);
             }
             documents.insert(item.uri, doc);
         }));
@@ -355,6 +361,9 @@ impl LanguageServer for Backend {
             doc.apply_changes(&params.content_changes, id.version, enc);
             if let Some(out) = doc.analyse(&id.uri, &settings, enc, &mut problems) {
                 self.outbox.push(out);
+                let (outbox, uri) = (self.outbox.clone(), id.uri.clone());
+                self.shellcheck
+                    .schedule(self.shared(), outbox, uri, id.version);
             }
         }));
         if let Err(payload) = changed {
@@ -365,6 +374,7 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
+        self.shellcheck.forget(&uri);
         if lock(&self.shared.documents).remove(&uri).is_none() {
             log(format_args!(
                 "didClose for {}, which is not open",

@@ -58,15 +58,16 @@ impl Config {
     /// The severity rule `meta` runs at, or `None` when it is off.
     #[must_use]
     pub fn severity(&self, meta: &RuleMeta) -> Option<Severity> {
-        if let Some(select) = &self.select {
-            if !select.iter().any(|s| s == meta.id) {
-                return None;
-            }
-        }
+        let selected = match &self.select {
+            Some(select) if !select.iter().any(|s| s == meta.id) => return None,
+            Some(_) => true,
+            None => false,
+        };
         match self.levels.get(meta.id) {
             Some(Level::Off) => None,
             Some(Level::Severity(s)) => Some(*s),
-            None => Some(meta.severity),
+            // an opt-in rule runs when named (`--select`) or given a level
+            None => (meta.enabled_by_default || selected).then_some(meta.severity),
         }
     }
 

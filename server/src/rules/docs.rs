@@ -51,7 +51,7 @@ pub fn rule_markdown(meta: &RuleMeta) -> String {
         "# {}\n\n{}.\n\nDefault severity: {}.",
         meta.id,
         meta.summary,
-        meta.severity.as_str()
+        default_level(meta)
     );
     if let Some(eq) = equivalents(meta) {
         let _ = write!(out, " Suppressed by the ignore comments of: {eq}.");
@@ -59,6 +59,15 @@ pub fn rule_markdown(meta: &RuleMeta) -> String {
     out.push_str("\n\n");
     out.push_str(&body(meta, 0));
     out
+}
+
+/// The level a rule runs at unless configured: its severity, or `off` for an opt-in rule.
+fn default_level(meta: &RuleMeta) -> String {
+    if meta.enabled_by_default {
+        meta.severity.as_str().to_string()
+    } else {
+        format!("off (opt-in; {} when on)", meta.severity.as_str())
+    }
 }
 
 /// `server/RULES.md`: every rule, generated.
@@ -85,7 +94,7 @@ pub fn all_rules_markdown() -> String {
             m.id,
             list(m.buildkit),
             list(m.hadolint),
-            m.severity.as_str(),
+            default_level(m),
             m.fix.as_str(),
             m.summary
         );
@@ -107,7 +116,7 @@ pub fn all_rules_markdown() -> String {
             "\n## {}\n\n{}.\n\nDefault severity: {}.",
             m.id,
             m.summary,
-            m.severity.as_str()
+            default_level(m)
         );
         if let Some(eq) = equivalents(m) {
             let _ = write!(out, " Suppressed by the ignore comments of: {eq}.");

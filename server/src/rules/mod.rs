@@ -45,7 +45,25 @@ mod secrets_used_in_arg_or_env;
 mod stage_name_casing;
 mod undefined_arg_in_from;
 mod undefined_var;
+mod unpinned_package;
+mod use_cache_mount;
 mod vars;
+mod wget_progress;
+// hadolint's rules
+mod apk_no_cache;
+mod cd_without_effect;
+mod copy_from_unknown_stage;
+mod copy_multiple_sources;
+mod copy_relative_dest;
+mod copy_whole_stage;
+mod curl_and_wget;
+mod final_user_root;
+mod install_without_yes;
+mod npm_cache_not_cleaned;
+mod pipe_without_pipefail;
+mod rpm_cache_not_cleaned;
+mod sudo_in_run;
+mod useradd_high_uid;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -102,6 +120,9 @@ pub struct RuleMeta {
     pub doc: &'static str,
     /// hadolint codes whose `# hadolint ignore=` suppresses this rule.
     pub hadolint: &'static [&'static str],
+    /// Whether the rule runs without being asked for (a policy rule such as pinning is off
+    /// until `.layerwise.toml`, the editor settings or `--select` turn it on).
+    pub enabled_by_default: bool,
     /// BuildKit check names whose `# check=skip=` suppresses this rule.
     pub buildkit: &'static [&'static str],
     /// The fix its findings come with, if any (for the rules table).
@@ -173,6 +194,12 @@ macro_rules! declare_rule {
     (@fix $fix:ident) => {
         $crate::rules::FixKind::$fix
     };
+    (@enabled) => {
+        true
+    };
+    (@enabled $enabled:literal) => {
+        $enabled
+    };
     (@stage_check $stage_check:ident) => {
         Some($stage_check)
     };
@@ -185,7 +212,8 @@ macro_rules! declare_rule {
             hadolint: [$($hadolint:literal),* $(,)?],
             buildkit: [$($buildkit:literal),* $(,)?]
             $(, fix: $fix:ident)?
-            $(, per_stage: $stage_check:ident)? $(,)?
+            $(, per_stage: $stage_check:ident)?
+            $(, enabled_by_default: $enabled:literal)? $(,)?
         }
     ) => {
         $(#[doc = $doc])+
@@ -199,6 +227,7 @@ macro_rules! declare_rule {
             hadolint: &[$($hadolint),*],
             buildkit: &[$($buildkit),*],
             fix: $crate::rules::declare_rule!(@fix $($fix)?),
+            enabled_by_default: $crate::rules::declare_rule!(@enabled $($enabled)?),
         };
 
         impl $crate::rules::Rule for $name {
@@ -252,6 +281,24 @@ pub static RULES: &[&dyn Rule] = &[
     &invalid_default_arg_in_from::InvalidDefaultArgInFrom,
     &copy_ignored_file::CopyIgnoredFile,
     &invalid_definition_description::InvalidDefinitionDescription,
+    // hadolint's rules
+    &pipe_without_pipefail::PipeWithoutPipefail,
+    &apk_no_cache::ApkNoCache,
+    &rpm_cache_not_cleaned::RpmCacheNotCleaned,
+    &useradd_high_uid::UseraddHighUid,
+    &npm_cache_not_cleaned::NpmCacheNotCleaned,
+    &final_user_root::FinalUserRoot,
+    &sudo_in_run::SudoInRun,
+    &cd_without_effect::CdWithoutEffect,
+    &install_without_yes::InstallWithoutYes,
+    &copy_multiple_sources::CopyMultipleSources,
+    &copy_relative_dest::CopyRelativeDest,
+    &copy_from_unknown_stage::CopyFromUnknownStage,
+    &curl_and_wget::CurlAndWget,
+    &wget_progress::WgetProgress,
+    &copy_whole_stage::CopyWholeStage,
+    &unpinned_package::UnpinnedPackage,
+    &use_cache_mount::UseCacheMount,
 ];
 
 /// The id of the rule for what BuildKit rejects.

@@ -99,6 +99,8 @@ struct Observation {
     apt_lists: Option<bool>,
     /// Index of the stage it runs in.
     stage: usize,
+    /// The targets of its RUN's cache mounts.
+    cache_mounts: Vec<String>,
 }
 
 /// What the interpreter saw of one file.
@@ -945,6 +947,7 @@ fn run(
             critical: critical[k],
             apt_lists: is_apt_install.then_some(st.apt_lists),
             stage,
+            cache_mounts: crate::model::commands::mount_targets(located, &["cache"]),
         });
         // what it changes for the commands after it: nothing, inside `( ... )` or `$( ... )`
         let start = located.abs(cmd.span).start.saturating_sub(located.offset);
@@ -1116,6 +1119,20 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
                 .filter(|&k| !used[k] && extends(&after.commands[k].key, &b.key))
                 .collect();
         }
+        // a cleanup of a package manager's cache that the rewrite mounts as a cache instead
+        // (`npm cache clean --force` once `/root/.npm` is a cache mount): it only emptied the
+        // cache, which no longer lands in the image
+        if candidates.is_empty() {
+            if let Some(dir) = cleaned_cache(&b.key) {
+                if after
+                    .commands
+                    .iter()
+                    .any(|a| a.stage == b.stage && a.cache_mounts.iter().any(|m| within(&dir, m)))
+                {
+                    continue;
+                }
+            }
+        }
         let Some(&k) = candidates
             .iter()
             .find(|&&k| last_match.is_none_or(|l| k > l))
@@ -1236,6 +1253,22 @@ fn compare(before: &Trace, after: &Trace, allow: &Allowance) -> Result<(), Strin
 
 /// Whether command `longer` is command `shorter` with words added after its first two (the
 /// program and its subcommand stay).
+/// The cache folder a command only empties: `npm cache clean`, `yarn cache clean`,
+/// `pip cache purge`, `rm -rf DIR` (a command key, options dropped).
+fn cleaned_cache(key: &str) -> Option<String> {
+    let words: Vec<&str> = key.split_whitespace().collect();
+    match words.as_slice() {
+        ["npm", "cache", "clean" | "rm" | "clear", ..] => Some("/root/.npm".into()),
+        ["yarn", "cache", "clean", ..] => Some("/usr/local/share/.cache/yarn".into()),
+        [pip, "cache", "purge"] if pip.starts_with("pip") => Some("/root/.cache/pip".into()),
+        ["rm", dirs @ ..] if dirs.len() == 1 => {
+            let d = dirs[0].trim_end_matches(['*', '/']);
+            d.starts_with('/').then(|| d.to_string())
+        }
+        _ => None,
+    }
+}
+
 fn extends(longer: &str, shorter: &str) -> bool {
     let l: Vec<&str> = longer.split(' ').collect();
     let s: Vec<&str> = shorter.split(' ').collect();
@@ -1550,5 +1583,22 @@ mod tests {
         assert_eq!(critical("set -e; a; b"), [false, true, true]);
         assert_eq!(critical("a; set -eux; b; c"), [false, false, true, true]);
         assert_eq!(critical("set -e; a && b; c"), [false, false, true, true]);
+    }
+
+    #[test]
+    fn a_cache_cleanup_may_go_only_where_the_cache_is_mounted() {
+        let before = "FROM node:22\nRUN npm ci && npm cache clean --force\n";
+        let mounted = "FROM node:22\nRUN --mount=type=cache,target=/root/.npm npm ci\n";
+        let unmounted = "FROM node:22\nRUN npm ci\n";
+        let other = "FROM node:22\nRUN --mount=type=cache,target=/root/.cache npm ci\n";
+        let composed = Allowance::composed();
+        assert_eq!(check_with(before, mounted, &composed, &NoContext), Ok(()));
+        assert!(check_with(before, unmounted, &composed, &NoContext).is_err());
+        assert!(check_with(before, other, &composed, &NoContext).is_err());
+        // an `rm` of a folder the cache mount does not cover still runs
+        let rm = "FROM python:3.12\nRUN pip install flask && rm -rf /tmp/build\n";
+        let rm_mounted =
+            "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n";
+        assert!(check_with(rm, rm_mounted, &composed, &NoContext).is_err());
     }
 }
