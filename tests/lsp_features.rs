@@ -1087,7 +1087,8 @@ fn every_feature_everywhere_in_every_fixture() {
         let path = path.as_path();
         for text in [original.clone(), original.replace('\n', "\r\n")] {
             let tree = layerwise::syntax::parse(&text);
-            let all = tokens::tokens(&tree, &text);
+            let index = names::NameIndex::build(&tree, &text);
+            let all = tokens::tokens(&tree, &index, &text);
             for pair in all.windows(2) {
                 assert!(pair[0].span.end <= pair[1].span.start, "{}", path.display());
             }
@@ -1096,19 +1097,19 @@ fn every_feature_everywhere_in_every_fixture() {
                 assert!(fold.span.end <= text.len() && fold.lines.0 < fold.lines.1);
             }
             let _ = links::links(&tree, &text);
-            let _ = hints::hints(&tree, &text, Span::new(0, text.len()));
-            let occurrences = names::occurrences(&tree, &text);
+            let _ = hints::hints(&tree, &index, &text, Span::new(0, text.len()));
+            let occurrences = index.occurrences();
             let step = (text.len() / 400).max(1);
             for offset in (0..=text.len() + 1).step_by(step) {
-                let _ = completion::complete(&tree, &text, offset, true);
+                let _ = completion::complete(&tree, &index, &text, offset, true);
                 let _ = signature::help(&tree, &text, offset);
-                let _ = hover::describe(&tree, &text, offset);
+                let _ = hover::describe(&tree, &index, &text, offset);
                 let spans = selection::expand(&tree, &text, offset);
                 for pair in spans.windows(2) {
                     assert!(pair[1].start <= pair[0].start && pair[0].end <= pair[1].end);
                 }
-                let _ = names::definition(&tree, &occurrences, offset);
-                if let Ok(mut edits) = rename::rename(&tree, &text, offset, "renamed_x") {
+                let _ = names::definition(&tree, occurrences, offset);
+                if let Ok(mut edits) = rename::rename(&tree, &index, &text, offset, "renamed_x") {
                     edits.sort_by_key(|(s, _)| s.start);
                     for pair in edits.windows(2) {
                         assert!(pair[0].0.end <= pair[1].0.start, "{}", path.display());
@@ -1165,5 +1166,74 @@ fn semantic_tokens_delta_after_an_edit_equals_a_full_answer() {
         json!({"textDocument": {"uri": uri}, "previousResultId": "nope"}),
     );
     assert_eq!(full["data"], fresh["data"]);
+    s.finish();
+}
+
+/// The names each request reads are kept across edits: after edits that add, rename and remove
+/// stages and variables, references, definition and completion answer what a freshly opened
+/// copy of the same text answers.
+#[test]
+fn names_follow_edits_as_a_fresh_open_does() {
+    let mut s = Session::utf16();
+    let uri = "untitled:edited";
+    let text = "ARG V=1\nFROM alpine AS build\nENV E=$V\nRUN echo $E\nFROM build AS test\nRUN echo $E\nFROM alpine\nCOPY --link --from=build /a /b\nCOPY --from=test /a /b\n";
+    s.open(uri, text);
+    let mut current = text.to_string();
+    // (line, start, end, new text) in turn: rename a stage declaration (its uses no longer
+    // match), add a stage between two, make a use match again, delete a line, add an ENV
+    let edits: [(u32, u32, u32, &str); 5] = [
+        (1, 15, 20, "built"),
+        (4, 0, 0, "FROM built AS build\nENV E=2\n"),
+        (9, 19, 24, "built"),
+        (3, 0, 12, ""),
+        (7, 11, 11, "ENV E=3 F=$E\n"),
+    ];
+    for (line, start, end, new) in edits {
+        s.version += 1;
+        s.client.did_change(
+            uri,
+            s.version,
+            json!([{"range": range((line, start), (line, end)), "text": new}]),
+        );
+        s.client.wait_diagnostics(uri, Some(s.version));
+        current = apply(
+            &current,
+            &json!([{"range": range((line, start), (line, end)), "newText": new}]),
+        );
+        s.version += 1;
+        s.client.did_open("untitled:fresh", &current, s.version);
+        s.client.wait_diagnostics("untitled:fresh", Some(s.version));
+        let lines = current.lines().count() as u32;
+        for l in 0..lines {
+            for c in [0, 5, 7, 10, 12, 13, 15, 17, 19, 21, 25] {
+                let position = json!({"line": l, "character": c});
+                for method in [
+                    "textDocument/references",
+                    "textDocument/definition",
+                    "textDocument/completion",
+                ] {
+                    let answer = |s: &mut Session, uri: &str| {
+                        let extra = if method.ends_with("references") {
+                            json!({"context": {"includeDeclaration": true}})
+                        } else {
+                            json!({})
+                        };
+                        let mut found = s.request(method, uri, &position, extra);
+                        for located in found.as_array_mut().into_iter().flatten() {
+                            located.as_object_mut().map(|o| o.remove("uri"));
+                        }
+                        if let Some(o) = found.as_object_mut() {
+                            o.remove("uri");
+                        }
+                        found
+                    };
+                    let kept = answer(&mut s, uri);
+                    let fresh = answer(&mut s, "untitled:fresh");
+                    assert_eq!(kept, fresh, "{method} at {l}:{c} of {current:?}");
+                }
+            }
+        }
+        s.client.did_close("untitled:fresh");
+    }
     s.finish();
 }

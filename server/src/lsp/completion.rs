@@ -24,7 +24,7 @@ pub fn completion(
 ) -> Vec<CompletionItem> {
     let text = doc.text.text();
     let offset = convert::offset(&doc.text, position, enc);
-    completion::complete(doc.tree(), text, offset, snippets)
+    completion::complete(doc.tree(), doc.names(), text, offset, snippets)
         .into_iter()
         .map(|item| CompletionItem {
             kind: Some(kind(item.kind)),
