@@ -1237,3 +1237,129 @@ fn names_follow_edits_as_a_fresh_open_does() {
     }
     s.finish();
 }
+
+// ----- symbols -------------------------------------------------------------------------------
+
+/// Name, kind, start line and container of each flat symbol.
+fn flat_symbols(symbols: &Value) -> Vec<(String, u64, u64, Option<String>)> {
+    symbols
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or("").to_string(),
+                s["kind"].as_u64().unwrap_or(0),
+                s["location"]["range"]["start"]["line"]
+                    .as_u64()
+                    .unwrap_or(99),
+                s["containerName"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn document_symbols_are_flat_without_hierarchical_support_and_list_directives() {
+    let text = "# syntax=docker/dockerfile:1\r\n# escape=`\r\nARG V=1\r\nFROM alpine AS build\r\nCOPY --link --from=base /a /b\r\nFROM scratch\r\nCOPY --from=build /a /b\r\n";
+    // hierarchical: directives first, then the global ARG, then stages with children
+    let mut s = Session::start(&["utf-16"], true);
+    let mut client = s.client;
+    let mut nested = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+    nested.initialize(
+        json!({"textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}}}),
+    );
+    nested.did_open("untitled:s", text, 1);
+    nested.wait_diagnostics("untitled:s", Some(1));
+    let tree = nested.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": "untitled:s"}}),
+    );
+    let names: Vec<&str> = tree
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "# syntax=docker/dockerfile:1",
+            "# escape=`",
+            "ARG",
+            "FROM alpine AS build",
+            "FROM scratch"
+        ]
+    );
+    assert_eq!(tree[3]["children"][0]["detail"], "--link --from=base /a /b");
+    assert_eq!(tree[0]["selectionRange"]["start"]["character"], 2);
+    assert!(nested.shutdown_and_exit().success());
+    // flat: the same symbols, each instruction contained in its stage
+    client.did_open("untitled:s", text, 1);
+    client.wait_diagnostics("untitled:s", Some(1));
+    let flat = client.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": "untitled:s"}}),
+    );
+    let stage = |name: &str| Some(name.to_string());
+    assert_eq!(
+        flat_symbols(&flat),
+        [
+            ("# syntax=docker/dockerfile:1".to_string(), 20, 0, None),
+            ("# escape=`".to_string(), 20, 1, None),
+            ("ARG".to_string(), 13, 2, None),
+            ("FROM alpine AS build".to_string(), 2, 3, None),
+            ("COPY".to_string(), 1, 4, stage("FROM alpine AS build")),
+            ("FROM scratch".to_string(), 2, 5, None),
+            ("COPY".to_string(), 1, 6, stage("FROM scratch")),
+        ]
+    );
+    s.client = client;
+    s.finish();
+}
+
+#[test]
+fn workspace_symbols_search_stages_and_variables_of_open_documents() {
+    let mut s = Session::utf16();
+    let caps = s
+        .client
+        .request_ok("workspace/symbol", json!({"query": ""}));
+    assert_eq!(caps, json!([]), "nothing open, nothing found");
+    s.open(
+        "untitled:a",
+        "ARG BUILD_DIR=/b\nFROM golang AS build\nENV CGO=0\nFROM alpine\n",
+    );
+    s.open("untitled:b", "FROM node AS builder\nARG NODE_ENV\n");
+    let found = s
+        .client
+        .request_ok("workspace/symbol", json!({"query": "bld"}));
+    let mut found: Vec<(String, String, u64, Option<String>)> = found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or("").to_string(),
+                s["location"]["uri"].as_str().unwrap_or("").to_string(),
+                s["location"]["range"]["start"]["character"]
+                    .as_u64()
+                    .unwrap_or(99),
+                s["containerName"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("BUILD_DIR".into(), "untitled:a".into(), 4, None),
+            ("build".into(), "untitled:a".into(), 15, None),
+            ("builder".into(), "untitled:b".into(), 13, None),
+        ]
+    );
+    let all = s
+        .client
+        .request_ok("workspace/symbol", json!({"query": ""}));
+    assert_eq!(all.as_array().map(Vec::len), Some(6), "{all}");
+    s.finish();
+}

@@ -5,7 +5,8 @@
 //! findings to LSP diagnostics (`convert.rs`) and answers code actions (`code_action.rs`), hovers
 //! (`hover.rs`), document symbols (`symbols.rs`) and the editing requests, one file each over
 //! [`crate::ide`]: completion (`completion.rs`), definition, references and highlight
-//! (`navigation.rs`), rename (`rename.rs`), folding and selection ranges (`folding.rs`,
+//! (`navigation.rs`), rename (`rename.rs`), workspace symbols over the open documents
+//! (`workspace_symbols.rs`), folding and selection ranges (`folding.rs`,
 //! `selection.rs`), document links (`links.rs`), semantic tokens (`tokens.rs`), signature help
 //! (`signature.rs`), inlay hints (`hints.rs`) and formatting (`formatting.rs`). Settings come from `.layerwise.toml` and the
 //! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
@@ -46,6 +47,7 @@ mod stdio;
 mod symbols;
 mod tokens;
 mod transport;
+mod workspace_symbols;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -31,6 +31,7 @@ use tower_lsp_server::ls_types::{
     ServerCapabilities, ServerInfo, SignatureHelp, SignatureHelpOptions, SignatureHelpParams,
     TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextEdit, Uri, WorkDoneProgressOptions, WorkspaceEdit,
+    WorkspaceSymbolParams, WorkspaceSymbolResponse,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -40,7 +41,7 @@ use super::document::Document;
 use super::outbox::{Outbox, Outgoing};
 use super::{
     completion, folding, formatting, hints, hover, links, log, navigation, rename, selection,
-    signature, symbols, tokens,
+    signature, symbols, tokens, workspace_symbols,
 };
 use crate::rules::Config;
 use crate::text::Encoding;
@@ -59,6 +60,8 @@ struct Session {
     early_problems: Vec<String>,
     /// Whether the client takes snippets in completion items.
     snippets: bool,
+    /// Whether the client takes nested document symbols (else `SymbolInformation[]`).
+    hierarchical_symbols: bool,
 }
 
 /// The state the request handlers read, shared with the requests answered beside
@@ -73,6 +76,11 @@ impl Shared {
     /// The negotiated position encoding.
     pub fn encoding(&self) -> Encoding {
         lock(&self.session).encoding
+    }
+
+    /// Whether the client takes nested document symbols.
+    pub fn hierarchical_symbols(&self) -> bool {
+        lock(&self.session).hierarchical_symbols
     }
 
     /// The open documents, locked.
@@ -265,9 +273,17 @@ impl LanguageServer for Backend {
             .and_then(|completion| completion.completion_item.as_ref())
             .and_then(|item| item.snippet_support)
             .unwrap_or(false);
+        let hierarchical_symbols = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text| text.document_symbol.as_ref())
+            .and_then(|symbol| symbol.hierarchical_document_symbol_support)
+            .unwrap_or(false);
         {
             let mut session = lock(&self.shared.session);
             session.encoding = encoding;
+            session.hierarchical_symbols = hierarchical_symbols;
             session.pull_configuration = pull_configuration;
             session.snippets = snippets;
             if let Some(options) = &params.initialization_options {
@@ -635,13 +651,28 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let enc = self.encoding();
+        let hierarchical = self.shared.hierarchical_symbols();
         guarded("documentSymbol", || {
             let documents = lock(&self.shared.documents);
             let uri = &params.text_document.uri;
             let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
-            Ok(Some(DocumentSymbolResponse::Nested(symbols::symbols(
-                doc, enc,
-            ))))
+            Ok(Some(if hierarchical {
+                DocumentSymbolResponse::Nested(symbols::symbols(doc, enc))
+            } else {
+                DocumentSymbolResponse::Flat(symbols::flat(uri, &symbols::outline(doc, enc)))
+            }))
+        })
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let enc = self.encoding();
+        guarded("workspace/symbol", || {
+            let documents = lock(&self.shared.documents);
+            let found = workspace_symbols::search(&documents, &params.query, enc);
+            Ok(Some(WorkspaceSymbolResponse::Flat(found)))
         })
     }
 }
@@ -668,6 +699,7 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
         signature_help_provider: Some(SignatureHelpOptions {
             trigger_characters: Some(
