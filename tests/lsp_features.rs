@@ -971,6 +971,11 @@ fn formatting_every_fixture_converges_and_keeps_meaning() {
         for (a, b) in before.instructions.iter().zip(&after.instructions) {
             assert_eq!(a.keyword, b.keyword, "{}", path.display());
             let words = |l: &layerwise::syntax::Located, t: &str| {
+                if let Some(layerwise::syntax::instruction::Form::Exec { words, .. }) = l.form() {
+                    // an exec form: the strings of the JSON array (blanks between them go)
+                    let values: Vec<&str> = words.iter().map(|w| w.value.as_str()).collect();
+                    return format!("{values:?}");
+                }
                 let args = l.abs(l.args_span).of(t).to_string();
                 let joined = args.split_whitespace().collect::<Vec<_>>().join(" ");
                 joined.to_ascii_lowercase()

@@ -10,11 +10,14 @@
 //!   EXPOSE, VOLUME, HEALTHCHECK): runs of blanks mean the same there. ENV, ARG, LABEL and the
 //!   rest-of-line instructions (WORKDIR, USER...) keep their continuations as written.
 //!
+//! - the blanks between the tokens of an exec-form JSON array on one line (`["a","b" ]` becomes
+//!   `["a", "b"]`): JSON ignores them, and the strings are left as written.
+//!
 //! Comment lines, blank lines, heredoc bodies and terminators, line endings, the escape
 //! character and everything after it are left byte for byte. The result is a fixed point:
 //! formatting it again changes nothing.
 
-use crate::syntax::instruction::{Args, Keyword};
+use crate::syntax::instruction::{Args, Form, Keyword};
 use crate::syntax::{Span, SyntaxTree};
 
 /// One replacement.
@@ -67,19 +70,10 @@ pub fn format(tree: &SyntaxTree, text: &str, indent: &str) -> Vec<Edit> {
             );
             keyword = inner.keyword;
         }
-        let blank_separated = matches!(
-            keyword,
-            Keyword::Run
-                | Keyword::Cmd
-                | Keyword::Entrypoint
-                | Keyword::Shell
-                | Keyword::Copy
-                | Keyword::Add
-                | Keyword::From
-                | Keyword::Expose
-                | Keyword::Volume
-                | Keyword::Healthcheck
-        );
+        let blank_separated = blank_separated(keyword);
+        if let Some(Form::Exec { span, .. }) = located.form() {
+            json_spacing(text, located.abs(*span), &mut edits);
+        }
         let Some(raw) = tree.split.instructions.get(i) else {
             continue;
         };
@@ -112,6 +106,77 @@ pub fn format(tree: &SyntaxTree, text: &str, indent: &str) -> Vec<Edit> {
     }
     edits.sort_by_key(|e| e.span.start);
     edits
+}
+
+/// Whether the arguments of `keyword` are split at blanks, so that the blanks starting a
+/// continuation line can be changed (not ENV, ARG, LABEL, nor rest-of-line instructions).
+#[must_use]
+pub fn blank_separated(keyword: Keyword) -> bool {
+    matches!(
+        keyword,
+        Keyword::Run
+            | Keyword::Cmd
+            | Keyword::Entrypoint
+            | Keyword::Shell
+            | Keyword::Copy
+            | Keyword::Add
+            | Keyword::From
+            | Keyword::Expose
+            | Keyword::Volume
+            | Keyword::Healthcheck
+    )
+}
+
+/// The edits that space the JSON array at `span` as `["a", "b"]`: nothing inside the brackets'
+/// edges, none before a comma, one space after it. Nothing when the array spans several lines
+/// or holds anything but strings, commas and blanks between its brackets.
+fn json_spacing(text: &str, span: Span, edits: &mut Vec<Edit>) {
+    let written = span.of(text);
+    if written.contains(['\n', '\r']) || !written.starts_with('[') || !written.ends_with(']') {
+        return;
+    }
+    // the tokens outside strings: (start, end, kind)
+    let mut tokens: Vec<(usize, usize, u8)> = Vec::new();
+    let bytes = written.as_bytes();
+    let mut k = 0;
+    while k < bytes.len() {
+        match bytes[k] {
+            b'[' | b']' | b',' => {
+                tokens.push((k, k + 1, bytes[k]));
+                k += 1;
+            }
+            b'"' => {
+                let start = k;
+                k += 1;
+                while k < bytes.len() && bytes[k] != b'"' {
+                    k += if bytes[k] == b'\\' { 2 } else { 1 };
+                }
+                if k >= bytes.len() {
+                    return;
+                }
+                k += 1;
+                tokens.push((start, k, b'"'));
+            }
+            b' ' | b'\t' => k += 1,
+            _ => return,
+        }
+    }
+    let mut found = Vec::new();
+    for pair in tokens.windows(2) {
+        let ((_, end, before), (start, _, after)) = (pair[0], pair[1]);
+        let wanted = match (before, after) {
+            (b',', b'"') => " ",
+            (b'[', b'"' | b']') | (b'"', b',' | b']') => "",
+            _ => return,
+        };
+        if &written[end..start] != wanted {
+            found.push(Edit {
+                span: Span::new(span.start + end, span.start + start),
+                text: wanted.to_string(),
+            });
+        }
+    }
+    edits.extend(found);
 }
 
 /// The keyword at `span` in upper case, when it is a known one written otherwise.
@@ -169,6 +234,7 @@ pub fn format_text(text: &str, indent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::format_text;
+    use crate::syntax::instruction::Form;
     use crate::syntax::{parse, Keyword};
 
     fn check(before: &str, after: &str) {
@@ -184,6 +250,11 @@ mod tests {
             t.instructions
                 .iter()
                 .map(|l| {
+                    if let Some(Form::Exec { words, .. }) = l.form() {
+                        // the words the JSON array holds
+                        let values: Vec<&str> = words.iter().map(|w| w.value.as_str()).collect();
+                        return format!("{values:?}");
+                    }
                     let args = l.abs(l.args_span).of(text);
                     let words = args.split_whitespace().collect::<Vec<_>>().join(" ");
                     // `as` and `AS` mean the same, and so do trigger keywords in any case
@@ -223,5 +294,23 @@ mod tests {
         }
         check("# escape=`\nrun a `\n  b\n", "# escape=`\nRUN a `\n    b\n");
         check("run a '\\\n  b'\n", "RUN a '\\\n  b'\n");
+    }
+
+    #[test]
+    fn json_arrays_are_spaced_on_one_line_only() {
+        check(
+            "CMD [ \"a\",\"b \\\" ,\"  ,  \"c\" ]\r\nRUN [\"x\"]\n",
+            "CMD [\"a\", \"b \\\" ,\", \"c\"]\r\nRUN [\"x\"]\n",
+        );
+        check("ENTRYPOINT [ ]\n", "ENTRYPOINT []\n");
+        // not JSON, or over lines: as written
+        for same in [
+            "CMD [ \"a\" \"b\" ]\n",
+            "CMD [ a, \"b\" ]\n",
+            "CMD [ \"a\", \\\n    \"b\" ]\n",
+            "# escape=`\nCMD [\"a\",  \"b`\"\" ]`\n",
+        ] {
+            check(same, same);
+        }
     }
 }
