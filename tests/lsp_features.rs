@@ -1368,3 +1368,86 @@ fn workspace_symbols_search_stages_and_variables_of_open_documents() {
     assert_eq!(all.as_array().map(Vec::len), Some(6), "{all}");
     s.finish();
 }
+
+#[test]
+fn completion_documentation_is_resolved_when_the_client_asks_for_it_lazily() {
+    let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+    let result = client.initialize(json!({"textDocument": {"completion": {"completionItem": {
+        "snippetSupport": true,
+        "resolveSupport": {"properties": ["documentation"]},
+    }}}}));
+    assert_eq!(
+        result["capabilities"]["completionProvider"]["resolveProvider"],
+        true
+    );
+    let text = "FROM alpine\nCOPY --\n";
+    client.did_open("untitled:r", text, 1);
+    client.wait_diagnostics("untitled:r", Some(1));
+    let at =
+        json!({"textDocument": {"uri": "untitled:r"}, "position": {"line": 1, "character": 7}});
+    let items = client.request_ok("textDocument/completion", at.clone());
+    let from = items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["label"] == "--from")
+        .cloned()
+        .unwrap_or_default();
+    assert!(from["documentation"].is_null(), "deferred: {from}");
+    let resolved = client.request_ok("completionItem/resolve", from.clone());
+    let doc = resolved["documentation"]["value"].as_str().unwrap_or("");
+    assert!(doc.contains("stage"), "{resolved}");
+    assert_eq!(resolved["label"], "--from");
+    // an item of an older answer resolves to itself, without documentation
+    let _ = client.request_ok("textDocument/completion", at);
+    let stale = client.request_ok("completionItem/resolve", from);
+    assert!(stale["documentation"].is_null(), "{stale}");
+    assert!(client.shutdown_and_exit().success());
+    // a client that does not resolve gets the documentation inline
+    let mut s = Session::utf16();
+    let (_, items) = complete(&mut s, "FROM alpine\nCOPY --┃\n");
+    assert!(items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|i| i["documentation"]["value"].is_string()));
+    s.finish();
+}
+
+#[test]
+fn on_type_formatting_after_the_escape_character_and_a_line_break() {
+    let mut s = Session::utf16();
+    let caps = {
+        let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+        let result = client.initialize(json!({}));
+        assert!(client.shutdown_and_exit().success());
+        result["capabilities"]["documentOnTypeFormattingProvider"].clone()
+    };
+    assert_eq!(
+        caps,
+        json!({"firstTriggerCharacter": "\\", "moreTriggerCharacter": ["`", "\n"]})
+    );
+    let uri = "untitled:ontype";
+    let options = json!({"options": {"tabSize": 2, "insertSpaces": true}});
+    // `\` typed: its instruction is formatted (CRLF and a non-ASCII word before it)
+    let at = s.open(uri, "FROM alpine\r\nrun echo é \\┃\r\nrun b\r\n");
+    let mut params = options.clone();
+    params["ch"] = json!("\\");
+    let edits = s.request("textDocument/onTypeFormatting", uri, &at, params);
+    let text = "FROM alpine\r\nrun echo é \\\r\nrun b\r\n";
+    assert_eq!(
+        apply(text, &edits),
+        "FROM alpine\r\nRUN echo é \\\r\n  run b\r\n"
+    );
+    s.client.did_close(uri);
+    // a line break after it: the new line is indented
+    let at = s.open(uri, "FROM alpine\nRUN a \\\n┃\n");
+    let mut params = options;
+    params["ch"] = json!("\n");
+    let edits = s.request("textDocument/onTypeFormatting", uri, &at, params);
+    assert_eq!(
+        apply("FROM alpine\nRUN a \\\n\n", &edits),
+        "FROM alpine\nRUN a \\\n  \n"
+    );
+    s.finish();
+}
