@@ -1451,3 +1451,51 @@ fn on_type_formatting_after_the_escape_character_and_a_line_break() {
     );
     s.finish();
 }
+
+#[test]
+fn syntax_errors_get_did_you_mean_quick_fixes() {
+    let mut s = Session::utf16();
+    let uri = "untitled:typos";
+    // CRLF, a non-ASCII word before the flag (UTF-16 columns), a backtick escape file
+    let text = "# escape=`\r\nFROM alpine AS b\r\nRUNN echo \u{1F600}\r\nCOPY --chown=\u{1F600} --form=b /a /b\r\n";
+    s.client.did_open(uri, text, 1);
+    let published = s.client.wait_diagnostics(uri, Some(1));
+    let syntax: Vec<Value> = published["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["code"] == "syntax")
+        .cloned()
+        .collect();
+    assert_eq!(syntax.len(), 2, "{published}");
+    let mut fixed = text.to_string();
+    let mut titles = Vec::new();
+    for diagnostic in syntax {
+        let actions = s.client.request_ok(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": diagnostic["range"],
+                "context": {"diagnostics": [diagnostic]},
+            }),
+        );
+        for action in actions.as_array().into_iter().flatten() {
+            if action["kind"] != "quickfix" {
+                continue;
+            }
+            assert!(action["isPreferred"].is_null(), "a guess is never preferred");
+            titles.push(action["title"].as_str().unwrap_or("").to_string());
+            fixed = apply(&fixed, &action["edit"]["changes"][uri]);
+        }
+    }
+    titles.sort();
+    assert_eq!(
+        titles,
+        ["Change `--form` to `--from`", "Change `RUNN` to `RUN`"]
+    );
+    assert_eq!(
+        fixed,
+        "# escape=`\r\nFROM alpine AS b\r\nRUN echo \u{1F600}\r\nCOPY --chown=\u{1F600} --from=b /a /b\r\n"
+    );
+    s.finish();
+}
