@@ -1483,7 +1483,10 @@ fn syntax_errors_get_did_you_mean_quick_fixes() {
             if action["kind"] != "quickfix" {
                 continue;
             }
-            assert!(action["isPreferred"].is_null(), "a guess is never preferred");
+            assert!(
+                action["isPreferred"].is_null(),
+                "a guess is never preferred"
+            );
             titles.push(action["title"].as_str().unwrap_or("").to_string());
             fixed = apply(&fixed, &action["edit"]["changes"][uri]);
         }
