@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::mount_from;
-use crate::syntax::instruction::{edit_distance, Keyword};
+use crate::syntax::instruction::{edit_distance, Args, Keyword};
 use crate::syntax::Span;
 
 declare_rule! {
@@ -16,6 +16,7 @@ declare_rule! {
     /// - a stage that copies from itself (`COPY --from=<its own name>`, also through a
     ///   `RUN --mount=...,from=`), or stages that copy from each other in a cycle;
     /// - `COPY --from=<number>` past the last stage;
+    /// - an `ENV`, `LABEL` or `ARG` value whose quote is never closed (`ENV A="x`);
     /// - a `STOPSIGNAL` value that is no signal (`STOPSIGNAL SIGFOO`, `STOPSIGNAL 0`);
     /// - a bash-only substitution such as `${V:0:1}` in a word BuildKit expands itself (`ENV`,
     ///   `COPY`, `WORKDIR`, `FROM`...; shell-form `RUN` is the shell's business);
@@ -87,6 +88,72 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     stage_links(cx, out);
     stop_signals(cx, out);
     substitutions(cx, out);
+    unterminated_quotes(cx, out);
+}
+
+/// An `ENV`, `LABEL` or `ARG` value with a quote that is never closed: BuildKit's lexer stops
+/// the build when it expands the value.
+fn unterminated_quotes(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    let escape = cx.tree.split.escape;
+    for (i, located) in cx.tree.instructions.iter().enumerate() {
+        if !matches!(
+            located.keyword,
+            Keyword::Env | Keyword::Label | Keyword::Arg
+        ) {
+            continue;
+        }
+        let Args::KeyValues(kvs) = &located.args else {
+            continue;
+        };
+        for kv in kvs {
+            let Some(value) = kv.value_span.map(|v| located.abs(v)) else {
+                continue;
+            };
+            if let Some((at, quote)) = open_quote(value.of(cx.text), escape) {
+                let start = value.start + at;
+                let name = if quote == '"' { "double" } else { "single" };
+                out.push(Diagnostic::new(
+                    &META,
+                    cx.range_on(i, Span::new(start, value.end)),
+                    format!(
+                        "the {name} quote that opens here is never closed, so BuildKit cannot read the value of `{}` and stops; close it with `{quote}`",
+                        kv.key
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+}
+
+/// Where the quote still open at the end of `text` opened, and which quote it is.
+fn open_quote(text: &str, escape: char) -> Option<(usize, char)> {
+    let mut open: Option<(usize, char)> = None;
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match open {
+            Some((_, '\'')) => {
+                if c == '\'' {
+                    open = None;
+                }
+            }
+            Some((_, _)) => {
+                if c == escape {
+                    chars.next();
+                } else if c == '"' {
+                    open = None;
+                }
+            }
+            None => {
+                if c == escape {
+                    chars.next();
+                } else if c == '"' || c == '\'' {
+                    open = Some((at, c));
+                }
+            }
+        }
+    }
+    open
 }
 
 /// The signal names BuildKit's frontend knows (Linux; `SIG` prefix optional, any case).
