@@ -15,6 +15,7 @@ mod consecutive_run;
 mod dev_server_flag;
 pub mod docs;
 mod duplicate_stage_name;
+mod empty_copy_from;
 mod expose_invalid_format;
 pub mod fixes;
 mod invalid_exec_form;
@@ -184,6 +185,7 @@ pub static RULES: &[&dyn Rule] = &[
     &relative_workdir::RelativeWorkdir,
     &duplicate_stage_name::DuplicateStageName,
     &expose_invalid_format::ExposeInvalidFormat,
+    &empty_copy_from::EmptyCopyFrom,
 ];
 
 /// The id of the rule for what BuildKit rejects.
