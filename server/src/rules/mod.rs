@@ -18,6 +18,7 @@ mod duplicate_stage_name;
 mod empty_copy_from;
 mod expose_invalid_format;
 pub mod fixes;
+mod healthcheck_zero_retries;
 mod invalid_exec_form;
 pub mod memo;
 mod missing_dockerignore;
@@ -186,6 +187,7 @@ pub static RULES: &[&dyn Rule] = &[
     &duplicate_stage_name::DuplicateStageName,
     &expose_invalid_format::ExposeInvalidFormat,
     &empty_copy_from::EmptyCopyFrom,
+    &healthcheck_zero_retries::HealthcheckZeroRetries,
 ];
 
 /// The id of the rule for what BuildKit rejects.
