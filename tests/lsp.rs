@@ -849,7 +849,10 @@ fn exit_status(mut client: LspClient) -> ExitStatus {
 fn capabilities(encodings: Option<&[&str]>, configuration: bool) -> Value {
     let mut caps = json!({
         "workspace": {"configuration": configuration, "didChangeConfiguration": {}},
-        "textDocument": {"publishDiagnostics": {"relatedInformation": true, "versionSupport": true}},
+        "textDocument": {
+            "publishDiagnostics": {"relatedInformation": true, "versionSupport": true},
+            "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+        },
     });
     if let Some(encodings) = encodings {
         caps["general"] = json!({"positionEncodings": encodings});

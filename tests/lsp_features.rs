@@ -971,6 +971,11 @@ fn formatting_every_fixture_converges_and_keeps_meaning() {
         for (a, b) in before.instructions.iter().zip(&after.instructions) {
             assert_eq!(a.keyword, b.keyword, "{}", path.display());
             let words = |l: &layerwise::syntax::Located, t: &str| {
+                if let Some(layerwise::syntax::instruction::Form::Exec { words, .. }) = l.form() {
+                    // an exec form: the strings of the JSON array (blanks between them go)
+                    let values: Vec<&str> = words.iter().map(|w| w.value.as_str()).collect();
+                    return format!("{values:?}");
+                }
                 let args = l.abs(l.args_span).of(t).to_string();
                 let joined = args.split_whitespace().collect::<Vec<_>>().join(" ");
                 joined.to_ascii_lowercase()
@@ -1087,7 +1092,8 @@ fn every_feature_everywhere_in_every_fixture() {
         let path = path.as_path();
         for text in [original.clone(), original.replace('\n', "\r\n")] {
             let tree = layerwise::syntax::parse(&text);
-            let all = tokens::tokens(&tree, &text);
+            let index = names::NameIndex::build(&tree, &text);
+            let all = tokens::tokens(&tree, &index, &text);
             for pair in all.windows(2) {
                 assert!(pair[0].span.end <= pair[1].span.start, "{}", path.display());
             }
@@ -1096,19 +1102,19 @@ fn every_feature_everywhere_in_every_fixture() {
                 assert!(fold.span.end <= text.len() && fold.lines.0 < fold.lines.1);
             }
             let _ = links::links(&tree, &text);
-            let _ = hints::hints(&tree, &text, Span::new(0, text.len()));
-            let occurrences = names::occurrences(&tree, &text);
+            let _ = hints::hints(&tree, &index, &text, Span::new(0, text.len()));
+            let occurrences = index.occurrences();
             let step = (text.len() / 400).max(1);
             for offset in (0..=text.len() + 1).step_by(step) {
-                let _ = completion::complete(&tree, &text, offset, true);
+                let _ = completion::complete(&tree, &index, &text, offset, true);
                 let _ = signature::help(&tree, &text, offset);
-                let _ = hover::describe(&tree, &text, offset);
+                let _ = hover::describe(&tree, &index, &text, offset);
                 let spans = selection::expand(&tree, &text, offset);
                 for pair in spans.windows(2) {
                     assert!(pair[1].start <= pair[0].start && pair[0].end <= pair[1].end);
                 }
-                let _ = names::definition(&tree, &occurrences, offset);
-                if let Ok(mut edits) = rename::rename(&tree, &text, offset, "renamed_x") {
+                let _ = names::definition(&tree, occurrences, offset);
+                if let Ok(mut edits) = rename::rename(&tree, &index, &text, offset, "renamed_x") {
                     edits.sort_by_key(|(s, _)| s.start);
                     for pair in edits.windows(2) {
                         assert!(pair[0].0.end <= pair[1].0.start, "{}", path.display());
@@ -1165,5 +1171,334 @@ fn semantic_tokens_delta_after_an_edit_equals_a_full_answer() {
         json!({"textDocument": {"uri": uri}, "previousResultId": "nope"}),
     );
     assert_eq!(full["data"], fresh["data"]);
+    s.finish();
+}
+
+/// The names each request reads are kept across edits: after edits that add, rename and remove
+/// stages and variables, references, definition and completion answer what a freshly opened
+/// copy of the same text answers.
+#[test]
+fn names_follow_edits_as_a_fresh_open_does() {
+    let mut s = Session::utf16();
+    let uri = "untitled:edited";
+    let text = "ARG V=1\nFROM alpine AS build\nENV E=$V\nRUN echo $E\nFROM build AS test\nRUN echo $E\nFROM alpine\nCOPY --link --from=build /a /b\nCOPY --from=test /a /b\n";
+    s.open(uri, text);
+    let mut current = text.to_string();
+    // (line, start, end, new text) in turn: rename a stage declaration (its uses no longer
+    // match), add a stage between two, make a use match again, delete a line, add an ENV
+    let edits: [(u32, u32, u32, &str); 5] = [
+        (1, 15, 20, "built"),
+        (4, 0, 0, "FROM built AS build\nENV E=2\n"),
+        (9, 19, 24, "built"),
+        (3, 0, 12, ""),
+        (7, 11, 11, "ENV E=3 F=$E\n"),
+    ];
+    for (line, start, end, new) in edits {
+        s.version += 1;
+        s.client.did_change(
+            uri,
+            s.version,
+            json!([{"range": range((line, start), (line, end)), "text": new}]),
+        );
+        s.client.wait_diagnostics(uri, Some(s.version));
+        current = apply(
+            &current,
+            &json!([{"range": range((line, start), (line, end)), "newText": new}]),
+        );
+        s.version += 1;
+        s.client.did_open("untitled:fresh", &current, s.version);
+        s.client.wait_diagnostics("untitled:fresh", Some(s.version));
+        let lines = current.lines().count() as u32;
+        for l in 0..lines {
+            for c in [0, 5, 7, 10, 12, 13, 15, 17, 19, 21, 25] {
+                let position = json!({"line": l, "character": c});
+                for method in [
+                    "textDocument/references",
+                    "textDocument/definition",
+                    "textDocument/completion",
+                ] {
+                    let answer = |s: &mut Session, uri: &str| {
+                        let extra = if method.ends_with("references") {
+                            json!({"context": {"includeDeclaration": true}})
+                        } else {
+                            json!({})
+                        };
+                        let mut found = s.request(method, uri, &position, extra);
+                        for located in found.as_array_mut().into_iter().flatten() {
+                            located.as_object_mut().map(|o| o.remove("uri"));
+                        }
+                        if let Some(o) = found.as_object_mut() {
+                            o.remove("uri");
+                        }
+                        found
+                    };
+                    let kept = answer(&mut s, uri);
+                    let fresh = answer(&mut s, "untitled:fresh");
+                    assert_eq!(kept, fresh, "{method} at {l}:{c} of {current:?}");
+                }
+            }
+        }
+        s.client.did_close("untitled:fresh");
+    }
+    s.finish();
+}
+
+// ----- symbols -------------------------------------------------------------------------------
+
+/// Name, kind, start line and container of each flat symbol.
+fn flat_symbols(symbols: &Value) -> Vec<(String, u64, u64, Option<String>)> {
+    symbols
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or("").to_string(),
+                s["kind"].as_u64().unwrap_or(0),
+                s["location"]["range"]["start"]["line"]
+                    .as_u64()
+                    .unwrap_or(99),
+                s["containerName"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn document_symbols_are_flat_without_hierarchical_support_and_list_directives() {
+    let text = "# syntax=docker/dockerfile:1\r\n# escape=`\r\nARG V=1\r\nFROM alpine AS build\r\nCOPY --link --from=base /a /b\r\nFROM scratch\r\nCOPY --from=build /a /b\r\n";
+    // hierarchical: directives first, then the global ARG, then stages with children
+    let mut s = Session::start(&["utf-16"], true);
+    let mut client = s.client;
+    let mut nested = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+    nested.initialize(
+        json!({"textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}}}),
+    );
+    nested.did_open("untitled:s", text, 1);
+    nested.wait_diagnostics("untitled:s", Some(1));
+    let tree = nested.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": "untitled:s"}}),
+    );
+    let names: Vec<&str> = tree
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "# syntax=docker/dockerfile:1",
+            "# escape=`",
+            "ARG",
+            "FROM alpine AS build",
+            "FROM scratch"
+        ]
+    );
+    assert_eq!(tree[3]["children"][0]["detail"], "--link --from=base /a /b");
+    assert_eq!(tree[0]["selectionRange"]["start"]["character"], 2);
+    assert!(nested.shutdown_and_exit().success());
+    // flat: the same symbols, each instruction contained in its stage
+    client.did_open("untitled:s", text, 1);
+    client.wait_diagnostics("untitled:s", Some(1));
+    let flat = client.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": "untitled:s"}}),
+    );
+    let stage = |name: &str| Some(name.to_string());
+    assert_eq!(
+        flat_symbols(&flat),
+        [
+            ("# syntax=docker/dockerfile:1".to_string(), 20, 0, None),
+            ("# escape=`".to_string(), 20, 1, None),
+            ("ARG".to_string(), 13, 2, None),
+            ("FROM alpine AS build".to_string(), 2, 3, None),
+            ("COPY".to_string(), 1, 4, stage("FROM alpine AS build")),
+            ("FROM scratch".to_string(), 2, 5, None),
+            ("COPY".to_string(), 1, 6, stage("FROM scratch")),
+        ]
+    );
+    s.client = client;
+    s.finish();
+}
+
+#[test]
+fn workspace_symbols_search_stages_and_variables_of_open_documents() {
+    let mut s = Session::utf16();
+    let caps = s
+        .client
+        .request_ok("workspace/symbol", json!({"query": ""}));
+    assert_eq!(caps, json!([]), "nothing open, nothing found");
+    s.open(
+        "untitled:a",
+        "ARG BUILD_DIR=/b\nFROM golang AS build\nENV CGO=0\nFROM alpine\n",
+    );
+    s.open("untitled:b", "FROM node AS builder\nARG NODE_ENV\n");
+    let found = s
+        .client
+        .request_ok("workspace/symbol", json!({"query": "bld"}));
+    let mut found: Vec<(String, String, u64, Option<String>)> = found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or("").to_string(),
+                s["location"]["uri"].as_str().unwrap_or("").to_string(),
+                s["location"]["range"]["start"]["character"]
+                    .as_u64()
+                    .unwrap_or(99),
+                s["containerName"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("BUILD_DIR".into(), "untitled:a".into(), 4, None),
+            ("build".into(), "untitled:a".into(), 15, None),
+            ("builder".into(), "untitled:b".into(), 13, None),
+        ]
+    );
+    let all = s
+        .client
+        .request_ok("workspace/symbol", json!({"query": ""}));
+    assert_eq!(all.as_array().map(Vec::len), Some(6), "{all}");
+    s.finish();
+}
+
+#[test]
+fn completion_documentation_is_resolved_when_the_client_asks_for_it_lazily() {
+    let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+    let result = client.initialize(json!({"textDocument": {"completion": {"completionItem": {
+        "snippetSupport": true,
+        "resolveSupport": {"properties": ["documentation"]},
+    }}}}));
+    assert_eq!(
+        result["capabilities"]["completionProvider"]["resolveProvider"],
+        true
+    );
+    let text = "FROM alpine\nCOPY --\n";
+    client.did_open("untitled:r", text, 1);
+    client.wait_diagnostics("untitled:r", Some(1));
+    let at =
+        json!({"textDocument": {"uri": "untitled:r"}, "position": {"line": 1, "character": 7}});
+    let items = client.request_ok("textDocument/completion", at.clone());
+    let from = items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["label"] == "--from")
+        .cloned()
+        .unwrap_or_default();
+    assert!(from["documentation"].is_null(), "deferred: {from}");
+    let resolved = client.request_ok("completionItem/resolve", from.clone());
+    let doc = resolved["documentation"]["value"].as_str().unwrap_or("");
+    assert!(doc.contains("stage"), "{resolved}");
+    assert_eq!(resolved["label"], "--from");
+    // an item of an older answer resolves to itself, without documentation
+    let _ = client.request_ok("textDocument/completion", at);
+    let stale = client.request_ok("completionItem/resolve", from);
+    assert!(stale["documentation"].is_null(), "{stale}");
+    assert!(client.shutdown_and_exit().success());
+    // a client that does not resolve gets the documentation inline
+    let mut s = Session::utf16();
+    let (_, items) = complete(&mut s, "FROM alpine\nCOPY --┃\n");
+    assert!(items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|i| i["documentation"]["value"].is_string()));
+    s.finish();
+}
+
+#[test]
+fn on_type_formatting_after_the_escape_character_and_a_line_break() {
+    let mut s = Session::utf16();
+    let caps = {
+        let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+        let result = client.initialize(json!({}));
+        assert!(client.shutdown_and_exit().success());
+        result["capabilities"]["documentOnTypeFormattingProvider"].clone()
+    };
+    assert_eq!(
+        caps,
+        json!({"firstTriggerCharacter": "\\", "moreTriggerCharacter": ["`", "\n"]})
+    );
+    let uri = "untitled:ontype";
+    let options = json!({"options": {"tabSize": 2, "insertSpaces": true}});
+    // `\` typed: its instruction is formatted (CRLF and a non-ASCII word before it)
+    let at = s.open(uri, "FROM alpine\r\nrun echo é \\┃\r\nrun b\r\n");
+    let mut params = options.clone();
+    params["ch"] = json!("\\");
+    let edits = s.request("textDocument/onTypeFormatting", uri, &at, params);
+    let text = "FROM alpine\r\nrun echo é \\\r\nrun b\r\n";
+    assert_eq!(
+        apply(text, &edits),
+        "FROM alpine\r\nRUN echo é \\\r\n  run b\r\n"
+    );
+    s.client.did_close(uri);
+    // a line break after it: the new line is indented
+    let at = s.open(uri, "FROM alpine\nRUN a \\\n┃\n");
+    let mut params = options;
+    params["ch"] = json!("\n");
+    let edits = s.request("textDocument/onTypeFormatting", uri, &at, params);
+    assert_eq!(
+        apply("FROM alpine\nRUN a \\\n\n", &edits),
+        "FROM alpine\nRUN a \\\n  \n"
+    );
+    s.finish();
+}
+
+#[test]
+fn syntax_errors_get_did_you_mean_quick_fixes() {
+    let mut s = Session::utf16();
+    let uri = "untitled:typos";
+    // CRLF, a non-ASCII word before the flag (UTF-16 columns), a backtick escape file
+    let text = "# escape=`\r\nFROM alpine AS b\r\nRUNN echo \u{1F600}\r\nCOPY --chown=\u{1F600} --form=b /a /b\r\n";
+    s.client.did_open(uri, text, 1);
+    let published = s.client.wait_diagnostics(uri, Some(1));
+    let syntax: Vec<Value> = published["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["code"] == "syntax")
+        .cloned()
+        .collect();
+    assert_eq!(syntax.len(), 2, "{published}");
+    let mut fixed = text.to_string();
+    let mut titles = Vec::new();
+    for diagnostic in syntax {
+        let actions = s.client.request_ok(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": diagnostic["range"],
+                "context": {"diagnostics": [diagnostic]},
+            }),
+        );
+        for action in actions.as_array().into_iter().flatten() {
+            if action["kind"] != "quickfix" {
+                continue;
+            }
+            assert!(
+                action["isPreferred"].is_null(),
+                "a guess is never preferred"
+            );
+            titles.push(action["title"].as_str().unwrap_or("").to_string());
+            fixed = apply(&fixed, &action["edit"]["changes"][uri]);
+        }
+    }
+    titles.sort();
+    assert_eq!(
+        titles,
+        ["Change `--form` to `--from`", "Change `RUNN` to `RUN`"]
+    );
+    assert_eq!(
+        fixed,
+        "# escape=`\r\nFROM alpine AS b\r\nRUN echo \u{1F600}\r\nCOPY --chown=\u{1F600} --from=b /a /b\r\n"
+    );
     s.finish();
 }

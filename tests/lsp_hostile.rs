@@ -35,7 +35,10 @@ fn spawn() -> LspClient {
 /// An initialised server with [`DOC`] open at version 1 (its first diagnostics consumed).
 fn ready() -> LspClient {
     let mut client = spawn();
-    client.initialize(json!({"general": {"positionEncodings": ["utf-16"]}}));
+    client.initialize(json!({
+        "general": {"positionEncodings": ["utf-16"]},
+        "textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}},
+    }));
     client.did_open(DOC, TEXT, 1);
     client.wait_diagnostics(DOC, Some(1));
     client

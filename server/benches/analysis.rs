@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the analysis pipeline on generated Dockerfiles of 100 / 1,000 / 10,000
 //! lines: the splitter, instruction parsing, the model, the rules, a whole check, and the
-//! keystroke path (an incremental re-parse after a one-character edit, then the rules).
+//! keystroke path (an incremental re-parse after a one-character edit, then the rules), and the
+//! name index of the editing requests (its update on a keystroke, a full build, names in scope).
 //!
 //! ```sh
 //! cargo bench --bench analysis                 # everything
@@ -13,6 +14,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use layerwise::ide::names::NameIndex;
 use layerwise::model::context::NoContext;
 use layerwise::model::Model;
 use layerwise::rules::memo::{self, StageMemo};
@@ -238,6 +240,47 @@ fn bench_keystroke(c: &mut Criterion, files: &[(usize, String)]) {
     g.finish();
 }
 
+/// The name index the editing requests read: kept up to date on a keystroke, against built
+/// again from scratch (what each request did before it was kept), and the names in scope at the
+/// middle instruction (completion of `$`, `--from=`).
+fn bench_names(c: &mut Criterion, files: &[(usize, String)]) {
+    let mut g = c.benchmark_group("names_keystroke_update");
+    for (n, text) in files {
+        let mut cache = SyntaxCache::default();
+        let mut index = NameIndex::build(cache.parse(text), text);
+        let mut k = Keystroke::new(text);
+        g.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                let edit = k.step();
+                let tree = cache.update(&k.text, edit);
+                index.update(tree, &k.text, Some(edit));
+                index.occurrences().len()
+            });
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("names_build");
+    for (n, text) in files {
+        let tree = syntax::parse(text);
+        g.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| NameIndex::build(black_box(&tree), text).occurrences().len());
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("names_in_scope");
+    for (n, text) in files {
+        let tree = syntax::parse(text);
+        let index = NameIndex::build(&tree, text);
+        let i = tree.instructions.len() / 2;
+        g.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| index.in_scope(&tree, text, black_box(i)).variables.len());
+        });
+    }
+    g.finish();
+}
+
 fn main() {
     // `cargo test --all-targets` runs bench targets without `--bench`: benchmarks are not tests.
     if !std::env::args().any(|a| a == "--bench") {
@@ -248,5 +291,6 @@ fn main() {
     bench_syntax(&mut c, &files);
     bench_analysis(&mut c, &files);
     bench_keystroke(&mut c, &files);
+    bench_names(&mut c, &files);
     c.final_summary();
 }

@@ -16,7 +16,7 @@
 //! Work: the text of the current line, plus one pass over the instructions before the cursor
 //! when names in scope are asked for ([`super::names::in_scope`]).
 
-use super::names::{self, declared_value};
+use super::names::{declared_value, NameIndex};
 use super::reference::{self, FlagDoc};
 use super::{effective, instruction_at, line_start};
 use crate::syntax::instruction::{Args, Keyword};
@@ -52,7 +52,13 @@ pub struct Item {
 /// The completion items at `offset` of `text` (whose tree is `tree`). `snippets`: whether the
 /// client takes snippets; without, items insert plain text.
 #[must_use]
-pub fn complete(tree: &SyntaxTree, text: &str, offset: usize, snippets: bool) -> Vec<Item> {
+pub fn complete(
+    tree: &SyntaxTree,
+    index: &NameIndex,
+    text: &str,
+    offset: usize,
+    snippets: bool,
+) -> Vec<Item> {
     let offset = super::floor_boundary(text, offset);
     let start = line_start(text, offset);
     let before = &text[start..offset];
@@ -68,7 +74,7 @@ pub fn complete(tree: &SyntaxTree, text: &str, offset: usize, snippets: bool) ->
             keywords(Span::new(word_start, offset), false, snippets)
         }
         None => Vec::new(),
-        Some(i) => inside(tree, text, i, word_start, offset, snippets),
+        Some(i) => inside(tree, index, text, i, word_start, offset, snippets),
     };
     if !snippets {
         for item in &mut items {
@@ -88,6 +94,7 @@ fn leading_blanks(s: &str) -> usize {
 /// Completion inside instruction `i`, the word being typed at `word_start..offset`.
 fn inside(
     tree: &SyntaxTree,
+    index: &NameIndex,
     text: &str,
     i: usize,
     word_start: usize,
@@ -151,7 +158,7 @@ fn inside(
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
             let close = braced && !text[offset..].starts_with('}');
-            return variables(tree, text, i, Span::new(name_start, offset), close);
+            return variables(tree, index, text, i, Span::new(name_start, offset), close);
         }
         return Vec::new();
     }
@@ -163,12 +170,12 @@ fn inside(
             .strip_prefix("--")
             .and_then(|w| w.find('=').map(|eq| (&w[..eq], word_start + 2 + eq + 1)))
         {
-            return flag_values(tree, text, i, instr.keyword, name, value_start, offset);
+            return flag_values(tree, index, text, i, name, value_start, offset);
         }
         return flags(instr, located.offset, replace, snippets);
     }
     if instr.keyword == Keyword::From && located.keyword != Keyword::Onbuild {
-        return from_words(tree, text, i, replace);
+        return from_words(tree, index, text, i, replace);
     }
     if instr.keyword == Keyword::Healthcheck && among_flags {
         return ["CMD", "NONE"]
@@ -282,17 +289,18 @@ fn value_item(label: &str, kind: Kind, replace: Span, k: usize) -> Item {
 /// Values after `--name=` (the value typed so far starts at `value_start`).
 fn flag_values(
     tree: &SyntaxTree,
+    index: &NameIndex,
     text: &str,
     i: usize,
-    keyword: Keyword,
     name: &str,
     value_start: usize,
     offset: usize,
 ) -> Vec<Item> {
+    let keyword = effective(&tree.instructions[i]).keyword;
     let replace = Span::new(value_start, offset);
     match (keyword, name) {
-        (Keyword::Copy | Keyword::Add, "from") => stage_items(tree, text, i, replace),
-        (Keyword::Run, "mount") => mount_values(tree, text, i, value_start, offset),
+        (Keyword::Copy | Keyword::Add, "from") => stage_items(tree, index, text, i, replace),
+        (Keyword::Run, "mount") => mount_values(tree, index, text, i, value_start, offset),
         _ => reference::flag_doc(keyword, name)
             .map(|doc| doc.values)
             .unwrap_or_default()
@@ -304,8 +312,15 @@ fn flag_values(
 }
 
 /// The stages declared before instruction `i`.
-fn stage_items(tree: &SyntaxTree, text: &str, i: usize, replace: Span) -> Vec<Item> {
-    names::in_scope(tree, text, i)
+fn stage_items(
+    tree: &SyntaxTree,
+    index: &NameIndex,
+    text: &str,
+    i: usize,
+    replace: Span,
+) -> Vec<Item> {
+    index
+        .in_scope(tree, text, i)
         .stages
         .into_iter()
         .enumerate()
@@ -328,6 +343,7 @@ fn stage_items(tree: &SyntaxTree, text: &str, i: usize, replace: Span) -> Vec<It
 /// Inside `--mount=`: keys, and the values of the key being typed.
 fn mount_values(
     tree: &SyntaxTree,
+    index: &NameIndex,
     text: &str,
     i: usize,
     value_start: usize,
@@ -348,7 +364,7 @@ fn mount_values(
     if let Some((key, _)) = part.split_once('=') {
         let replace = Span::new(part_start + key.len() + 1, offset);
         return match key {
-            "from" => stage_items(tree, text, i, replace),
+            "from" => stage_items(tree, index, text, i, replace),
             "target" | "dst" | "destination" if mount_type == "cache" => {
                 cache_targets(tree, i, replace)
             }
@@ -421,7 +437,13 @@ fn cache_targets(tree: &SyntaxTree, i: usize, replace: Span) -> Vec<Item> {
 
 /// After `FROM` (and its flags): earlier stages and official images for the image word, `AS`
 /// after it.
-fn from_words(tree: &SyntaxTree, text: &str, i: usize, replace: Span) -> Vec<Item> {
+fn from_words(
+    tree: &SyntaxTree,
+    index: &NameIndex,
+    text: &str,
+    i: usize,
+    replace: Span,
+) -> Vec<Item> {
     let located = &tree.instructions[i];
     if let Args::From { image, alias } = &located.args {
         let image = located.abs(image.span);
@@ -440,7 +462,7 @@ fn from_words(tree: &SyntaxTree, text: &str, i: usize, replace: Span) -> Vec<Ite
             };
         }
     }
-    let mut items = stage_items(tree, text, i, replace);
+    let mut items = stage_items(tree, index, text, i, replace);
     let n = items.len();
     items.extend(
         reference::OFFICIAL_IMAGES
@@ -456,8 +478,15 @@ fn from_words(tree: &SyntaxTree, text: &str, i: usize, replace: Span) -> Vec<Ite
 
 /// The variables in scope at instruction `i`, then the predefined build arguments. `close`: add
 /// the `}` of `${`.
-fn variables(tree: &SyntaxTree, text: &str, i: usize, replace: Span, close: bool) -> Vec<Item> {
-    let scope = names::in_scope(tree, text, i);
+fn variables(
+    tree: &SyntaxTree,
+    index: &NameIndex,
+    text: &str,
+    i: usize,
+    replace: Span,
+    close: bool,
+) -> Vec<Item> {
+    let scope = index.in_scope(tree, text, i);
     let suffix = if close { "}" } else { "" };
     let mut items: Vec<Item> = scope
         .variables
@@ -619,7 +648,14 @@ mod tests {
     fn labels(fixture: &str) -> (Vec<String>, Vec<Item>) {
         let offset = fixture.find("$0").unwrap_or(fixture.len());
         let text = fixture.replacen("$0", "", 1);
-        let items = complete(&parse(&text), &text, offset, true);
+        let tree = parse(&text);
+        let items = complete(
+            &tree,
+            &crate::ide::names::NameIndex::build(&tree, &text),
+            &text,
+            offset,
+            true,
+        );
         (items.iter().map(|i| i.label.clone()).collect(), items)
     }
 
@@ -776,7 +812,13 @@ mod tests {
         ] {
             let tree = parse(text);
             for offset in 0..=text.len() + 2 {
-                let _ = complete(&tree, text, offset, false);
+                let _ = complete(
+                    &tree,
+                    &crate::ide::names::NameIndex::build(&tree, text),
+                    text,
+                    offset,
+                    false,
+                );
             }
         }
     }

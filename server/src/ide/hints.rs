@@ -2,7 +2,7 @@
 //! to, and the value a `$NAME` use gets where the file says it (an ARG default, an ENV value,
 //! expanded as the model expands them). Unknown values get no hint.
 
-use super::names::{self, Role, Symbol};
+use super::names::{NameIndex, Role, Symbol};
 use crate::model::{self, Model};
 use crate::syntax::instruction::{Args, Keyword};
 use crate::syntax::{Span, SyntaxTree};
@@ -29,7 +29,7 @@ pub enum HintKind {
 
 /// The hints of `tree` (parsed from `text`) between bytes `range`, in text order.
 #[must_use]
-pub fn hints(tree: &SyntaxTree, text: &str, range: Span) -> Vec<Hint> {
+pub fn hints(tree: &SyntaxTree, index: &NameIndex, text: &str, range: Span) -> Vec<Hint> {
     let model = Model::build(tree);
     let mut out = Vec::new();
     let first = tree
@@ -67,7 +67,7 @@ pub fn hints(tree: &SyntaxTree, text: &str, range: Span) -> Vec<Hint> {
             kind: HintKind::Path,
         });
     }
-    for occurrence in names::occurrences(tree, text) {
+    for occurrence in index.occurrences() {
         if occurrence.role != Role::Use
             || occurrence.span.start < range.start
             || occurrence.span.end > range.end
@@ -128,11 +128,17 @@ mod tests {
     use crate::syntax::{parse, Span};
 
     fn check(text: &str, expected: &[(&str, &str)]) {
-        let found: Vec<(&str, String)> = hints(&parse(text), text, Span::new(0, text.len()))
-            .into_iter()
-            .map(|h| (&text[..h.at], h.label))
-            .map(|(before, label)| (before.rsplit(['\n', ' ']).next().unwrap_or(""), label))
-            .collect();
+        let tree = parse(text);
+        let found: Vec<(&str, String)> = hints(
+            &tree,
+            &crate::ide::names::NameIndex::build(&tree, text),
+            text,
+            Span::new(0, text.len()),
+        )
+        .into_iter()
+        .map(|h| (&text[..h.at], h.label))
+        .map(|(before, label)| (before.rsplit(['\n', ' ']).next().unwrap_or(""), label))
+        .collect();
         let expected: Vec<(&str, String)> =
             expected.iter().map(|&(a, b)| (a, b.to_string())).collect();
         assert_eq!(found, expected, "{text}");

@@ -3,7 +3,7 @@
 //! directive's, and for a name, where it is declared and its value (a variable) or its base
 //! image (a stage). Predefined build arguments get their documentation.
 
-use super::names::{self, declared_value, Symbol};
+use super::names::{self, declared_value, NameIndex, Symbol};
 use super::reference;
 use super::{effective, instruction_at};
 use crate::syntax::instruction::Args;
@@ -11,7 +11,12 @@ use crate::syntax::{Span, SyntaxTree};
 
 /// The markdown about the thing at `offset` and the bytes it is about.
 #[must_use]
-pub fn describe(tree: &SyntaxTree, text: &str, offset: usize) -> Option<(Span, String)> {
+pub fn describe(
+    tree: &SyntaxTree,
+    index: &NameIndex,
+    text: &str,
+    offset: usize,
+) -> Option<(Span, String)> {
     let offset = super::floor_boundary(text, offset);
     for directive in &tree.split.directives {
         if directive.name_span.start <= offset && offset <= directive.name_span.end {
@@ -24,8 +29,7 @@ pub fn describe(tree: &SyntaxTree, text: &str, offset: usize) -> Option<(Span, S
             ));
         }
     }
-    let occurrences = names::occurrences(tree, text);
-    if let Some(found) = names::at(&occurrences, offset) {
+    if let Some(found) = names::at(index.occurrences(), offset) {
         return Some((found.span, name(tree, found.symbol)));
     }
     let i = instruction_at(tree, offset)?;
@@ -126,7 +130,13 @@ mod tests {
     fn check(fixture: &str, expected: Option<(&str, &str)>) {
         let offset = fixture.find('┃').unwrap_or(0);
         let text = fixture.replacen('┃', "", 1);
-        let found = describe(&parse(&text), &text, offset);
+        let tree = parse(&text);
+        let found = describe(
+            &tree,
+            &crate::ide::names::NameIndex::build(&tree, &text),
+            &text,
+            offset,
+        );
         match expected {
             None => assert_eq!(found, None, "{fixture}"),
             Some((under, part)) => {

@@ -1,6 +1,7 @@
 //! Editing features below the LSP layer: completion, stage and variable names (definition,
 //! references, rename), hover documentation, signature help, inlay hints, folding and
-//! selection ranges, semantic tokens, document links and formatting.
+//! selection ranges, semantic tokens, document links, formatting, and suggestions for syntax
+//! errors (`suggest.rs`, offered as quick fixes).
 //!
 //! Each feature is one file of plain functions over the kept [`SyntaxTree`] and the text, with
 //! byte offsets in and byte spans out; `lsp/` turns positions into offsets and spans into ranges
@@ -20,6 +21,7 @@ pub mod reference;
 pub mod rename;
 pub mod selection;
 pub mod signature;
+pub mod suggest;
 pub mod tokens;
 
 use crate::syntax::{Located, Span, SyntaxTree};

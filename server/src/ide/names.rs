@@ -28,7 +28,8 @@ use std::collections::HashMap;
 
 use super::exact_span;
 use crate::syntax::instruction::{Args, Form, Instruction, Keyword};
-use crate::syntax::{Span, SyntaxTree};
+use crate::syntax::{Located, Span, SyntaxTree};
+use crate::text::AppliedEdit;
 
 /// A declared name: a stage (by the index of its FROM) or a variable (by its declaration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,13 +64,222 @@ pub struct Occurrence {
 /// Every occurrence of a stage or variable name in `tree` (parsed from `text`), in text order.
 #[must_use]
 pub fn occurrences(tree: &SyntaxTree, text: &str) -> Vec<Occurrence> {
-    let mut resolver = Resolver::new(tree, text);
-    let mut out = Vec::new();
-    for i in 0..tree.instructions.len() {
-        resolver.instruction(i, &mut out);
+    NameIndex::build(tree, text).occurrences
+}
+
+/// The names of one document, kept across its edits: every occurrence in text order, the
+/// global ARGs and the scope each stage ends with. [`Self::update`] resolves again only from the
+/// stage an edit touched, and stops at the first stage after the edit that starts with the same
+/// scopes as before (the rest is moved, not resolved); [`Self::in_scope`] resolves only the
+/// stage that holds the instruction.
+#[derive(Debug, Default)]
+pub struct NameIndex {
+    occurrences: Vec<Occurrence>,
+    globals: HashMap<String, Decl>,
+    stages: Vec<StageScope>,
+    /// The span of each instruction the index was made from.
+    spans: Vec<Span>,
+    /// The length of that text.
+    len: usize,
+}
+
+impl NameIndex {
+    /// Resolves every name of `tree` (parsed from `text`).
+    #[must_use]
+    pub fn build(tree: &SyntaxTree, text: &str) -> Self {
+        let mut resolver = Resolver::new(tree, text);
+        let mut occurrences = Vec::new();
+        for i in 0..tree.instructions.len() {
+            resolver.instruction(i, &mut occurrences);
+        }
+        occurrences.sort_by_key(|o| (o.span.start, o.span.end));
+        Self {
+            occurrences,
+            globals: resolver.globals,
+            stages: resolver.stages,
+            spans: tree.instructions.iter().map(Located::span).collect(),
+            len: text.len(),
+        }
     }
-    out.sort_by_key(|o| (o.span.start, o.span.end));
-    out
+
+    /// Every occurrence, in text order.
+    #[must_use]
+    pub fn occurrences(&self) -> &[Occurrence] {
+        &self.occurrences
+    }
+
+    /// Brings the index up to date with `tree` (parsed from `text`), which is the text the index
+    /// was made from with `edit` applied (`None`: an unrelated text, resolved from scratch).
+    pub fn update(&mut self, tree: &SyntaxTree, text: &str, edit: Option<AppliedEdit>) {
+        let fits = edit.filter(|e| {
+            e.start <= e.old_end
+                && e.start <= e.new_end
+                && e.new_end <= text.len()
+                && (text.len() - e.new_end).checked_add(e.old_end) == Some(self.len)
+        });
+        let Some(edit) = fits else {
+            *self = Self::build(tree, text);
+            return;
+        };
+        let new = &tree.instructions;
+        // unchanged before the edit: the same span, ending before it
+        let prefix = new
+            .iter()
+            .zip(&self.spans)
+            .take_while(|(l, old)| l.span() == **old && old.end < edit.start)
+            .count();
+        // unchanged after it: the same text, moved
+        let Some(delta) = difference(edit.new_end, edit.old_end) else {
+            *self = Self::build(tree, text);
+            return;
+        };
+        let suffix = new
+            .iter()
+            .rev()
+            .zip(self.spans.iter().rev())
+            .take(new.len().min(self.spans.len()) - prefix)
+            .take_while(|(l, old)| old.start > edit.old_end && l.span() == moved(**old, delta))
+            .count();
+        if prefix == new.len() && prefix == self.spans.len() {
+            self.len = text.len();
+            return;
+        }
+        // resume at the last stage whose FROM is in the unchanged prefix
+        let stage = self.stages.partition_point(|s| s.from < prefix);
+        let Some(stage) = stage.checked_sub(1) else {
+            *self = Self::build(tree, text);
+            return;
+        };
+        let restart = self.stages[stage].from;
+        let restart_at = new[restart].offset;
+        let old_stages = self.stages.split_off(stage);
+        let kept = self
+            .occurrences
+            .partition_point(|o| o.span.start < restart_at);
+        let old_occurrences = self.occurrences.split_off(kept);
+        let old_suffix = self.spans.len() - suffix;
+        let new_suffix = new.len() - suffix;
+        let Some(shift) = difference(new_suffix, old_suffix) else {
+            *self = Self::build(tree, text);
+            return;
+        };
+        let map = |i: usize| {
+            if i >= old_suffix {
+                i.wrapping_add_signed(shift)
+            } else {
+                i
+            }
+        };
+        let mut resolver = Resolver {
+            globals: std::mem::take(&mut self.globals),
+            stages: std::mem::take(&mut self.stages),
+            ..Resolver::new(tree, text)
+        };
+        let mut out = Vec::new();
+        let mut rest: Option<(usize, usize)> = None;
+        for (j, located) in new.iter().enumerate().skip(restart) {
+            if j > restart && j >= new_suffix && located.keyword == Keyword::From {
+                // the old index of this FROM, and the old stages before it that were resolved again
+                let old_j = j.wrapping_add_signed(-shift);
+                let redone = old_stages.partition_point(|s| s.from < old_j);
+                if resolver.same_scopes(stage, &old_stages[..redone], map) {
+                    rest = Some((old_j, redone));
+                    break;
+                }
+            }
+            resolver.instruction(j, &mut out);
+        }
+        out.sort_by_key(|o| (o.span.start, o.span.end));
+        self.occurrences.append(&mut out);
+        if let Some((old_j, redone)) = rest {
+            if let Some(current) = resolver.stages.last_mut() {
+                current.env = std::mem::take(&mut resolver.env);
+            }
+            let old_at = self.spans[old_j].start;
+            let from = old_occurrences.partition_point(|o| o.span.start < old_at);
+            self.occurrences
+                .extend(old_occurrences[from..].iter().map(|o| Occurrence {
+                    span: moved(o.span, delta),
+                    role: o.role,
+                    symbol: o.symbol.map(map),
+                }));
+            resolver
+                .stages
+                .extend(old_stages.into_iter().skip(redone).map(|s| StageScope {
+                    from: map(s.from),
+                    alias: s.alias,
+                    env: s.env.into_iter().map(|(k, d)| (k, d.map(map))).collect(),
+                }));
+        }
+        self.globals = resolver.globals;
+        self.stages = resolver.stages;
+        self.spans.splice(
+            prefix..old_suffix,
+            new[prefix..new_suffix].iter().map(Located::span),
+        );
+        for span in &mut self.spans[new_suffix..] {
+            *span = moved(*span, delta);
+        }
+        self.len = text.len();
+    }
+
+    /// The names in scope at instruction `i`: the stage that holds it is resolved up to it.
+    #[must_use]
+    pub fn in_scope(&self, tree: &SyntaxTree, text: &str, i: usize) -> InScope {
+        let i = i.min(tree.instructions.len());
+        let stage = self.stages.partition_point(|s| s.from <= i);
+        let (start, base) = match stage.checked_sub(1) {
+            Some(s) => (self.stages[s].from, &self.stages[..s]),
+            None => (0, &self.stages[..0]),
+        };
+        let mut resolver = Resolver {
+            base,
+            globals: if stage == 0 {
+                HashMap::new()
+            } else {
+                self.globals.clone()
+            },
+            ..Resolver::new(tree, text)
+        };
+        let mut sink = Vec::new();
+        for j in start..i {
+            resolver.instruction(j, &mut sink);
+            sink.clear();
+        }
+        resolver.in_scope(tree, i)
+    }
+}
+
+/// `a - b`, when it fits.
+fn difference(a: usize, b: usize) -> Option<isize> {
+    let (a, b) = (isize::try_from(a).ok()?, isize::try_from(b).ok()?);
+    a.checked_sub(b)
+}
+
+/// `span` moved by `delta` bytes.
+fn moved(span: Span, delta: isize) -> Span {
+    Span::new(
+        span.start.wrapping_add_signed(delta),
+        span.end.wrapping_add_signed(delta),
+    )
+}
+
+impl Symbol {
+    fn map(self, f: impl Fn(usize) -> usize) -> Self {
+        match self {
+            Self::Stage { from } => Self::Stage { from: f(from) },
+            Self::Variable(d) => Self::Variable(d.map(f)),
+        }
+    }
+}
+
+impl Decl {
+    fn map(self, f: impl Fn(usize) -> usize) -> Self {
+        Self {
+            instruction: f(self.instruction),
+            key: self.key,
+        }
+    }
 }
 
 /// The occurrence under `offset` (at its end too, where a cursor stops after typing).
@@ -131,35 +341,6 @@ pub struct InScope {
     pub stages: Vec<(String, usize)>,
 }
 
-/// The names in scope at instruction `i` (one pass over the instructions before it).
-#[must_use]
-pub fn in_scope(tree: &SyntaxTree, text: &str, i: usize) -> InScope {
-    let mut resolver = Resolver::new(tree, text);
-    let mut sink = Vec::new();
-    for j in 0..i.min(tree.instructions.len()) {
-        resolver.instruction(j, &mut sink);
-        sink.clear();
-    }
-    let is_from = tree
-        .instructions
-        .get(i)
-        .is_some_and(|l| l.keyword == Keyword::From);
-    let scope = if resolver.in_stage && !is_from {
-        &resolver.vars
-    } else {
-        &resolver.globals
-    };
-    let mut variables: Vec<(String, Decl)> =
-        scope.iter().map(|(name, d)| (name.clone(), *d)).collect();
-    variables.sort_by(|a, b| a.0.cmp(&b.0));
-    let stages = resolver
-        .stages
-        .iter()
-        .filter_map(|s| Some((s.alias.clone()?, s.from)))
-        .collect();
-    InScope { variables, stages }
-}
-
 /// The value a declaration gives (an ARG's default, an ENV's value), as written after `=`.
 #[must_use]
 pub fn declared_value(tree: &SyntaxTree, decl: Decl) -> Option<&str> {
@@ -198,7 +379,7 @@ pub fn valid_variable_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct StageScope {
     from: usize,
     alias: Option<String>,
@@ -209,6 +390,8 @@ struct StageScope {
 /// The scopes of one forward pass over the instructions.
 struct Resolver<'t> {
     tree: &'t SyntaxTree,
+    /// Stages resolved earlier, before [`Self::stages`] (see [`NameIndex::in_scope`]).
+    base: &'t [StageScope],
     text: &'t str,
     escape: char,
     globals: HashMap<String, Decl>,
@@ -232,6 +415,7 @@ impl<'t> Resolver<'t> {
     fn new(tree: &'t SyntaxTree, text: &'t str) -> Self {
         Self {
             tree,
+            base: &[],
             text,
             escape: tree.split.escape,
             globals: HashMap::new(),
@@ -254,8 +438,9 @@ impl<'t> Resolver<'t> {
     /// The earlier stage called `name` (the last one, as BuildKit picks).
     fn stage(&self, name: &str) -> Option<usize> {
         let name = name.to_ascii_lowercase();
-        self.stages
+        self.base
             .iter()
+            .chain(&self.stages)
             .rev()
             .find(|s| s.alias.as_deref() == Some(name.as_str()))
             .map(|s| s.from)
@@ -399,7 +584,12 @@ impl<'t> Resolver<'t> {
             }
         }
         let inherited = parent
-            .and_then(|from| self.stages.iter().find(|s| s.from == from))
+            .and_then(|from| {
+                self.base
+                    .iter()
+                    .chain(&self.stages)
+                    .find(|s| s.from == from)
+            })
             .map(|s| s.env.clone())
             .unwrap_or_default();
         self.vars.clone_from(&inherited);
@@ -410,6 +600,47 @@ impl<'t> Resolver<'t> {
             env: HashMap::new(),
         });
         self.in_stage = true;
+    }
+
+    /// Whether the stages from `first` on, the current one with its ENVs so far, are `old`
+    /// with its instruction indices mapped by `map`.
+    fn same_scopes(&self, first: usize, old: &[StageScope], map: impl Fn(usize) -> usize) -> bool {
+        let redone = self.stages.get(first..).unwrap_or_default();
+        let same_env = |new: &HashMap<String, Decl>, old: &HashMap<String, Decl>| {
+            new.len() == old.len() && old.iter().all(|(k, d)| new.get(k) == Some(&d.map(&map)))
+        };
+        redone.len() == old.len()
+            && redone.iter().zip(old).enumerate().all(|(k, (n, o))| {
+                let env = if k + 1 == redone.len() {
+                    &self.env
+                } else {
+                    &n.env
+                };
+                n.from == map(o.from) && n.alias == o.alias && same_env(env, &o.env)
+            })
+    }
+
+    /// The names in scope before instruction `i`, the instructions before it resolved.
+    fn in_scope(&self, tree: &SyntaxTree, i: usize) -> InScope {
+        let is_from = tree
+            .instructions
+            .get(i)
+            .is_some_and(|l| l.keyword == Keyword::From);
+        let scope = if self.in_stage && !is_from {
+            &self.vars
+        } else {
+            &self.globals
+        };
+        let mut variables: Vec<(String, Decl)> =
+            scope.iter().map(|(name, d)| (name.clone(), *d)).collect();
+        variables.sort_by(|a, b| a.0.cmp(&b.0));
+        let stages = self
+            .base
+            .iter()
+            .chain(&self.stages)
+            .filter_map(|s| Some((s.alias.clone()?, s.from)))
+            .collect();
+        InScope { variables, stages }
     }
 
     /// `--from=NAME` and `--mount=...,from=NAME`.
@@ -566,8 +797,10 @@ fn mount_from(text: &str, span: Span) -> Option<(Span, &str)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{occurrences, valid_stage_name, Role, Symbol};
-    use crate::syntax::parse;
+    use super::{occurrences, valid_stage_name, NameIndex, Role, Symbol};
+    use crate::syntax::{parse, SyntaxCache};
+    use crate::text::TextDocument;
+    use proptest::prelude::*;
 
     /// `(text of the name, role, text of its declaration)` of each occurrence.
     fn check(text: &str, expected: &[(&str, Role, usize)]) {
@@ -636,6 +869,66 @@ mod tests {
             "FROM a\nARG X\nRUN <<EOF\necho $X\nEOF\nCOPY <<'EOF' /f\n$X\nEOF\nRUN a \\\n  $X\n",
             &[("X", D, 1), ("X", U, 1), ("X", U, 1)],
         );
+    }
+
+    /// Pieces of Dockerfiles that declare and use names, for random edits.
+    const PIECES: &[&str] = &[
+        "FROM a AS s\n",
+        "FROM s AS t\n",
+        "FROM s\n",
+        "ARG A=1\n",
+        "ARG A\n",
+        "ENV E=$A\n",
+        "ENV E=x$E\n",
+        "RUN echo $A ${E} \\\n  $E\n",
+        "COPY --from=s /a /b\n",
+        "COPY --link --from=t /a /b\n",
+        "RUN --mount=from=s,target=/x true\n",
+        "RUN <<EOF\necho $E\nEOF\n",
+        "CMD echo $E\n",
+        "# comment\n",
+        "\n",
+        "s",
+        "$",
+        "\\",
+        "=",
+        " ",
+    ];
+
+    fn pieces() -> impl Strategy<Value = String> {
+        proptest::collection::vec(0..PIECES.len(), 0..14)
+            .prop_map(|ks| ks.into_iter().map(|k| PIECES[k]).collect())
+    }
+
+    proptest! {
+        /// After any edits, the kept index says what one built from scratch says.
+        #[test]
+        fn updates_agree_with_a_fresh_index(
+            text in pieces(),
+            edits in proptest::collection::vec((0usize..400, 0usize..30, pieces()), 1..5),
+        ) {
+            let mut doc = TextDocument::new(text);
+            let mut cache = SyntaxCache::default();
+            let mut index = NameIndex::build(cache.parse(doc.text()), doc.text());
+            for (at, len, insert) in &edits {
+                let at = (*at).min(doc.len());
+                let end = (at + len).min(doc.len());
+                if !doc.text().is_char_boundary(at) || !doc.text().is_char_boundary(end) {
+                    continue;
+                }
+                let edit = doc.replace(at..end, insert);
+                let tree = cache.update(doc.text(), edit);
+                index.update(tree, doc.text(), Some(edit));
+                let fresh = NameIndex::build(&parse(doc.text()), doc.text());
+                prop_assert_eq!(index.occurrences(), fresh.occurrences(), "{:?}", doc.text());
+                for i in 0..=tree.instructions.len() {
+                    let kept = index.in_scope(tree, doc.text(), i);
+                    let scratch = fresh.in_scope(tree, doc.text(), i);
+                    prop_assert_eq!(kept.variables, scratch.variables);
+                    prop_assert_eq!(kept.stages, scratch.stages);
+                }
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! - a variable written where the rename cannot follow it (an exec-form array run by a shell,
 //!   an `ONBUILD` trigger) makes the rename refuse rather than miss it.
 
-use super::names::{self, Occurrence, Symbol};
+use super::names::{self, NameIndex, Occurrence, Symbol};
 use super::reference::PREDEFINED_ARGS;
 use crate::syntax::instruction::{Args, Form, Keyword};
 use crate::syntax::{Span, SyntaxTree};
@@ -25,9 +25,8 @@ const RESERVED_ENV: &[&str] = &[
 /// The span of the name `prepareRename` offers at `offset`: a stage or variable name that has a
 /// declaration in the file.
 #[must_use]
-pub fn prepare(tree: &SyntaxTree, text: &str, offset: usize) -> Option<Span> {
-    let occurrences = names::occurrences(tree, text);
-    names::at(&occurrences, offset).map(|o| o.span)
+pub fn prepare(index: &NameIndex, offset: usize) -> Option<Span> {
+    names::at(index.occurrences(), offset).map(|o| o.span)
 }
 
 /// The edits that rename the symbol at `offset` to `new_name` (byte spans and their new text).
@@ -36,18 +35,19 @@ pub fn prepare(tree: &SyntaxTree, text: &str, offset: usize) -> Option<Span> {
 /// Why the rename is refused (invalid or clashing name, an occurrence it cannot follow).
 pub fn rename(
     tree: &SyntaxTree,
+    index: &NameIndex,
     text: &str,
     offset: usize,
     new_name: &str,
 ) -> Result<Vec<(Span, String)>, String> {
-    let occurrences = names::occurrences(tree, text);
-    let Some(target) = names::at(&occurrences, offset) else {
+    let occurrences = index.occurrences();
+    let Some(target) = names::at(occurrences, offset) else {
         return Err("there is no stage or variable name here to rename".to_string());
     };
     let symbol = target.symbol;
     let old = target.span.of(text).to_string();
     match symbol {
-        Symbol::Stage { from } => check_stage(tree, text, &occurrences, from, new_name)?,
+        Symbol::Stage { from } => check_stage(tree, text, occurrences, from, new_name)?,
         Symbol::Variable(_) => check_variable(tree, text, &old, new_name)?,
     }
     let edits = occurrences
@@ -199,7 +199,14 @@ mod tests {
     fn check(fixture: &str, new: &str) -> Result<String, String> {
         let offset = fixture.find('┃').unwrap_or(0);
         let text = fixture.replacen('┃', "", 1);
-        let mut edits = rename(&parse(&text), &text, offset, new)?;
+        let tree = parse(&text);
+        let mut edits = rename(
+            &tree,
+            &crate::ide::names::NameIndex::build(&tree, &text),
+            &text,
+            offset,
+            new,
+        )?;
         edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
         let mut out = text;
         for (span, new) in edits {

@@ -8,7 +8,7 @@
 //! marked. A variable is not coloured in a quoted heredoc (`<<'EOF'`), where BuildKit does not
 //! expand it. Names cut the strings they sit in; tokens never overlap and never cross a line.
 
-use super::names::{self, Role, Symbol};
+use super::names::{NameIndex, Role, Symbol};
 use crate::syntax::instruction::{Args, Form, Instruction};
 use crate::syntax::{Keyword, Span, SyntaxTree};
 
@@ -75,7 +75,7 @@ pub struct Token {
 
 /// The tokens of `tree` (parsed from `text`), in text order.
 #[must_use]
-pub fn tokens(tree: &SyntaxTree, text: &str) -> Vec<Token> {
+pub fn tokens(tree: &SyntaxTree, index: &NameIndex, text: &str) -> Vec<Token> {
     let mut base: Vec<Token> = Vec::new();
     let mut add = |span: Span, kind: TokenType| {
         if !span.is_empty() {
@@ -186,8 +186,9 @@ pub fn tokens(tree: &SyntaxTree, text: &str) -> Vec<Token> {
         }
     }
     // names cut what they sit in
-    let overlay: Vec<Token> = names::occurrences(tree, text)
-        .into_iter()
+    let overlay: Vec<Token> = index
+        .occurrences()
+        .iter()
         .filter(|o| {
             !quoted_heredocs
                 .iter()
@@ -275,10 +276,15 @@ mod tests {
 
     /// `(text, type, declaration)` of each token.
     fn check(text: &str, expected: &[(&str, TokenType, bool)]) {
-        let found: Vec<(&str, TokenType, bool)> = tokens(&parse(text), text)
-            .iter()
-            .map(|t| (t.span.of(text), t.kind, t.modifiers & DECLARATION != 0))
-            .collect();
+        let tree = parse(text);
+        let found: Vec<(&str, TokenType, bool)> = tokens(
+            &tree,
+            &crate::ide::names::NameIndex::build(&tree, text),
+            text,
+        )
+        .iter()
+        .map(|t| (t.span.of(text), t.kind, t.modifiers & DECLARATION != 0))
+        .collect();
         assert_eq!(found, expected, "{text:?}");
     }
 
@@ -346,7 +352,12 @@ mod tests {
             "ONBUILD RUN --mount=type=cache,target=/x y",
             "\u{feff}FROM \u{e9}\r\n",
         ] {
-            let all = tokens(&parse(text), text);
+            let tree = parse(text);
+            let all = tokens(
+                &tree,
+                &crate::ide::names::NameIndex::build(&tree, text),
+                text,
+            );
             for pair in all.windows(2) {
                 assert!(pair[0].span.end <= pair[1].span.start, "{text:?}: {all:?}");
             }

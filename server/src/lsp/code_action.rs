@@ -15,6 +15,7 @@ use tower_lsp_server::ls_types::{
 
 use super::convert;
 use super::document::Document;
+use crate::ide::suggest;
 use crate::rules::{self, Fix, Safety};
 use crate::syntax::Span;
 use crate::text::Encoding;
@@ -41,8 +42,10 @@ pub fn actions(
         if let Some(action) = fix_action(uri, doc, diagnostic, rule, enc) {
             fixes.push(action);
         }
-        // a `syntax` finding fails the build: hiding it would not make the build pass
+        // a `syntax` finding fails the build: hiding it would not make the build pass; what
+        // was meant, when it is close, is offered instead
         if rule == rules::SYNTAX {
+            fixes.extend(suggestions(uri, doc, diagnostic, enc));
             continue;
         }
         let (at, action) = ignore_action(uri, doc, diagnostic, rule, enc);
@@ -99,6 +102,36 @@ fn finding_of<'d>(
 }
 
 /// The fix of the current finding `diagnostic` shows, if it has one.
+/// "Did you mean" quick fixes for a syntax error ([`crate::ide::suggest`]); never preferred, and
+/// never part of fix-all.
+fn suggestions(
+    uri: &Uri,
+    doc: &Document,
+    diagnostic: &ls::Diagnostic,
+    enc: Encoding,
+) -> Vec<CodeAction> {
+    let Some(finding) = finding_of(doc, diagnostic, rules::SYNTAX, enc) else {
+        return Vec::new();
+    };
+    let text = doc.text.text();
+    suggest::for_syntax_error(doc.tree(), text, finding.span.start, &finding.message)
+        .into_iter()
+        .map(|s| CodeAction {
+            title: s.title,
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic.clone()]),
+            edit: Some(workspace_edit(
+                uri,
+                vec![TextEdit::new(
+                    convert::range(&doc.text, s.span, enc),
+                    s.text,
+                )],
+            )),
+            ..CodeAction::default()
+        })
+        .collect()
+}
+
 fn fix_action(
     uri: &Uri,
     doc: &Document,

@@ -103,7 +103,10 @@ impl Service<Request> for Direct {
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = Phase::Stopping;
                 self.inner.call(request)
             }
-            ("textDocument/documentSymbol", Phase::Running) => {
+            // clients without nested symbols get them flat from the router
+            ("textDocument/documentSymbol", Phase::Running)
+                if self.shared.hierarchical_symbols() =>
+            {
                 let parsed = request.id().cloned().zip(
                     request
                         .params()

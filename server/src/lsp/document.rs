@@ -9,6 +9,7 @@ use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 use super::analysis::{self, Environment, Kept, Outcome, MAX_ANALYSED_BYTES};
 use super::convert;
 use super::outbox::Outgoing;
+use crate::ide::names::NameIndex;
 use crate::model::purpose;
 use crate::model::{Model, TargetSource};
 use crate::rules::{self, Config};
@@ -43,6 +44,8 @@ pub struct Document {
     /// Which of the safe fixes of [`Self::diagnostics`] fix-all applies together (indices among
     /// the safe fixes, in order), worked out on the first request after an analysis.
     pub fix_all_choice: std::sync::OnceLock<Vec<usize>>,
+    /// The stage and variable names of the current text (empty when not analysed).
+    names: NameIndex,
     /// The last full semantic tokens sent, with their result id (for `full/delta`).
     pub semantic_tokens: Option<(String, Vec<tower_lsp_server::ls_types::SemanticToken>)>,
 }
@@ -62,6 +65,7 @@ impl Document {
             target: None,
             fix_all_choice: std::sync::OnceLock::new(),
             semantic_tokens: None,
+            names: NameIndex::default(),
         }
     }
 
@@ -100,6 +104,11 @@ impl Document {
         } else {
             &EMPTY_TREE
         }
+    }
+
+    /// The stage and variable names of the current text (empty when not analysed).
+    pub fn names(&self) -> &NameIndex {
+        &self.names
     }
 
     /// The build context of the document (unknown for unsaved buffers).
@@ -179,6 +188,7 @@ impl Document {
         }
         let config = self.env.file_config.with_settings(settings);
         self.target = config.target().map(str::to_string);
+        let was_analysed = self.analysed;
         let parse = match (self.analysed, self.edit.take()) {
             (false, _) => analysis::Parse::Fresh,
             (true, None) => analysis::Parse::Unchanged,
@@ -187,6 +197,19 @@ impl Document {
         let outcome =
             analysis::analyse(self.text.text(), &mut self.kept, parse, &self.env, &config);
         self.analysed = matches!(outcome, Outcome::Analysed { .. });
+        if self.analysed {
+            // resolved again only from the stage the edit touched (nothing for the same text)
+            let tree = self.kept.syntax.tree();
+            match parse {
+                analysis::Parse::Unchanged if was_analysed => {}
+                analysis::Parse::Edited(edit) if was_analysed => {
+                    self.names.update(tree, self.text.text(), Some(edit));
+                }
+                _ => self.names = NameIndex::build(tree, self.text.text()),
+            }
+        } else {
+            self.names = NameIndex::default();
+        }
         let (diagnostics, publish) = match outcome {
             Outcome::Analysed { diagnostics } => {
                 self.too_large_reported = false;

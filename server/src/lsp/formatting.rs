@@ -9,6 +9,15 @@ use super::document::Document;
 use crate::ide::format;
 use crate::text::Encoding;
 
+/// The indentation of continuation lines the client's options ask for.
+pub fn indent(options: &FormattingOptions) -> String {
+    if options.insert_spaces {
+        " ".repeat(usize::try_from(options.tab_size.clamp(1, 16)).unwrap_or(4))
+    } else {
+        "\t".to_string()
+    }
+}
+
 /// The edits formatting `doc`, or only the lines of `range` when given.
 pub fn format(
     doc: &Document,
@@ -16,11 +25,7 @@ pub fn format(
     range: Option<ls::Range>,
     enc: Encoding,
 ) -> Vec<TextEdit> {
-    let indent = if options.insert_spaces {
-        " ".repeat(usize::try_from(options.tab_size.clamp(1, 16)).unwrap_or(4))
-    } else {
-        "\t".to_string()
-    };
+    let indent = indent(options);
     let lines = range.map(|r| (r.start.line, r.end.line));
     format::format(doc.tree(), doc.text.text(), &indent)
         .into_iter()

@@ -47,7 +47,7 @@ pub fn hover(doc: &Document, position: ls::Position, enc: Encoding) -> Option<Ho
         }
     }
     // flags, mount keys, directives, names
-    if let Some((span, doc)) = ide::hover::describe(doc.tree(), doc.text.text(), at) {
+    if let Some((span, doc)) = ide::hover::describe(doc.tree(), doc.names(), doc.text.text(), at) {
         sections.push(doc);
         covered = Some(covered.map_or(span, |c| c.cover(span)));
     }

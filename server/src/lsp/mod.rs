@@ -5,9 +5,11 @@
 //! findings to LSP diagnostics (`convert.rs`) and answers code actions (`code_action.rs`), hovers
 //! (`hover.rs`), document symbols (`symbols.rs`) and the editing requests, one file each over
 //! [`crate::ide`]: completion (`completion.rs`), definition, references and highlight
-//! (`navigation.rs`), rename (`rename.rs`), folding and selection ranges (`folding.rs`,
+//! (`navigation.rs`), rename (`rename.rs`), workspace symbols over the open documents
+//! (`workspace_symbols.rs`), folding and selection ranges (`folding.rs`,
 //! `selection.rs`), document links (`links.rs`), semantic tokens (`tokens.rs`), signature help
-//! (`signature.rs`), inlay hints (`hints.rs`) and formatting (`formatting.rs`). Settings come from `.layerwise.toml` and the
+//! (`signature.rs`), inlay hints (`hints.rs`) and formatting (`formatting.rs`,
+//! `on_type_formatting.rs`). Settings come from `.layerwise.toml` and the
 //! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
 //! through one ordered queue (`outbox.rs`). Document symbols are answered beside
 //! `tower-lsp-server`'s router and written straight to the output (`direct.rs`); both they and
@@ -37,6 +39,7 @@ mod hover;
 mod json;
 mod links;
 mod navigation;
+mod on_type_formatting;
 mod outbox;
 mod rename;
 mod selection;
@@ -47,6 +50,7 @@ mod stdio;
 mod symbols;
 mod tokens;
 mod transport;
+mod workspace_symbols;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};

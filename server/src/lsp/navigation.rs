@@ -19,8 +19,7 @@ pub fn definition(
     enc: Encoding,
 ) -> Option<GotoDefinitionResponse> {
     let offset = convert::offset(&doc.text, position, enc);
-    let occurrences = names::occurrences(doc.tree(), doc.text.text());
-    let span = names::definition(doc.tree(), &occurrences, offset)?;
+    let span = names::definition(doc.tree(), doc.names().occurrences(), offset)?;
     Some(GotoDefinitionResponse::Scalar(location(
         uri, doc, span, enc,
     )))
@@ -58,8 +57,8 @@ pub fn highlight(doc: &Document, position: ls::Position, enc: Encoding) -> Vec<D
 /// The spans and roles of the occurrences of the symbol at `position`, in text order.
 fn same_symbol(doc: &Document, position: ls::Position, enc: Encoding) -> Vec<(Span, Role)> {
     let offset = convert::offset(&doc.text, position, enc);
-    let occurrences = names::occurrences(doc.tree(), doc.text.text());
-    let Some(symbol) = names::at(&occurrences, offset).map(|o| o.symbol) else {
+    let occurrences = doc.names().occurrences();
+    let Some(symbol) = names::at(occurrences, offset).map(|o| o.symbol) else {
         return Vec::new();
     };
     occurrences

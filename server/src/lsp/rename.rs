@@ -23,7 +23,7 @@ pub fn prepare(
     enc: Encoding,
 ) -> Option<PrepareRenameResponse> {
     let offset = convert::offset(&doc.text, position, enc);
-    let span = rename::prepare(doc.tree(), doc.text.text(), offset)?;
+    let span = rename::prepare(doc.names(), offset)?;
     Some(PrepareRenameResponse::RangeWithPlaceholder {
         range: convert::range(&doc.text, span, enc),
         placeholder: span.of(doc.text.text()).to_string(),
@@ -42,8 +42,8 @@ pub fn rename(
     enc: Encoding,
 ) -> Result<WorkspaceEdit, Error> {
     let offset = convert::offset(&doc.text, position, enc);
-    let edits =
-        rename::rename(doc.tree(), doc.text.text(), offset, new_name).map_err(|reason| Error {
+    let edits = rename::rename(doc.tree(), doc.names(), doc.text.text(), offset, new_name)
+        .map_err(|reason| Error {
             code: ErrorCode::ServerError(REQUEST_FAILED),
             message: format!("layerwise: cannot rename: {reason}").into(),
             data: None,

@@ -15,10 +15,11 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
-    CodeActionResponse, CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem,
-    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DocumentFormattingParams, DocumentHighlight,
-    DocumentHighlightParams, DocumentLink, DocumentLinkOptions, DocumentLinkParams,
+    CodeActionResponse, CompletionItem, CompletionOptions, CompletionParams, CompletionResponse,
+    ConfigurationItem, DidChangeConfigurationParams, DidChangeTextDocumentParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DocumentFormattingParams,
+    DocumentHighlight, DocumentHighlightParams, DocumentLink, DocumentLinkOptions,
+    DocumentLinkParams, DocumentOnTypeFormattingOptions, DocumentOnTypeFormattingParams,
     DocumentRangeFormattingParams, DocumentSymbolParams, DocumentSymbolResponse, FoldingRange,
     FoldingRangeParams, FoldingRangeProviderCapability, GotoDefinitionParams,
     GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability, InitializeParams,
@@ -31,6 +32,7 @@ use tower_lsp_server::ls_types::{
     ServerCapabilities, ServerInfo, SignatureHelp, SignatureHelpOptions, SignatureHelpParams,
     TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextEdit, Uri, WorkDoneProgressOptions, WorkspaceEdit,
+    WorkspaceSymbolParams, WorkspaceSymbolResponse,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -39,8 +41,8 @@ use super::config::{self, SECTION};
 use super::document::Document;
 use super::outbox::{Outbox, Outgoing};
 use super::{
-    completion, folding, formatting, hints, hover, links, log, navigation, rename, selection,
-    signature, symbols, tokens,
+    completion, folding, formatting, hints, hover, links, log, navigation, on_type_formatting,
+    rename, selection, signature, symbols, tokens, workspace_symbols,
 };
 use crate::rules::Config;
 use crate::text::Encoding;
@@ -59,6 +61,10 @@ struct Session {
     early_problems: Vec<String>,
     /// Whether the client takes snippets in completion items.
     snippets: bool,
+    /// Whether the client takes nested document symbols (else `SymbolInformation[]`).
+    hierarchical_symbols: bool,
+    /// Whether the client resolves completion items' documentation lazily.
+    resolve_documentation: bool,
 }
 
 /// The state the request handlers read, shared with the requests answered beside
@@ -67,12 +73,19 @@ struct Session {
 pub struct Shared {
     session: Mutex<Session>,
     documents: Mutex<HashMap<Uri, Document>>,
+    /// The documentation of the last completion answer (for `completionItem/resolve`).
+    completion_docs: Mutex<completion::Kept>,
 }
 
 impl Shared {
     /// The negotiated position encoding.
     pub fn encoding(&self) -> Encoding {
         lock(&self.session).encoding
+    }
+
+    /// Whether the client takes nested document symbols.
+    pub fn hierarchical_symbols(&self) -> bool {
+        lock(&self.session).hierarchical_symbols
     }
 
     /// The open documents, locked.
@@ -268,9 +281,26 @@ impl LanguageServer for Backend {
             .and_then(|completion| completion.completion_item.as_ref())
             .and_then(|item| item.snippet_support)
             .unwrap_or(false);
+        let resolve_documentation = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text| text.completion.as_ref())
+            .and_then(|completion| completion.completion_item.as_ref())
+            .and_then(|item| item.resolve_support.as_ref())
+            .is_some_and(|support| support.properties.iter().any(|p| p == "documentation"));
+        let hierarchical_symbols = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text| text.document_symbol.as_ref())
+            .and_then(|symbol| symbol.hierarchical_document_symbol_support)
+            .unwrap_or(false);
         {
             let mut session = lock(&self.shared.session);
             session.encoding = encoding;
+            session.hierarchical_symbols = hierarchical_symbols;
+            session.resolve_documentation = resolve_documentation;
             session.pull_configuration = pull_configuration;
             session.snippets = snippets;
             if let Some(options) = &params.initialization_options {
@@ -423,9 +453,13 @@ impl LanguageServer for Backend {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let (enc, snippets) = {
+        let (enc, snippets, deferred) = {
             let session = lock(&self.shared.session);
-            (session.encoding, session.snippets)
+            (
+                session.encoding,
+                session.snippets,
+                session.resolve_documentation,
+            )
         };
         guarded("completion", || {
             let documents = lock(&self.shared.documents);
@@ -433,8 +467,23 @@ impl LanguageServer for Backend {
             let doc = documents
                 .get(&at.text_document.uri)
                 .ok_or_else(|| not_open(&at.text_document.uri))?;
-            let items = completion::completion(doc, at.position, enc, snippets);
+            let mut items = completion::completion(doc, at.position, enc, snippets);
+            if deferred {
+                completion::defer_documentation(
+                    &mut items,
+                    &mut lock(&self.shared.completion_docs),
+                );
+            }
             Ok(Some(CompletionResponse::Array(items)))
+        })
+    }
+
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        guarded("completionItem/resolve", || {
+            Ok(completion::resolve(
+                item,
+                &lock(&self.shared.completion_docs),
+            ))
         })
     }
 
@@ -640,18 +689,49 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn on_type_formatting(
+        &self,
+        params: DocumentOnTypeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        let enc = self.encoding();
+        guarded("onTypeFormatting", || {
+            let documents = lock(&self.shared.documents);
+            let at = &params.text_document_position;
+            let uri = &at.text_document.uri;
+            let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
+            let edits =
+                on_type_formatting::on_type(doc, at.position, &params.ch, &params.options, enc);
+            Ok(Some(edits))
+        })
+    }
+
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let enc = self.encoding();
+        let hierarchical = self.shared.hierarchical_symbols();
         guarded("documentSymbol", || {
             let documents = lock(&self.shared.documents);
             let uri = &params.text_document.uri;
             let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
-            Ok(Some(DocumentSymbolResponse::Nested(symbols::symbols(
-                doc, enc,
-            ))))
+            Ok(Some(if hierarchical {
+                DocumentSymbolResponse::Nested(symbols::symbols(doc, enc))
+            } else {
+                DocumentSymbolResponse::Flat(symbols::flat(uri, &symbols::outline(doc, enc)))
+            }))
+        })
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let enc = self.encoding();
+        guarded("workspace/symbol", || {
+            let documents = lock(&self.shared.documents);
+            let found = workspace_symbols::search(&documents, &params.query, enc);
+            Ok(Some(WorkspaceSymbolResponse::Flat(found)))
         })
     }
 }
@@ -678,6 +758,7 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
         signature_help_provider: Some(SignatureHelpOptions {
             trigger_characters: Some(
@@ -692,6 +773,15 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         inlay_hint_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         document_range_formatting_provider: Some(OneOf::Left(true)),
+        document_on_type_formatting_provider: Some(DocumentOnTypeFormattingOptions {
+            first_trigger_character: on_type_formatting::FIRST.to_string(),
+            more_trigger_character: Some(
+                on_type_formatting::MORE
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
+        }),
         document_link_provider: Some(DocumentLinkOptions {
             resolve_provider: Some(false),
             work_done_progress_options: WorkDoneProgressOptions::default(),
@@ -719,6 +809,7 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
                     .map(ToString::to_string)
                     .collect(),
             ),
+            resolve_provider: Some(true),
             ..CompletionOptions::default()
         }),
         ..ServerCapabilities::default()

@@ -1,6 +1,10 @@
 //! Document symbols: one per build stage, with one child per instruction of the stage.
 //!
-//! Instructions before the first `FROM` (global `ARG`s) are top-level symbols of their own.
+//! Parser directives (`# syntax=`, `# escape=`, `# check=`) and instructions before the first
+//! `FROM` (global `ARG`s) are top-level symbols of their own. An instruction's detail starts
+//! with its flags, so `COPY --from=build` shows where the files come from. A client without
+//! `hierarchicalDocumentSymbolSupport` gets the same symbols flat ([`flat`]), each instruction
+//! with its stage as container.
 //! [`outline`] works the symbols out once; they become either `ls_types` values ([`to_lsp`], for
 //! the handler behind `tower-lsp-server`'s router) or JSON written straight into a buffer
 //! ([`write_json`], for the direct answer of `direct.rs`, which skips the `serde_json::Value`
@@ -8,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use tower_lsp_server::ls_types::{self as ls, DocumentSymbol, SymbolKind};
+use tower_lsp_server::ls_types::{self as ls, DocumentSymbol, SymbolInformation, SymbolKind, Uri};
 
 use super::convert::to_lsp_position;
 use super::document::Document;
@@ -37,6 +41,8 @@ enum Head<'d> {
     Instruction(Cow<'d, Shown>),
     /// A stage's.
     Stage { name: String, detail: String },
+    /// A parser directive's.
+    Directive { name: String },
 }
 
 /// What an instruction's symbol says: worked out once per parse and kept with it
@@ -58,7 +64,7 @@ impl Head<'_> {
     fn name(&self) -> &str {
         match self {
             Head::Instruction(shown) => &shown.name,
-            Head::Stage { name, .. } => name,
+            Head::Stage { name, .. } | Head::Directive { name } => name,
         }
     }
 
@@ -66,6 +72,7 @@ impl Head<'_> {
         match self {
             Head::Instruction(shown) => &shown.detail,
             Head::Stage { detail, .. } => detail,
+            Head::Directive { .. } => "parser directive",
         }
     }
 
@@ -73,6 +80,7 @@ impl Head<'_> {
         match self {
             Head::Instruction(shown) => shown.kind,
             Head::Stage { .. } => SymbolKind::MODULE,
+            Head::Directive { .. } => SymbolKind::KEY,
         }
     }
 }
@@ -94,7 +102,22 @@ pub fn outline(doc: &Document, enc: Encoding) -> Vec<Symbol<'_>> {
         .collect();
     let positions = doc.text.positions(&offsets, enc);
     let at = |k: usize| positions.get(k).copied().unwrap_or_default();
-    let mut out: Vec<Symbol<'_>> = Vec::new();
+    let mut out: Vec<Symbol<'_>> = tree
+        .split
+        .directives
+        .iter()
+        .map(|d| {
+            let at = |offset| doc.text.position(offset, enc);
+            Symbol {
+                head: Head::Directive {
+                    name: d.span.of(text).trim().to_string(),
+                },
+                range: [at(d.span.start), at(d.span.end)],
+                selection: [at(d.name_span.start), at(d.name_span.end)],
+                children: None,
+            }
+        })
+        .collect();
     let mut stages = 0;
     for (i, located) in tree.instructions.iter().enumerate() {
         let (range, selection) = ([at(4 * i), at(4 * i + 3)], [at(4 * i + 1), at(4 * i + 2)]);
@@ -163,6 +186,31 @@ pub fn to_lsp(symbols: &[Symbol<'_>]) -> Vec<DocumentSymbol> {
         .collect()
 }
 
+/// `symbols` flat, as clients without hierarchical document symbols take them: each stage, then
+/// its instructions with the stage's name as their container.
+pub fn flat(uri: &Uri, symbols: &[Symbol<'_>]) -> Vec<SymbolInformation> {
+    let mut out = Vec::with_capacity(symbols.len());
+    for s in symbols {
+        out.push(information(uri, s, None));
+        for child in s.children.as_deref().unwrap_or_default() {
+            out.push(information(uri, child, Some(s.head.name())));
+        }
+    }
+    out
+}
+
+fn information(uri: &Uri, s: &Symbol<'_>, container: Option<&str>) -> SymbolInformation {
+    #[allow(deprecated)]
+    SymbolInformation {
+        name: s.head.name().to_string(),
+        kind: s.head.kind(),
+        tags: None,
+        deprecated: None,
+        location: ls::Location::new(uri.clone(), to_lsp_range(s.range)),
+        container_name: container.map(str::to_string),
+    }
+}
+
 /// Appends `symbols` to `out` as the JSON array of `DocumentSymbol`s that serializing
 /// [`to_lsp`]'s values gives, without building them.
 pub fn write_json(symbols: &[Symbol<'_>], out: &mut Vec<u8>) {
@@ -175,9 +223,7 @@ pub fn write_json(symbols: &[Symbol<'_>], out: &mut Vec<u8>) {
         out.push(b'{');
         match &s.head {
             Head::Instruction(shown) => out.extend_from_slice(&shown.json),
-            Head::Stage { name, detail } => {
-                json_head(name, detail, SymbolKind::MODULE, out);
-            }
+            head => json_head(head.name(), head.detail(), head.kind(), out),
         }
         out.extend_from_slice(b",\"range\":");
         json::range(to_lsp_range(s.range), out);
@@ -325,7 +371,8 @@ mod tests {
             let typed =
                 serde_json::to_value(to_lsp(&outline(&doc, enc))).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(written, typed);
-            assert_eq!(typed.as_array().map(Vec::len), Some(3), "{typed}");
+            assert_eq!(typed.as_array().map(Vec::len), Some(4), "{typed}");
+            assert_eq!(typed[0]["name"], "# syntax=docker/dockerfile:1");
         }
     }
 

@@ -31,7 +31,7 @@ pub fn legend() -> SemanticTokensLegend {
 
 /// The tokens of `doc`, only those inside `range` when given.
 pub fn semantic_tokens(doc: &Document, range: Option<ls::Range>, enc: Encoding) -> SemanticTokens {
-    let mut all = tokens::tokens(doc.tree(), doc.text.text());
+    let mut all = tokens::tokens(doc.tree(), doc.names(), doc.text.text());
     if let Some(range) = range {
         let start = convert::offset(&doc.text, range.start, enc);
         let end = convert::offset(&doc.text, range.end, enc);

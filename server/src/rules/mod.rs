@@ -15,8 +15,10 @@ mod consecutive_run;
 mod dev_server_flag;
 pub mod docs;
 mod duplicate_stage_name;
+mod empty_copy_from;
 mod expose_invalid_format;
 pub mod fixes;
+mod healthcheck_zero_retries;
 mod invalid_exec_form;
 pub mod memo;
 mod missing_dockerignore;
@@ -299,6 +301,8 @@ pub static RULES: &[&dyn Rule] = &[
     &copy_whole_stage::CopyWholeStage,
     &unpinned_package::UnpinnedPackage,
     &use_cache_mount::UseCacheMount,
+    &empty_copy_from::EmptyCopyFrom,
+    &healthcheck_zero_retries::HealthcheckZeroRetries,
 ];
 
 /// The id of the rule for what BuildKit rejects.

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use super::{declare_rule, Analysis, Diagnostic};
 use crate::model::mount_from;
-use crate::syntax::instruction::{edit_distance, Keyword};
+use crate::syntax::instruction::{edit_distance, Args, Keyword};
 use crate::syntax::Span;
 
 declare_rule! {
@@ -16,6 +16,10 @@ declare_rule! {
     /// - a stage that copies from itself (`COPY --from=<its own name>`, also through a
     ///   `RUN --mount=...,from=`), or stages that copy from each other in a cycle;
     /// - `COPY --from=<number>` past the last stage;
+    /// - an `ENV`, `LABEL` or `ARG` value whose quote is never closed (`ENV A="x`);
+    /// - a `STOPSIGNAL` value that is no signal (`STOPSIGNAL SIGFOO`, `STOPSIGNAL 0`);
+    /// - a bash-only substitution such as `${V:0:1}` in a word BuildKit expands itself (`ENV`,
+    ///   `COPY`, `WORKDIR`, `FROM`...; shell-form `RUN` is the shell's business);
     /// - `FROM --platform=$NAME` where `NAME` is neither a global `ARG` nor one of BuildKit's
     ///   platform variables (`BUILDPLATFORM`, `TARGETPLATFORM`, `TARGETOS`, `TARGETARCH`...): it
     ///   expands to nothing, and an empty platform fails the build.
@@ -82,6 +86,207 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     }
     empty_platforms(cx, out);
     stage_links(cx, out);
+    stop_signals(cx, out);
+    substitutions(cx, out);
+    unterminated_quotes(cx, out);
+}
+
+/// An `ENV`, `LABEL` or `ARG` value with a quote that is never closed: BuildKit's lexer stops
+/// the build when it expands the value.
+fn unterminated_quotes(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    let escape = cx.tree.split.escape;
+    for (i, located) in cx.tree.instructions.iter().enumerate() {
+        if !matches!(
+            located.keyword,
+            Keyword::Env | Keyword::Label | Keyword::Arg
+        ) {
+            continue;
+        }
+        let Args::KeyValues(kvs) = &located.args else {
+            continue;
+        };
+        for kv in kvs {
+            let Some(value) = kv.value_span.map(|v| located.abs(v)) else {
+                continue;
+            };
+            if let Some((at, quote)) = open_quote(value.of(cx.text), escape) {
+                let start = value.start + at;
+                let name = if quote == '"' { "double" } else { "single" };
+                out.push(Diagnostic::new(
+                    &META,
+                    cx.range_on(i, Span::new(start, value.end)),
+                    format!(
+                        "the {name} quote that opens here is never closed, so BuildKit cannot read the value of `{}` and stops; close it with `{quote}`",
+                        kv.key
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+}
+
+/// Where the quote still open at the end of `text` opened, and which quote it is.
+fn open_quote(text: &str, escape: char) -> Option<(usize, char)> {
+    let mut open: Option<(usize, char)> = None;
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match open {
+            Some((_, '\'')) => {
+                if c == '\'' {
+                    open = None;
+                }
+            }
+            Some((_, _)) => {
+                if c == escape {
+                    chars.next();
+                } else if c == '"' {
+                    open = None;
+                }
+            }
+            None => {
+                if c == escape {
+                    chars.next();
+                } else if c == '"' || c == '\'' {
+                    open = Some((at, c));
+                }
+            }
+        }
+    }
+    open
+}
+
+/// The signal names BuildKit's frontend knows (Linux; `SIG` prefix optional, any case).
+const SIGNALS: &[&str] = &[
+    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL",
+    "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP",
+    "TTIN", "TTOU", "UNUSED", "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",
+];
+
+/// Whether BuildKit takes `value` as a signal: a number other than 0, a known name, or a
+/// real-time one (`RTMIN+3`, `RTMAX-2`).
+fn is_signal(value: &str) -> bool {
+    if let Ok(n) = value.parse::<i64>() {
+        return n != 0;
+    }
+    let upper = value.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if SIGNALS.contains(&name) || name == "RTMIN" || name == "RTMAX" {
+        return true;
+    }
+    let offset = |rest: &str| rest.parse::<u8>().is_ok_and(|n| (1..=15).contains(&n));
+    name.strip_prefix("RTMIN+").is_some_and(offset)
+        || name.strip_prefix("RTMAX-").is_some_and(offset)
+}
+
+/// `STOPSIGNAL` with a value that is no signal: BuildKit fails the build on it. Values with a
+/// variable or an escape are not judged (their expansion is not known here).
+fn stop_signals(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.tree.instructions.iter().enumerate() {
+        if located.keyword != Keyword::Stopsignal || !located.errors.is_empty() {
+            continue;
+        }
+        let span = located.abs(located.args_span);
+        let written = span.of(cx.text).trim();
+        let value = ['"', '\'']
+            .iter()
+            .find_map(|q| written.strip_prefix(*q)?.strip_suffix(*q))
+            .unwrap_or(written);
+        if value.is_empty()
+            || value.contains(['$', '\\', '"', '\'', cx.tree.split.escape])
+            || value.contains(char::is_whitespace)
+            || is_signal(value)
+        {
+            continue;
+        }
+        out.push(Diagnostic::new(
+            &META,
+            cx.range_on(i, span),
+            format!(
+                "`{value}` is not a signal, and BuildKit stops here; use a name such as `SIGTERM` or `SIGINT`, or a signal number"
+            ),
+        ));
+    }
+}
+
+/// `${NAME:...}` with something other than `-`, `+` or `?` after the colon (a bash substring
+/// such as `${V:0:1}`) in a word BuildKit expands itself: its lexer rejects the modifier and
+/// the build stops. Shell-form commands are left alone: the shell expands those.
+fn substitutions(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.tree.instructions.iter().enumerate() {
+        let expanded = matches!(
+            located.keyword,
+            Keyword::From
+                | Keyword::Arg
+                | Keyword::Env
+                | Keyword::Label
+                | Keyword::Copy
+                | Keyword::Add
+                | Keyword::Workdir
+                | Keyword::User
+                | Keyword::Expose
+                | Keyword::Volume
+                | Keyword::Stopsignal
+        );
+        if !expanded {
+            continue;
+        }
+        let span = Span::new(located.keyword_span().end, located.span().end);
+        // heredoc bodies are files, not words
+        let end = located
+            .heredocs
+            .iter()
+            .map(|h| located.abs(h.body).start)
+            .min()
+            .unwrap_or(span.end);
+        let span = Span::new(span.start, end.max(span.start));
+        if let Some(at) = unsupported_modifier(span.of(cx.text), cx.tree.split.escape) {
+            let start = span.start + at;
+            let close = cx.text[start..span.end]
+                .find('}')
+                .map_or(span.end, |c| start + c + 1);
+            let written = &cx.text[start..close];
+            out.push(Diagnostic::new(
+                &META,
+                cx.range_on(i, Span::new(start, close)),
+                format!(
+                    "BuildKit does not support `{written}` in {}: only `:-`, `:+` and `:?` may follow the colon, so the build stops here; compute the value in a RUN step instead",
+                    located.keyword.name()
+                ),
+            ));
+        }
+    }
+}
+
+/// The offset of the first `${NAME:x` whose `x` is not `-`, `+` or `?`, outside single quotes
+/// and not escaped.
+fn unsupported_modifier(text: &str, escape: char) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut single, mut k) = (false, 0);
+    while k < bytes.len() {
+        let c = bytes[k];
+        if single {
+            single = c != b'\'';
+        } else if c == b'\'' {
+            single = true;
+        } else if char::from(c) == escape {
+            k += 1;
+        } else if c == b'$' && bytes.get(k + 1) == Some(&b'{') {
+            let name = bytes[k + 2..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            let after = k + 2 + name;
+            if name > 0
+                && bytes.get(after) == Some(&b':')
+                && !matches!(bytes.get(after + 1), Some(b'-' | b'+' | b'?') | None)
+            {
+                return Some(k);
+            }
+        }
+        k += 1;
+    }
+    None
 }
 
 /// BuildKit's platform variables, set in the global scope without an `ARG`.
