@@ -1524,6 +1524,10 @@ pub(super) fn reads_tree(cmd: &Command, root: &str) -> bool {
                 || args.first().is_some_and(|a| a.value == "config"))
         }
         "gem" => args.first().is_none_or(|a| a.value != "install"),
+        // Hex and rebar go into Mix's home, whatever the project
+        "mix" => args
+            .first()
+            .is_none_or(|a| !matches!(a.value.as_str(), "local.hex" | "local.rebar")),
         "bundle" => args.first().is_none_or(|a| a.value != "config"),
         _ => {
             if let Some(pip) = pip_args(cmd) {
