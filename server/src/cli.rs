@@ -14,6 +14,8 @@ use crate::rules::{self, Diagnostic, Severity, RULES};
 use crate::text::LineIndex;
 use crate::{fix, syntax};
 
+mod context;
+
 const USAGE: &str = "\
 layerwise: a Dockerfile linter and language server that makes images small and builds fast
 
@@ -22,6 +24,9 @@ Usage:
   layerwise format [--check] [--diff] [PATH...]
                                         format Dockerfiles in place (--check: only report
                                         the files that would change; --diff: show the changes)
+  layerwise context [PATH] [--changed FILE...|--since REF]
+                                        what the build context costs, what each COPY
+                                        takes, which step an edit rebuilds (context --help)
   layerwise rules                       list every rule
   layerwise rule ID                     print a rule's documentation
   layerwise lsp [--stdio]               serve the Language Server Protocol on stdio
@@ -49,6 +54,7 @@ pub fn main(args: &[String]) -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("check") => check(&args[1..]),
         Some("format") => format(&args[1..]),
+        Some("context") => Ok(context::run(&args[1..])),
         Some("rules") => Ok(list_rules()),
         Some("rule") => rule_doc(&args[1..]),
         Some("-h" | "--help" | "help") | None => {

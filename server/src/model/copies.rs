@@ -566,6 +566,7 @@ pub fn analyze(
     let mut used = vec![false; walk.files.len()];
     let mut costs = Vec::new();
     let mut suspects: BTreeMap<String, Suspect> = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
     for copy in copies(tree, model) {
         if !copy.reads_context() {
             if copy.is_copy() {
@@ -591,6 +592,9 @@ pub fn analyze(
         if shipped {
             for t in &taken {
                 let f = &walk.files[t.file];
+                if !seen.insert(t.file) {
+                    continue;
+                }
                 if let Some((key, why)) = suspect_kind(&f.path, read, f.size) {
                     let s = suspects.entry(key.clone()).or_insert(Suspect {
                         path: key,
@@ -619,6 +623,55 @@ pub fn analyze(
             taken,
             copy,
         });
+    }
+    // what a shipped stage copies from another stage brings that stage's context files along
+    for c in costs.iter().filter(|c| {
+        matches!(c.copy.origin, Origin::From(_))
+            && model.stages.get(c.copy.stage).is_some_and(|s| s.shipped)
+    }) {
+        let Origin::From(name) = &c.copy.origin else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        let Some(from) = model
+            .stages
+            .iter()
+            .position(|s| s.alias.as_deref() == Some(name.as_str()))
+            .or_else(|| name.parse::<usize>().ok().filter(|&k| k < c.copy.stage))
+        else {
+            continue;
+        };
+        for earlier in costs.iter().filter(|e| e.copy.stage == from) {
+            for t in &earlier.taken {
+                let Some(image) = t.image_path.as_deref() else {
+                    continue;
+                };
+                let in_image = image.trim_start_matches('/');
+                let brought = c.copy.sources.iter().any(|s| {
+                    s.rel
+                        .as_deref()
+                        .is_none_or(|rel| source_root(&rel.replace("/./", "/"), in_image).is_some())
+                });
+                let f = &walk.files[t.file];
+                if !brought {
+                    continue;
+                }
+                if !seen.insert(t.file) {
+                    continue;
+                }
+                if let Some((key, why)) = suspect_kind(&f.path, read, f.size) {
+                    let s = suspects.entry(key.clone()).or_insert(Suspect {
+                        path: key,
+                        files: 0,
+                        bytes: 0,
+                        line: c.copy.line,
+                        why,
+                    });
+                    s.files += 1;
+                    s.bytes += f.size;
+                }
+            }
+        }
     }
     let unused = || {
         walk.files
@@ -764,5 +817,12 @@ mod tests {
         assert_eq!(names, ["app/.env"]);
         assert_eq!(r.copies[1].top[0], ("app/main.py".to_owned(), 1, 10));
         assert_eq!(r.biggest[0].0, "docs/");
+        // ... unless the final stage copies it from the builder
+        let df = "FROM x AS b\nCOPY build /b\nFROM y\nCOPY --from=b /b/id_rsa /k\nCOPY app /app\n";
+        let tree = crate::syntax::parse(df);
+        let model = Model::build(&tree);
+        let r = analyze(&tree, &model, &w, &|_| None);
+        let names: Vec<(&str, u32)> = r.suspects.iter().map(|s| (s.path.as_str(), s.line)).collect();
+        assert_eq!(names, [("app/.env", 4), ("build/id_rsa", 3)]);
     }
 }

@@ -26,6 +26,8 @@ pub struct StageImpact {
     pub first: Option<(usize, u32, Cause)>,
     /// The steps before it that stay cached (instruction indices; RUN, COPY and ADD only).
     pub cached: Vec<usize>,
+    /// The RUN steps from the first one on, which run again (instruction indices).
+    pub rerun: Vec<usize>,
 }
 
 /// Why a step runs again.
@@ -106,11 +108,18 @@ pub fn impact(
             }
         }
         rebuilt[s] = first.is_some();
+        let rerun = match &first {
+            Some((i, _, _)) => (*i..stage.body.end)
+                .filter(|&j| tree.instructions[j].keyword == Keyword::Run)
+                .collect(),
+            None => Vec::new(),
+        };
         out.push(StageImpact {
             stage: s,
             name,
             first,
             cached,
+            rerun,
         });
     }
     out
@@ -147,6 +156,7 @@ CMD [\"python\", \"/app/main.py\"]
         assert_eq!((i, line), (4, 4));
         assert_eq!(cause, Cause::Files(vec!["src/main.py".into()]));
         assert_eq!(r[0].cached, [2, 3]);
+        assert_eq!(r[0].rerun, [5]);
         assert_eq!(r[1].first.as_ref().unwrap().2, Cause::Stage("build".into()));
     }
 
