@@ -154,7 +154,7 @@ fn run_inner(args: &[String]) -> Result<(), String> {
             .then(|| std::fs::read_to_string(&p).ok())
             .flatten()
     };
-    let report = copies::analyze(&tree, &model, &walked, &read);
+    let report = copies::analyze(&tree, &model, &walked, &read, args.list);
     let ignore_name = ignore.as_ref().map(|(p, _)| display_rel(&root, p));
     let out = if args.json {
         report_json(&tree, &text, &walked, &report, ignore_name, args.list)

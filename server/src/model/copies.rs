@@ -208,66 +208,81 @@ impl Copy {
         ex.is_excluded(below)
     }
 
-    /// What it takes from `walk`, each file once, in path order; and the sources that match
-    /// nothing sent (the build fails on them).
+    /// What it takes from `walk`, each file once, in path order, with where each lands in the
+    /// image when `paths` is set; and the sources that match nothing sent (the build fails on
+    /// them).
     #[must_use]
-    pub fn resolve(&self, walk: &Walk) -> (Vec<Taken>, Vec<String>) {
-        let mut taken: BTreeMap<usize, Option<String>> = BTreeMap::new();
+    pub fn resolve(&self, walk: &Walk, paths: bool) -> (Vec<Taken>, Vec<String>) {
+        let mut taken: Vec<Taken> = Vec::new();
         let mut missing = Vec::new();
         if !self.reads_context() {
-            return (Vec::new(), missing);
+            return (taken, missing);
         }
+        // several sources may take the same file: keep the first
+        let mut seen = (self.sources.len() > 1).then(|| vec![false; walk.files.len()]);
         for source in &self.sources {
-            let Some(rel) = &source.rel else {
-                // unknown value: it may take anything
-                for i in 0..walk.files.len() {
-                    taken.entry(i).or_insert(None);
-                }
-                continue;
-            };
             let before = taken.len();
             let mut matched = false;
+            let rel = source.rel.as_deref();
             // `--parents` keeps the path after a `/./` pivot: that many elements are dropped
-            let pivot = rel.find("/./").map(|k| rel[..k].split('/').count());
-            let key = rel.replace("/./", "/");
-            let mut add = |i: usize, root: &str| {
-                let path = &walk.files[i].path;
-                if !self.excluded(root, path) {
-                    taken
-                        .entry(i)
-                        .or_insert_with(|| self.image_path(root, path, pivot));
-                }
-            };
-            if has_wildcard(&key) {
-                for i in 0..walk.files.len() {
-                    if let Some(root) = source_root(&key, &walk.files[i].path) {
-                        matched = true;
-                        add(i, root);
+            let pivot = rel.and_then(|r| r.find("/./").map(|k| r[..k].split('/').count()));
+            let key = rel.map(|r| r.replace("/./", "/"));
+            let mut add = |i: usize, root: Option<&str>| {
+                if let Some(seen) = seen.as_mut() {
+                    if std::mem::replace(&mut seen[i], true) {
+                        return;
                     }
                 }
-                matched |= walk
-                    .empty_dirs
-                    .iter()
-                    .any(|d| source_root(&key, d).is_some());
-            } else {
-                if let Some(i) = walk.find(&key) {
-                    matched = true;
-                    add(i, &key);
+                let path = &walk.files[i].path;
+                if root.is_some_and(|root| self.excluded(root, path)) {
+                    return;
                 }
-                for i in walk.under(&key) {
+                let image_path = match root {
+                    Some(root) if paths => self.image_path(root, path, pivot),
+                    _ => None,
+                };
+                taken.push(Taken {
+                    file: i,
+                    image_path,
+                });
+            };
+            match key.as_deref() {
+                // unknown value: it may take anything
+                None => {
                     matched = true;
-                    add(i, &key);
+                    (0..walk.files.len()).for_each(|i| add(i, None));
                 }
-                matched |= key.is_empty() || walk.empty_dirs.binary_search(&key).is_ok();
+                Some(key) if has_wildcard(key) => {
+                    for i in 0..walk.files.len() {
+                        if let Some(root) = source_root(key, &walk.files[i].path) {
+                            matched = true;
+                            add(i, Some(root));
+                        }
+                    }
+                    matched |= walk
+                        .empty_dirs
+                        .iter()
+                        .any(|d| source_root(key, d).is_some());
+                }
+                Some(key) => {
+                    if let Some(i) = walk.find(key) {
+                        matched = true;
+                        add(i, Some(key));
+                    }
+                    for i in walk.under(key) {
+                        matched = true;
+                        add(i, Some(key));
+                    }
+                    matched |= key.is_empty() || walk.empty_dirs.binary_search_by(|d| d.as_str().cmp(key)).is_ok();
+                }
             }
             if !matched && taken.len() == before {
                 missing.push(source.written.clone());
             }
         }
-        let taken = taken
-            .into_iter()
-            .map(|(file, image_path)| Taken { file, image_path })
-            .collect();
+        if self.sources.len() > 1 {
+            taken.sort_unstable_by_key(|t| t.file);
+        }
         (taken, missing)
     }
 
@@ -293,6 +308,17 @@ impl Copy {
         };
         Some(join_path(dest, &tail))
     }
+}
+
+/// The stage `name` names (its alias or number), when it comes before stage `before`.
+fn stage_index(model: &Model, name: &str, before: usize) -> Option<usize> {
+    let name = name.to_ascii_lowercase();
+    model
+        .stages
+        .iter()
+        .position(|s| s.alias.as_deref() == Some(name.as_str()))
+        .or_else(|| name.parse::<usize>().ok())
+        .filter(|&k| k < before)
 }
 
 /// The copies of the file, in order: COPY, ADD and `RUN --mount=type=bind`.
@@ -462,28 +488,26 @@ const TOP: usize = 8;
 /// Adds up pieces by their first path element below `root`: `(path, files, bytes)`, biggest
 /// first, at most `TOP`.
 fn top_pieces<'a>(root: &str, items: impl Iterator<Item = (&'a str, u64)>) -> Vec<(String, usize, u64)> {
-    let mut groups: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    let mut groups: std::collections::HashMap<&'a str, (usize, u64)> = std::collections::HashMap::new();
     for (path, size) in items {
-        let below = if root.is_empty() {
-            path
+        // `root/head/` when the file is deeper, else the file itself
+        let skip = if root.is_empty() || !path.starts_with(root) || path.as_bytes().get(root.len()) != Some(&b'/') {
+            0
         } else {
-            path.strip_prefix(root)
-                .and_then(|p| p.strip_prefix('/'))
-                .unwrap_or(path)
+            root.len() + 1
         };
-        let key = match below.split_once('/') {
-            Some((head, _)) if root.is_empty() => format!("{head}/"),
-            Some((head, _)) => format!("{root}/{head}/"),
-            None => path.to_owned(),
+        let key = match path[skip..].find('/') {
+            Some(k) => &path[..skip + k + 1],
+            None => path,
         };
         let g = groups.entry(key).or_default();
         g.0 += 1;
         g.1 += size;
     }
-    let mut v: Vec<(String, usize, u64)> = groups.into_iter().map(|(k, (f, b))| (k, f, b)).collect();
-    v.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    let mut v: Vec<(&str, usize, u64)> = groups.into_iter().map(|(k, (f, b))| (k, f, b)).collect();
+    v.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(b.0)));
     v.truncate(TOP);
-    v
+    v.into_iter().map(|(k, f, b)| (k.to_owned(), f, b)).collect()
 }
 
 /// The common folder of a COPY's sources, to group its files by.
@@ -502,44 +526,49 @@ fn common_root(copy: &Copy) -> String {
 
 /// What kind of secret or junk a context path is, judged by its name (and, for `.npmrc`, its
 /// text); the folder it belongs to when the whole folder is the problem.
-fn suspect_kind(path: &str, read: &dyn Fn(&str) -> Option<String>, size: u64) -> Option<(String, &'static str)> {
-    let parts: Vec<&str> = path.split('/').collect();
-    let folder = |k: usize| format!("{}/", parts[..=k].join("/"));
-    for (k, part) in parts.iter().enumerate().take(parts.len() - 1) {
-        match *part {
-            ".git" => return Some((folder(k), "a Git repository: the project's whole history")),
-            "node_modules" => {
-                return Some((folder(k), "the host's node_modules: built for the host, not the image"))
+fn suspect_kind<'p>(
+    path: &'p str,
+    read: &dyn Fn(&str) -> Option<String>,
+    size: u64,
+) -> Option<(&'p str, &'static str)> {
+    // the folders on the way, each with the end of its `folder/` prefix
+    let mut start = 0;
+    for (slash, _) in path.match_indices('/') {
+        let why = match &path[start..slash] {
+            ".git" => "a Git repository: the project's whole history",
+            "node_modules" => "the host's node_modules: built for the host, not the image",
+            ".venv" | "venv" => "the host's Python virtual environment",
+            ".idea" | ".vscode" | ".vs" => "an editor's settings folder",
+            _ => {
+                start = slash + 1;
+                continue;
             }
-            ".venv" | "venv" => {
-                return Some((folder(k), "the host's Python virtual environment"))
-            }
-            ".idea" | ".vscode" | ".vs" => return Some((folder(k), "an editor's settings folder")),
-            _ => {}
-        }
+        };
+        return Some((&path[..=slash], why));
     }
+    let parts: Vec<&str> = path.split('/').collect();
     let name = parts[parts.len() - 1];
     let lower = name.to_ascii_lowercase();
     if lower == ".env"
         || (lower.starts_with(".env.")
             && !matches!(&lower[5..], "example" | "sample" | "template" | "dist"))
     {
-        return Some((path.to_owned(), "an environment file: these usually hold secrets"));
+        return Some((path, "an environment file: these usually hold secrets"));
     }
     if lower.ends_with(".pem")
         || lower.ends_with(".key")
         || matches!(lower.as_str(), "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519")
     {
-        return Some((path.to_owned(), "a private key"));
+        return Some((path, "a private key"));
     }
     if lower == ".npmrc" || lower == ".pypirc" {
         let text = read(path).unwrap_or_default();
         if text.contains("_authToken") || text.contains("_auth") || text.contains("password") {
-            return Some((path.to_owned(), "a package registry token"));
+            return Some((path, "a package registry token"));
         }
     }
     if lower == ".ds_store" || lower.ends_with(".swp") {
-        return Some((path.to_owned(), "an editor or desktop leftover"));
+        return Some((path, "an editor or desktop leftover"));
     }
     if size > 10 << 20
         && parts[..parts.len() - 1].iter().any(|p| {
@@ -549,7 +578,7 @@ fn suspect_kind(path: &str, read: &dyn Fn(&str) -> Option<String>, size: u64) ->
             )
         })
     {
-        return Some((path.to_owned(), "test data over 10 MB"));
+        return Some((path, "test data over 10 MB"));
     }
     None
 }
@@ -562,12 +591,26 @@ pub fn analyze(
     model: &Model,
     walk: &Walk,
     read: &dyn Fn(&str) -> Option<String>,
+    list: bool,
 ) -> Report {
+    let all = copies(tree, model);
+    // image paths are worked out for `list`, and for the stages a shipped stage copies from
+    let mut copied_from = vec![false; model.stages.len()];
+    for c in &all {
+        if let (Origin::From(name), true) = (
+            &c.origin,
+            model.stages.get(c.stage).is_some_and(|s| s.shipped),
+        ) {
+            if let Some(k) = stage_index(model, name, c.stage) {
+                copied_from[k] = true;
+            }
+        }
+    }
     let mut used = vec![false; walk.files.len()];
     let mut costs = Vec::new();
-    let mut suspects: BTreeMap<String, Suspect> = BTreeMap::new();
+    let mut suspects: BTreeMap<&str, Suspect> = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
-    for copy in copies(tree, model) {
+    for copy in all {
         if !copy.reads_context() {
             if copy.is_copy() {
                 costs.push(CopyCost {
@@ -581,7 +624,7 @@ pub fn analyze(
             }
             continue;
         }
-        let (taken, missing) = copy.resolve(walk);
+        let (taken, missing) = copy.resolve(walk, list || copied_from[copy.stage]);
         for t in &taken {
             used[t.file] = true;
         }
@@ -596,8 +639,8 @@ pub fn analyze(
                     continue;
                 }
                 if let Some((key, why)) = suspect_kind(&f.path, read, f.size) {
-                    let s = suspects.entry(key.clone()).or_insert(Suspect {
-                        path: key,
+                    let s = suspects.entry(key).or_insert_with(|| Suspect {
+                        path: key.to_owned(),
                         files: 0,
                         bytes: 0,
                         line: copy.line,
@@ -632,13 +675,7 @@ pub fn analyze(
         let Origin::From(name) = &c.copy.origin else {
             continue;
         };
-        let name = name.to_ascii_lowercase();
-        let Some(from) = model
-            .stages
-            .iter()
-            .position(|s| s.alias.as_deref() == Some(name.as_str()))
-            .or_else(|| name.parse::<usize>().ok().filter(|&k| k < c.copy.stage))
-        else {
+        let Some(from) = stage_index(model, name, c.copy.stage) else {
             continue;
         };
         for earlier in costs.iter().filter(|e| e.copy.stage == from) {
@@ -660,8 +697,8 @@ pub fn analyze(
                     continue;
                 }
                 if let Some((key, why)) = suspect_kind(&f.path, read, f.size) {
-                    let s = suspects.entry(key.clone()).or_insert(Suspect {
-                        path: key,
+                    let s = suspects.entry(key).or_insert_with(|| Suspect {
+                        path: key.to_owned(),
                         files: 0,
                         bytes: 0,
                         line: c.copy.line,
@@ -722,7 +759,7 @@ mod tests {
 
     fn image(dockerfile: &str, walk: &Walk) -> Vec<String> {
         let (c, _, _) = first_copy(dockerfile);
-        let (taken, _) = c.resolve(walk);
+        let (taken, _) = c.resolve(walk, true);
         taken
             .into_iter()
             .map(|t| format!("{} -> {}", walk.files[t.file].path, t.image_path.unwrap()))
@@ -773,12 +810,12 @@ mod tests {
     fn missing_sources_are_reported_and_other_origins_take_nothing() {
         let w = walk_of(&[("a", 1)]);
         let (c, _, _) = first_copy("FROM x\nCOPY a b nope* /d/\n");
-        let (taken, missing) = c.resolve(&w);
+        let (taken, missing) = c.resolve(&w, false);
         assert_eq!(taken.len(), 1);
         assert_eq!(missing, ["b", "nope*"]);
         let (c, _, _) = first_copy("FROM x AS b\nFROM x\nCOPY --from=b a /d\n");
         assert_eq!(c.origin, Origin::From("b".into()));
-        assert!(c.resolve(&w).0.is_empty());
+        assert!(c.resolve(&w, false).0.is_empty());
     }
 
     #[test]
@@ -808,7 +845,7 @@ mod tests {
         let df = "FROM x AS b\nCOPY build /b\nFROM y\nCOPY app /app\n";
         let tree = crate::syntax::parse(df);
         let model = Model::build(&tree);
-        let r = analyze(&tree, &model, &w, &|_| Some("//r/:_authToken=x".into()));
+        let r = analyze(&tree, &model, &w, &|_| Some("//r/:_authToken=x".into()), false);
         assert_eq!(r.files, 5);
         assert_eq!(r.unused_files, 1);
         assert_eq!(r.unused_bytes, 1000);
@@ -821,7 +858,7 @@ mod tests {
         let df = "FROM x AS b\nCOPY build /b\nFROM y\nCOPY --from=b /b/id_rsa /k\nCOPY app /app\n";
         let tree = crate::syntax::parse(df);
         let model = Model::build(&tree);
-        let r = analyze(&tree, &model, &w, &|_| None);
+        let r = analyze(&tree, &model, &w, &|_| None, false);
         let names: Vec<(&str, u32)> = r.suspects.iter().map(|s| (s.path.as_str(), s.line)).collect();
         assert_eq!(names, [("app/.env", 4), ("build/id_rsa", 3)]);
     }

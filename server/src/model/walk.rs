@@ -141,7 +141,7 @@ struct Found {
 }
 
 struct Shared {
-    root: PathBuf,
+    root_len: usize,
     ignore: DockerIgnore,
     pruning: Pruning,
     seen: AtomicUsize,
@@ -162,9 +162,11 @@ impl Visitor {
     }
 
     fn rel(&self, path: &Path) -> Option<String> {
-        let rel = path.strip_prefix(&self.shared.root).ok()?;
-        let s = rel.to_str()?;
-        Some(s.to_owned())
+        // the walker's paths are the root joined with the names below it
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let below = bytes.get(self.shared.root_len..)?;
+        let below = below.strip_prefix(b"/").unwrap_or(below);
+        Some(std::str::from_utf8(below).ok()?.to_owned())
     }
 }
 
@@ -253,7 +255,7 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder {
 #[must_use]
 pub fn walk(root: &Path, ignore: &DockerIgnore, threads: usize) -> Walk {
     let shared = Arc::new(Shared {
-        root: root.to_path_buf(),
+        root_len: root.as_os_str().len(),
         ignore: ignore.clone(),
         pruning: Pruning::new(ignore),
         seen: AtomicUsize::new(0),
