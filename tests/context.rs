@@ -131,7 +131,9 @@ fn change_impact_names_the_first_step_that_runs_again() {
     );
     assert!(out.contains("runs again: line 6 (RUN python -m compileall src)"), "{out}");
     assert!(
-        out.contains("stage 1: rebuilds from line 9 (COPY --from=build /app /app), as stage build is rebuilt"),
+        out.contains(
+            "stage 1: rebuilds from line 9 (COPY --from=build /app /app), as what it reads from stage build changed"
+        ),
         "{out}"
     );
 

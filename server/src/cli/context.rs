@@ -12,6 +12,7 @@ use crate::model::copies::{self, Origin, Report};
 use crate::model::impact::{self, Cause};
 use crate::model::walk;
 use crate::model::Model;
+use crate::syntax::instruction::Keyword;
 use crate::syntax::{self, SyntaxTree};
 
 pub const USAGE: &str = "\
@@ -412,11 +413,12 @@ fn report_json(
     format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default())
 }
 
-fn cause_text(cause: &Cause) -> String {
+fn cause_text(cause: &Cause, is_from: bool) -> String {
     match cause {
+        Cause::Stage(s) if !is_from => format!("what it reads from stage {s} changed"),
         Cause::Files(f) if f.len() > 3 => format!("it takes {} and {} more", f[..3].join(", "), f.len() - 3),
         Cause::Files(f) => format!("it takes {}", f.join(", ")),
-        Cause::Stage(s) => format!("stage {s} is rebuilt"),
+        Cause::Stage(s) => format!("it is built on stage {s}, which is rebuilt"),
     }
 }
 
@@ -449,7 +451,7 @@ fn impact_text(
                     s.name,
                     line + 1,
                     instr_text(tree, text, *i),
-                    cause_text(cause)
+                    cause_text(cause, tree.instructions[*i].keyword == Keyword::From)
                 );
                 if cached.is_empty() {
                     let _ = writeln!(o, "    nothing before it in the stage stays cached");

@@ -184,14 +184,40 @@ impl Copy {
     /// as taking it.
     #[must_use]
     pub fn takes(&self, path: &str) -> bool {
-        self.reads_context()
-            && self.sources.iter().any(|s| match &s.rel {
-                None => true,
-                Some(rel) => match source_root(&rel.replace("/./", "/"), path) {
-                    Some(root) => !self.excluded(root, path),
-                    None => false,
-                },
-            })
+        self.lands(path).is_some()
+    }
+
+    /// Where the context path `path` lands in the image when this instruction takes it:
+    /// `Some(None)` when it takes it but the place is unknown (a variable without a value, a
+    /// bind mount), `None` when it does not take it.
+    #[must_use]
+    pub fn lands(&self, path: &str) -> Option<Option<String>> {
+        if !self.reads_context() {
+            return None;
+        }
+        self.sources.iter().find_map(|s| match &s.rel {
+            None => Some(None),
+            Some(rel) => {
+                let root = source_root(&rel.replace("/./", "/"), path)?;
+                if self.excluded(root, path) {
+                    return None;
+                }
+                let pivot = rel.find("/./").map(|k| rel[..k].split('/').count());
+                Some(self.image_path(root, path, pivot))
+            }
+        })
+    }
+
+    /// Whether this COPY (`--from` a stage) reads the image path `path` of that stage: a
+    /// source is the path or a folder above it.
+    #[must_use]
+    pub fn reads_image_path(&self, path: &str) -> bool {
+        let path = path.trim_start_matches('/');
+        self.sources.iter().any(|s| {
+            s.rel
+                .as_deref()
+                .is_none_or(|rel| source_root(&rel.replace("/./", "/"), path).is_some())
+        })
     }
 
     fn excluded(&self, root: &str, path: &str) -> bool {
@@ -311,7 +337,7 @@ impl Copy {
 }
 
 /// The stage `name` names (its alias or number), when it comes before stage `before`.
-fn stage_index(model: &Model, name: &str, before: usize) -> Option<usize> {
+pub(crate) fn stage_index(model: &Model, name: &str, before: usize) -> Option<usize> {
     let name = name.to_ascii_lowercase();
     model
         .stages

@@ -11,7 +11,7 @@
 use crate::syntax::instruction::Keyword;
 use crate::syntax::SyntaxTree;
 
-use super::copies::{copies, Copy};
+use super::copies::{copies, stage_index, Copy};
 use super::dockerignore::DockerIgnore;
 use super::{stage_references, Model};
 
@@ -54,7 +54,9 @@ pub fn impact(
         .filter(|p| ignore.is_none_or(|ig| !ig.is_excluded(p)))
         .collect();
     let all: Vec<Copy> = copies(tree, model);
-    let mut rebuilt = vec![false; model.stages.len()];
+    // per stage: rebuilt or not, and when known, the image paths its rebuilt steps changed
+    // (`None` inside: anything may have changed, as a RUN ran again)
+    let mut rebuilt: Vec<Option<Option<Vec<String>>>> = vec![None; model.stages.len()];
     let mut out = Vec::new();
     for (s, stage) in model.stages.iter().enumerate() {
         if !needed.get(s).copied().unwrap_or(false) {
@@ -68,7 +70,7 @@ pub fn impact(
                 .unwrap_or_else(|| k.to_string())
         };
         let mut first = None;
-        if let Some(parent) = stage.parent.filter(|&p| rebuilt[p]) {
+        if let Some(parent) = stage.parent.filter(|&p| rebuilt[p].is_some()) {
             first = Some((
                 stage.from,
                 tree.instructions[stage.from].line,
@@ -89,14 +91,23 @@ pub fn impact(
                     first = Some((i, instr.line, Cause::Files(files)));
                     break;
                 }
+                // a step reading a rebuilt stage runs again when what it reads changed
                 let from_rebuilt = stage_references(instr).into_iter().find_map(|r| {
-                    let r = r.to_ascii_lowercase();
-                    model
-                        .stages
-                        .iter()
-                        .position(|o| o.alias.as_deref() == Some(r.as_str()))
-                        .or_else(|| r.parse::<usize>().ok())
-                        .filter(|&k| k < s && rebuilt[k])
+                    let k = stage_index(model, r, s)?;
+                    let changed = rebuilt[k].as_ref()?;
+                    let reads_changed = match changed {
+                        None => true,
+                        Some(paths) => {
+                            let copy = all.iter().find(|c| c.instr == i);
+                            match copy {
+                                Some(c) if c.is_copy() => {
+                                    paths.iter().any(|p| c.reads_image_path(p))
+                                }
+                                _ => true,
+                            }
+                        }
+                    };
+                    reads_changed.then_some(k)
                 });
                 if let Some(k) = from_rebuilt {
                     first = Some((i, instr.line, Cause::Stage(stage_name(k))));
@@ -107,7 +118,36 @@ pub fn impact(
                 }
             }
         }
-        rebuilt[s] = first.is_some();
+        rebuilt[s] = first.as_ref().map(|(i, _, cause)| {
+            if matches!(cause, Cause::Stage(_)) && *i == stage.from {
+                return None;
+            }
+            // what the steps from the first one on change in the image
+            let mut paths = Vec::new();
+            for j in *i..stage.body.end {
+                let instr = &tree.instructions[j];
+                match all.iter().find(|c| c.instr == j) {
+                    Some(c) if c.is_copy() && c.reads_context() => {
+                        for p in &sent {
+                            match c.lands(p) {
+                                Some(Some(at)) => paths.push(at),
+                                Some(None) => return None,
+                                None => {}
+                            }
+                        }
+                    }
+                    _ if matches!(instr.keyword, Keyword::Copy | Keyword::Add) => {
+                        // another stage's files: anything of it may have changed
+                        if j == *i {
+                            return None;
+                        }
+                    }
+                    _ if matches!(instr.keyword, Keyword::Run) => return None,
+                    _ => {}
+                }
+            }
+            Some(paths)
+        });
         let rerun = match &first {
             Some((i, _, _)) => (*i..stage.body.end)
                 .filter(|&j| tree.instructions[j].keyword == Keyword::Run)
@@ -158,6 +198,29 @@ CMD [\"python\", \"/app/main.py\"]
         assert_eq!(r[0].cached, [2, 3]);
         assert_eq!(r[0].rerun, [5]);
         assert_eq!(r[1].first.as_ref().unwrap().2, Cause::Stage("build".into()));
+    }
+
+    #[test]
+    fn a_copy_from_a_rebuilt_stage_stays_cached_when_its_files_did_not_change() {
+        let df = "FROM python AS build
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --user -r requirements.txt
+COPY . /app
+FROM python
+COPY --from=build /root/.local /root/.local
+COPY --from=build /app /app
+";
+        let r = run(df, "", &["main.py"]);
+        assert_eq!(r[0].first.as_ref().unwrap().1, 4);
+        // /root/.local did not change: only the copy of /app runs again
+        assert_eq!(r[1].first.as_ref().unwrap().1, 7);
+        assert_eq!(r[1].cached, [6]);
+        // a RUN after the copy may change anything: the first COPY --from runs again
+        let df = df.replace("COPY . /app\n", "COPY . /app\nRUN python -m compileall .\n");
+        let r = run(&df, "", &["main.py"]);
+        assert_eq!(r[1].first.as_ref().unwrap().1, 7);
+        assert!(r[1].cached.is_empty());
     }
 
     #[test]
