@@ -44,7 +44,10 @@ fn seed() -> Project {
             ("src/main.py", b"print('hi')\n".as_slice()),
             ("src/util.py", b"x = 1\n".as_slice()),
             (".env", b"TOKEN=abc\n".as_slice()),
-            (".npmrc", b"//registry.npmjs.org/:_authToken=abc\n".as_slice()),
+            (
+                ".npmrc",
+                b"//registry.npmjs.org/:_authToken=abc\n".as_slice(),
+            ),
             ("docs/manual.pdf", big.as_slice()),
             ("build.log", b"log\n".as_slice()),
             (".dockerignore", b"*.log\n".as_slice()),
@@ -85,7 +88,12 @@ fn secrets_reaching_the_shipped_image_through_copy_from_are_named() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["path"].as_str().unwrap().to_owned(), s["line"].as_u64().unwrap()))
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_owned(),
+                s["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(suspects, [(".env".to_owned(), 9), (".npmrc".to_owned(), 9)]);
 
@@ -93,7 +101,10 @@ fn secrets_reaching_the_shipped_image_through_copy_from_are_named() {
     p.write(".npmrc", "registry=https://example.com/\n");
     p.write(
         "Dockerfile",
-        DOCKERFILE.replace("COPY --from=build /app /app", "COPY --from=build /app/src /app"),
+        DOCKERFILE.replace(
+            "COPY --from=build /app /app",
+            "COPY --from=build /app/src /app",
+        ),
     );
     let v = json(p.path(), &["context", "--format", "json"]);
     assert_eq!(v["suspects"], Value::Array(Vec::new()));
@@ -108,7 +119,10 @@ fn files_never_copied_are_reported() {
     );
     let (code, out, err) = run(p.path(), &["context"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("line 3    COPY src /app/src\n             2 files, 18 B"), "{out}");
+    assert!(
+        out.contains("line 3    COPY src /app/src\n             2 files, 18 B"),
+        "{out}"
+    );
     // Dockerfile, .dockerignore, .env, .npmrc and the 20 kB manual are sent for nothing
     assert!(out.contains("Sent but never copied: 5 files"), "{out}");
     assert!(out.contains("docs/ 20.0 kB"), "{out}");
@@ -129,7 +143,10 @@ fn change_impact_names_the_first_step_that_runs_again() {
         ),
         "{out}"
     );
-    assert!(out.contains("runs again: line 6 (RUN python -m compileall src)"), "{out}");
+    assert!(
+        out.contains("runs again: line 6 (RUN python -m compileall src)"),
+        "{out}"
+    );
     assert!(
         out.contains(
             "stage 1: rebuilds from line 9 (COPY --from=build /app /app), as what it reads from stage build changed"
@@ -138,13 +155,25 @@ fn change_impact_names_the_first_step_that_runs_again() {
     );
 
     // an ignored file rebuilds nothing
-    let v = json(p.path(), &["context", "--changed", "build.log", "--format", "json"]);
+    let v = json(
+        p.path(),
+        &["context", "--changed", "build.log", "--format", "json"],
+    );
     for stage in v["stages"].as_array().unwrap() {
         assert!(stage["rebuilds_from"].is_null(), "{v}");
     }
 
     // the manifest rebuilds from its own copy
-    let v = json(p.path(), &["context", "--format", "json", "--changed", "requirements.txt"]);
+    let v = json(
+        p.path(),
+        &[
+            "context",
+            "--format",
+            "json",
+            "--changed",
+            "requirements.txt",
+        ],
+    );
     assert_eq!(v["stages"][0]["rebuilds_from"]["line"], 3);
 }
 
@@ -153,7 +182,14 @@ fn since_reads_the_changes_from_git() {
     let p = seed();
     let git = |args: &[&str]| {
         let ok = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(p.path())
             .output()
@@ -167,14 +203,20 @@ fn since_reads_the_changes_from_git() {
     }
     assert!(git(&["add", "-A"]) && git(&["commit", "-qm", "seed"]));
     p.write("requirements.txt", "fastapi\nuvicorn\n");
-    let v = json(p.path(), &["context", "--since", "HEAD", "--format", "json"]);
+    let v = json(
+        p.path(),
+        &["context", "--since", "HEAD", "--format", "json"],
+    );
     assert_eq!(v["changed"], serde_json::json!(["requirements.txt"]));
     assert_eq!(v["stages"][0]["rebuilds_from"]["line"], 3);
 
     // a new, untracked file counts too
     assert!(git(&["checkout", "-q", "--", "requirements.txt"]));
     p.write("src/new.py", "y = 2\n");
-    let v = json(p.path(), &["context", "--since", "HEAD", "--format", "json"]);
+    let v = json(
+        p.path(),
+        &["context", "--since", "HEAD", "--format", "json"],
+    );
     assert_eq!(v["changed"], serde_json::json!(["src/new.py"]));
     assert_eq!(v["stages"][0]["rebuilds_from"]["line"], 5);
 

@@ -147,7 +147,14 @@ fn run_inner(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
 
-    let walked = walk::walk(&root, ignore.as_ref().map(|(_, i)| i).unwrap_or(&Default::default()), 0);
+    let walked = walk::walk(
+        &root,
+        ignore
+            .as_ref()
+            .map(|(_, i)| i)
+            .unwrap_or(&Default::default()),
+        0,
+    );
     let read = |rel: &str| {
         let p = root.join(rel);
         let meta = std::fs::symlink_metadata(&p).ok()?;
@@ -410,13 +417,18 @@ fn report_json(
             "path": s.path, "files": s.files, "bytes": s.bytes, "line": s.line + 1, "why": s.why,
         })).collect::<Vec<_>>(),
     });
-    format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default())
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&out).unwrap_or_default()
+    )
 }
 
 fn cause_text(cause: &Cause, is_from: bool) -> String {
     match cause {
         Cause::Stage(s) if !is_from => format!("what it reads from stage {s} changed"),
-        Cause::Files(f) if f.len() > 3 => format!("it takes {} and {} more", f[..3].join(", "), f.len() - 3),
+        Cause::Files(f) if f.len() > 3 => {
+            format!("it takes {} and {} more", f[..3].join(", "), f.len() - 3)
+        }
         Cause::Files(f) => format!("it takes {}", f.join(", ")),
         Cause::Stage(s) => format!("it is built on stage {s}, which is rebuilt"),
     }
@@ -434,14 +446,28 @@ fn impact_text(
     let _ = writeln!(
         o,
         "Editing {}{}:",
-        if shown.is_empty() { "nothing".to_owned() } else { shown.join(", ") },
-        if more > 0 { format!(" and {more} more") } else { String::new() }
+        if shown.is_empty() {
+            "nothing".to_owned()
+        } else {
+            shown.join(", ")
+        },
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
     );
     for s in stages {
         let cached = s
             .cached
             .iter()
-            .map(|&i| format!("line {} ({})", tree.instructions[i].line + 1, instr_text(tree, text, i)))
+            .map(|&i| {
+                format!(
+                    "line {} ({})",
+                    tree.instructions[i].line + 1,
+                    instr_text(tree, text, i)
+                )
+            })
             .collect::<Vec<_>>();
         match &s.first {
             Some((i, line, cause)) => {
@@ -461,7 +487,13 @@ fn impact_text(
                 let rerun: Vec<String> = s
                     .rerun
                     .iter()
-                    .map(|&i| format!("line {} ({})", tree.instructions[i].line + 1, instr_text(tree, text, i)))
+                    .map(|&i| {
+                        format!(
+                            "line {} ({})",
+                            tree.instructions[i].line + 1,
+                            instr_text(tree, text, i)
+                        )
+                    })
                     .collect();
                 if !rerun.is_empty() {
                     let _ = writeln!(o, "    runs again: {}", rerun.join("; "));
@@ -504,5 +536,8 @@ fn impact_json(
         })
         .collect();
     let out = json!({"changed": changed, "stages": stages});
-    format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default())
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&out).unwrap_or_default()
+    )
 }

@@ -299,7 +299,11 @@ impl Copy {
                         matched = true;
                         add(i, Some(key));
                     }
-                    matched |= key.is_empty() || walk.empty_dirs.binary_search_by(|d| d.as_str().cmp(key)).is_ok();
+                    matched |= key.is_empty()
+                        || walk
+                            .empty_dirs
+                            .binary_search_by(|d| d.as_str().cmp(key))
+                            .is_ok();
                 }
             }
             if !matched && taken.len() == before {
@@ -513,11 +517,18 @@ const TOP: usize = 8;
 
 /// Adds up pieces by their first path element below `root`: `(path, files, bytes)`, biggest
 /// first, at most `TOP`.
-fn top_pieces<'a>(root: &str, items: impl Iterator<Item = (&'a str, u64)>) -> Vec<(String, usize, u64)> {
-    let mut groups: std::collections::HashMap<&'a str, (usize, u64)> = std::collections::HashMap::new();
+fn top_pieces<'a>(
+    root: &str,
+    items: impl Iterator<Item = (&'a str, u64)>,
+) -> Vec<(String, usize, u64)> {
+    let mut groups: std::collections::HashMap<&'a str, (usize, u64)> =
+        std::collections::HashMap::new();
     for (path, size) in items {
         // `root/head/` when the file is deeper, else the file itself
-        let skip = if root.is_empty() || !path.starts_with(root) || path.as_bytes().get(root.len()) != Some(&b'/') {
+        let skip = if root.is_empty()
+            || !path.starts_with(root)
+            || path.as_bytes().get(root.len()) != Some(&b'/')
+        {
             0
         } else {
             root.len() + 1
@@ -533,7 +544,9 @@ fn top_pieces<'a>(root: &str, items: impl Iterator<Item = (&'a str, u64)>) -> Ve
     let mut v: Vec<(&str, usize, u64)> = groups.into_iter().map(|(k, (f, b))| (k, f, b)).collect();
     v.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(b.0)));
     v.truncate(TOP);
-    v.into_iter().map(|(k, f, b)| (k.to_owned(), f, b)).collect()
+    v.into_iter()
+        .map(|(k, f, b)| (k.to_owned(), f, b))
+        .collect()
 }
 
 /// The common folder of a COPY's sources, to group its files by.
@@ -583,7 +596,10 @@ fn suspect_kind<'p>(
     }
     if lower.ends_with(".pem")
         || lower.ends_with(".key")
-        || matches!(lower.as_str(), "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519")
+        || matches!(
+            lower.as_str(),
+            "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519"
+        )
     {
         return Some((path, "a private key"));
     }
@@ -824,7 +840,11 @@ mod tests {
         );
         assert_eq!(
             image("FROM x\nCOPY --exclude=*.txt --exclude=lib . /d\n", &w),
-            ["README -> /d/README", "src/a.py -> /d/src/a.py", "src/lib/b.py -> /d/src/lib/b.py"]
+            [
+                "README -> /d/README",
+                "src/a.py -> /d/src/a.py",
+                "src/lib/b.py -> /d/src/lib/b.py"
+            ]
         );
         assert_eq!(
             image("FROM x\nARG D=src\nCOPY ${D}/a.py /x/\n", &w),
@@ -871,7 +891,13 @@ mod tests {
         let df = "FROM x AS b\nCOPY build /b\nFROM y\nCOPY app /app\n";
         let tree = crate::syntax::parse(df);
         let model = Model::build(&tree);
-        let r = analyze(&tree, &model, &w, &|_| Some("//r/:_authToken=x".into()), false);
+        let r = analyze(
+            &tree,
+            &model,
+            &w,
+            &|_| Some("//r/:_authToken=x".into()),
+            false,
+        );
         assert_eq!(r.files, 5);
         assert_eq!(r.unused_files, 1);
         assert_eq!(r.unused_bytes, 1000);
@@ -885,7 +911,11 @@ mod tests {
         let tree = crate::syntax::parse(df);
         let model = Model::build(&tree);
         let r = analyze(&tree, &model, &w, &|_| None, false);
-        let names: Vec<(&str, u32)> = r.suspects.iter().map(|s| (s.path.as_str(), s.line)).collect();
+        let names: Vec<(&str, u32)> = r
+            .suspects
+            .iter()
+            .map(|s| (s.path.as_str(), s.line))
+            .collect();
         assert_eq!(names, [("app/.env", 4), ("build/id_rsa", 3)]);
     }
 }

@@ -136,11 +136,9 @@ pub fn impact(
                             }
                         }
                     }
-                    _ if matches!(instr.keyword, Keyword::Copy | Keyword::Add) => {
-                        // another stage's files: anything of it may have changed
-                        if j == *i {
-                            return None;
-                        }
+                    // another stage's files: anything of it may have changed
+                    _ if matches!(instr.keyword, Keyword::Copy | Keyword::Add) && j == *i => {
+                        return None
                     }
                     _ if matches!(instr.keyword, Keyword::Run) => return None,
                     _ => {}
@@ -239,7 +237,11 @@ COPY --from=build /app /app
 
     #[test]
     fn unneeded_stages_are_left_out() {
-        let r = run("FROM a AS unused\nCOPY . .\nFROM b\nCOPY x /x\n", "", &["y"]);
+        let r = run(
+            "FROM a AS unused\nCOPY . .\nFROM b\nCOPY x /x\n",
+            "",
+            &["y"],
+        );
         assert_eq!(r.len(), 1);
         assert!(r[0].first.is_none());
     }

@@ -83,8 +83,12 @@ impl Walk {
         // children sort between "dir/" and "dir0" ('0' follows '/')
         let lo_key = format!("{dir}/");
         let hi_key = format!("{dir}0");
-        let lo = self.files.partition_point(|f| f.path.as_str() < lo_key.as_str());
-        let hi = self.files.partition_point(|f| f.path.as_str() < hi_key.as_str());
+        let lo = self
+            .files
+            .partition_point(|f| f.path.as_str() < lo_key.as_str());
+        let hi = self
+            .files
+            .partition_point(|f| f.path.as_str() < hi_key.as_str());
         lo..hi.max(lo)
     }
 }
@@ -373,11 +377,18 @@ mod tests {
             (".git/HEAD", "h"),
             (".hidden", "h"),
         ]);
-        let ig = DockerIgnore::parse("node_modules\n**/*.log\n!src/keep.log\ndocs\n!docs/*.md\n.git\n");
+        let ig =
+            DockerIgnore::parse("node_modules\n**/*.log\n!src/keep.log\ndocs\n!docs/*.md\n.git\n");
         let w = walk(&d.0, &ig, 2);
         assert_eq!(
             paths(&w),
-            [".hidden", "a.txt", "docs/readme.md", "src/keep.log", "src/main.py"]
+            [
+                ".hidden",
+                "a.txt",
+                "docs/readme.md",
+                "src/keep.log",
+                "src/main.py"
+            ]
         );
         assert_eq!(w.bytes(), 1 + 2 + 1 + 1 + 7);
         assert!(w.problems.is_empty());
