@@ -442,6 +442,35 @@ mod tests {
     }
 
     #[test]
+    fn a_context_changing_during_the_walk_ends_the_walk_without_a_panic() {
+        let d = tree(&[("keep/a", "1")]);
+        for k in 0..50 {
+            std::fs::create_dir_all(d.0.join(format!("churn/d{k}"))).unwrap();
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churn = {
+            let (root, stop) = (d.0.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let dir = root.join(format!("churn/d{}", n % 50));
+                    let _ = std::fs::remove_dir_all(&dir);
+                    let _ = std::fs::create_dir_all(dir.join("x"));
+                    let _ = std::fs::write(dir.join("x/f"), "data");
+                    n += 1;
+                }
+            })
+        };
+        for _ in 0..20 {
+            let w = walk(&d.0, &DockerIgnore::default(), 2);
+            assert!(w.files.iter().any(|f| f.path == "keep/a"));
+            assert!(w.files.windows(2).all(|p| p[0].path < p[1].path));
+        }
+        stop.store(true, Ordering::Relaxed);
+        churn.join().unwrap();
+    }
+
+    #[test]
     fn ignore_file_prefers_the_dockerfile_s_own() {
         let d = tree(&[
             (".dockerignore", "a"),
