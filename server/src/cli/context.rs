@@ -340,7 +340,8 @@ fn report_text(
     if r.unused_files > 0 {
         let _ = writeln!(
             o,
-            "\nSent but never copied: {}, {} uploaded on every build for nothing\n  {}",
+            "\nSent but never copied: {}, {} that no COPY, ADD or bind mount reads (buildah and the \
+             legacy builder upload the whole context on every build; .dockerignore them)\n  {}",
             files(r.unused_files),
             human(r.unused_bytes),
             pieces(&r.unused_top)
