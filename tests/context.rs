@@ -238,3 +238,51 @@ fn usage_errors_exit_2() {
     assert_eq!(code, 0);
     assert!(out.contains("--changed"), "{out}");
 }
+
+/// The editor shows what each COPY takes as an inlay hint, once the context has been walked in
+/// the background (the first answer may come before the walk ends).
+#[test]
+fn inlay_hints_show_what_each_copy_takes() {
+    use common::lsp::LspClient;
+    use serde_json::json;
+    use std::time::{Duration, Instant};
+
+    let p = seed();
+    let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
+    client.set_timeout(Duration::from_secs(10));
+    client.initialize(json!({}));
+    let uri = p.uri("Dockerfile");
+    client.did_open(&uri, DOCKERFILE, 1);
+    let params = json!({
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 0}},
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let labels = loop {
+        let hints = client.request_ok("textDocument/inlayHint", params.clone());
+        let labels: Vec<(u64, u64, String)> = hints
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|h| h["label"].as_str().is_some_and(|l| l.contains("file")))
+            .map(|h| {
+                (
+                    h["position"]["line"].as_u64().unwrap_or(99),
+                    h["position"]["character"].as_u64().unwrap_or(99),
+                    h["label"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        if !labels.is_empty() || Instant::now() > deadline {
+            break labels;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // at the end of each COPY's line; build.log is ignored; COPY --from takes nothing
+    // from the context
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    assert_eq!(labels[0], (2, 23, "1 file, 8 B".to_owned()));
+    assert_eq!(labels[1].0, 4);
+    assert!(labels[1].2.starts_with("8 files, 20."), "{labels:?}");
+    client.shutdown_and_exit();
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 
-use crate::model::copies::{self, Origin, Report};
+use crate::model::copies::{self, count, human, Origin, Report};
 use crate::model::impact::{self, Cause};
 use crate::model::walk;
 use crate::model::Model;
@@ -234,37 +234,6 @@ fn instr_text(tree: &SyntaxTree, text: &str, i: usize) -> String {
     } else {
         first.to_owned()
     }
-}
-
-/// Bytes as people read them (decimal units, as Docker prints sizes).
-#[must_use]
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// `1234567` -> `1,234,567`.
-#[must_use]
-pub fn count(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (k, c) in s.chars().enumerate() {
-        if k > 0 && (s.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn files(n: usize) -> String {
