@@ -23,7 +23,7 @@ use crate::text::Encoding;
 /// How long a walk is used before it is walked again.
 const FRESH: Duration = Duration::from_secs(10);
 /// How many contexts are kept.
-const KEPT: usize = 8;
+const KEPT: usize = 2;
 
 #[derive(Default)]
 struct Slot {

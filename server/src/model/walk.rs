@@ -236,7 +236,9 @@ impl ParallelVisitor for Visitor {
 
 impl Drop for Visitor {
     fn drop(&mut self) {
-        let found = std::mem::take(&mut self.found);
+        let mut found = std::mem::take(&mut self.found);
+        // sorted on the walker's threads: merging the sorted runs afterwards is cheap
+        found.files.sort_unstable();
         if let Ok(mut out) = self.shared.out.lock() {
             out.push(found);
         }
@@ -293,7 +295,8 @@ pub fn walk(root: &Path, ignore: &DockerIgnore, threads: usize) -> Walk {
             }
         }
     }
-    walk.files.sort_unstable();
+    // a stable sort merges the threads' sorted runs rather than sorting from scratch
+    walk.files.sort();
     dirs.sort_unstable();
     walk.empty_dirs = dirs
         .into_iter()
