@@ -284,6 +284,9 @@ pub fn walk(root: &Path, ignore: &DockerIgnore, threads: usize) -> Walk {
         truncated,
         ..Walk::default()
     };
+    // exactly as long as needed: the list is kept (by the editor) as long as the context is
+    walk.files
+        .reserve_exact(parts.iter().map(|p| p.files.len()).sum());
     let mut dirs = Vec::new();
     for part in parts {
         walk.files.extend(part.files);
