@@ -7,6 +7,7 @@
 //! (with the reason on stderr).
 
 mod check;
+mod context;
 mod files;
 mod format;
 mod output;
@@ -51,6 +52,16 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// What the build context costs, what each COPY/ADD takes, and which step an edit rebuilds
+    ///
+    /// `layerwise context --help` prints its options.
+    #[command(disable_help_flag = true)]
+    Context {
+        /// [PATH] [--file DOCKERFILE] [--format text|json] [--list] [--changed FILE...]
+        /// [--since REF] [--target STAGE]
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Print a shell completion script
     ///
     /// For example, for bash:
@@ -93,6 +104,7 @@ fn run(command: Option<Command>) -> Result<ExitCode, Fail> {
     match command {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Format(args)) => format::run(&args),
+        Some(Command::Context { args }) => Ok(context::run(&args)),
         Some(Command::Rules) => Ok(list_rules()),
         Some(Command::Rule { id }) => rule_doc(&id),
         Some(Command::Lsp { stdio: _ }) => Ok(crate::lsp::run_stdio()),

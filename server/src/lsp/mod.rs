@@ -29,6 +29,7 @@ mod analysis;
 mod code_action;
 mod completion;
 mod config;
+mod context_hints;
 mod convert;
 mod direct;
 mod document;

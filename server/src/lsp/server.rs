@@ -657,7 +657,14 @@ impl LanguageServer for Backend {
             let documents = lock(&self.shared.documents);
             let uri = &params.text_document.uri;
             let doc = documents.get(uri).ok_or_else(|| not_open(uri))?;
-            Ok(Some(hints::inlay_hints(doc, params.range, enc)))
+            let mut out = hints::inlay_hints(doc, params.range, enc);
+            out.extend(super::context_hints::context_hints(
+                doc,
+                uri,
+                params.range,
+                enc,
+            ));
+            Ok(Some(out))
         })
     }
 

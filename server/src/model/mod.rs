@@ -8,9 +8,12 @@
 
 pub mod commands;
 pub mod context;
+pub mod copies;
 pub mod dockerignore;
 pub mod expand;
+pub mod impact;
 pub mod purpose;
+pub mod walk;
 
 use std::collections::HashMap;
 use std::ops::Range;
