@@ -271,3 +271,90 @@ fn a_read_only_folder_gives_a_clear_error_and_leaves_the_file_intact() {
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(p.join("svc"), std::fs::Permissions::from_mode(0o755));
 }
+
+/// Runs `layerwise ARGS` in the folder with stdin a pipe that stays open and never carries data,
+/// killing it after `limit`: (exit code or `None` when it had to be killed, stdout, stderr).
+fn run_limited(p: &Project, args: &[&str], limit: std::time::Duration) -> (Option<i32>, String) {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_layerwise"))
+        .args(args)
+        .current_dir(p.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().expect("output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, text)
+}
+
+/// A context whose manifests and build files are a FIFO, a link to the reader's own stdin and a
+/// link to `/dev/zero` (git stores such links, so a clone is enough): the check ends at once,
+/// does not read them, and says which files it skipped and why.
+#[test]
+fn fifo_and_device_manifests_in_the_context_are_skipped() {
+    let p = project(&[(
+        "Dockerfile",
+        // an untagged local base makes the check read the build files (is it built here?)
+        b"FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nFROM appbase\nCOPY --from=0 /app /app\n" as &[u8],
+    )]);
+    if !Command::new("mkfifo")
+        .arg(p.join("Makefile"))
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("SKIPPED fifo_and_device_manifests...: mkfifo is not available");
+        return;
+    }
+    std::os::unix::fs::symlink("/dev/stdin", p.join("go.mod")).expect("link");
+    std::os::unix::fs::symlink("/dev/zero", p.join("compose.yaml")).expect("link");
+    let (code, text) = run_limited(&p, &["check"], std::time::Duration::from_secs(20));
+    assert!(code == Some(0) || code == Some(1), "{code:?}: {text}");
+    for name in ["Makefile", "go.mod", "compose.yaml"] {
+        assert!(
+            text.contains(&format!("{name}: skipped: not a regular file")),
+            "{name}: {text}"
+        );
+    }
+}
+
+/// An oversized `.dockerignore` is not read (36 MB of patterns cost seconds and gigabytes); the
+/// check says so, and rules that need it treat it as unknown: no "missing .dockerignore".
+#[test]
+fn a_huge_dockerignore_is_skipped_with_a_message() {
+    let mut ignore = Vec::new();
+    while ignore.len() < 3 << 20 {
+        ignore.extend_from_slice(b"some/very/long/pattern/**/*.tmp\n");
+    }
+    let p = project(&[
+        (
+            "Dockerfile",
+            b"FROM python:3.12-slim\nCOPY . /app\n" as &[u8],
+        ),
+        (".dockerignore", &ignore),
+    ]);
+    let (code, text) = run_limited(&p, &["check"], std::time::Duration::from_secs(20));
+    assert!(code == Some(0) || code == Some(1), "{code:?}: {text}");
+    assert!(
+        text.contains(".dockerignore: skipped: larger than"),
+        "{text}"
+    );
+    assert!(!text.contains("missing-dockerignore"), "{text}");
+}

@@ -698,3 +698,70 @@ fn hostile_settings_are_reported_not_fatal() {
     );
     shutdown(client);
 }
+
+// ----- hostile build contexts ---------------------------------------------------------------
+
+/// A folder with `files`, removed on drop.
+fn context(files: &[(&str, &[u8])]) -> common::project::Project {
+    common::project::Project::new("lsp-hostile", files)
+}
+
+/// A Dockerfile whose analysis reads `go.mod` and the build files next to it.
+const READS_CONTEXT: &str = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nFROM appbase\nCOPY --from=0 /app /app\n";
+
+/// A FIFO, a link to the server's own stdin and a link to `/dev/zero`, named like the files the
+/// analysis reads: diagnostics still come at once, the server keeps answering (it did not read
+/// the client's messages as a manifest), its memory stays small, and stderr names the files.
+#[test]
+fn fifo_and_device_manifests_are_not_read() {
+    let p = context(&[("Dockerfile", READS_CONTEXT.as_bytes())]);
+    if !std::process::Command::new("mkfifo")
+        .arg(p.join("Makefile"))
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("SKIPPED fifo_and_device_manifests_are_not_read: mkfifo is not available");
+        return;
+    }
+    std::os::unix::fs::symlink("/dev/stdin", p.join("go.mod")).expect("link");
+    std::os::unix::fs::symlink("/dev/zero", p.join("compose.yaml")).expect("link");
+    let mut client = spawn();
+    client.initialize(json!({}));
+    let uri = p.uri("Dockerfile");
+    client.did_open(&uri, READS_CONTEXT, 1);
+    let published = client.wait_diagnostics(&uri, Some(1));
+    assert!(published["diagnostics"].is_array(), "{published}");
+    for version in 2..6 {
+        client.did_change(&uri, version, range_change((0, 0), (0, 0), "# x\n"));
+        client.wait_diagnostics(&uri, Some(i64::from(version)));
+    }
+    let symbols = client.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(symbols.is_array(), "{symbols}");
+    assert!(
+        rss_mb(client.pid()) < 200,
+        "RSS {} MB",
+        rss_mb(client.pid())
+    );
+    for name in ["Makefile", "go.mod", "compose.yaml"] {
+        assert!(
+            client.stderr_gets(&format!("{name}: skipped: not a regular file")),
+            "{name}: {}",
+            client.stderr()
+        );
+    }
+    shutdown(client);
+}
+
+/// The resident memory of process `pid` in MB (0 when unknown).
+fn rss_mb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kb| kb / 1024)
+}

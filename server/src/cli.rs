@@ -432,6 +432,7 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
                 text = fixed.text;
             }
         }
+        let mut skipped = context.skipped();
         // a created .dockerignore is now on disk: ask the file system afresh
         let context = FsContext::new(
             context
@@ -443,6 +444,15 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
             let tree = syntax::parse(&text);
             rules::check(&text, &tree, &context, Some(&file), &config)
         })?;
+        // FIFOs, devices and oversized files of the context were not read: say so
+        for note in context.skipped() {
+            if !skipped.contains(&note) {
+                skipped.push(note);
+            }
+        }
+        for note in skipped {
+            eprintln!("warning: {note}");
+        }
         let index = LineIndex::new(&text);
         let findings = diagnostics
             .into_iter()

@@ -232,6 +232,9 @@ impl BuildContext for Overlay<'_> {
             None => self.inner.dockerignore(),
         }
     }
+    fn skipped(&self) -> Vec<String> {
+        self.inner.skipped()
+    }
     fn exists(&self, rel: &str) -> Option<bool> {
         if self.created(rel).is_some() {
             return Some(true);

@@ -154,12 +154,31 @@ pub fn analyse(
             edit,
         )
     }));
+    log_skipped(env.context());
     match run {
         Ok(diagnostics) => Outcome::Analysed { diagnostics },
         Err(_) => {
             super::log("the analysis of a document failed (panicked); no diagnostics for it");
             *kept = Kept::default();
             Outcome::Failed
+        }
+    }
+}
+
+/// Logs, once per session, each context file the analysis did not read (a FIFO, a device, a
+/// file above the size cap), with why.
+fn log_skipped(context: &dyn BuildContext) {
+    static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let skipped = context.skipped();
+    if skipped.is_empty() {
+        return;
+    }
+    let mut logged = LOGGED.lock().unwrap_or_else(PoisonError::into_inner);
+    for note in skipped {
+        // bounded: past a thousand distinct files, later ones are not logged
+        if logged.len() < 1000 && !logged.contains(&note) {
+            super::log(&note);
+            logged.push(note);
         }
     }
 }
@@ -211,5 +230,8 @@ impl BuildContext for CachedContext {
     }
     fn root(&self) -> Option<&Path> {
         self.inner.root()
+    }
+    fn skipped(&self) -> Vec<String> {
+        self.inner.skipped()
     }
 }
