@@ -26,6 +26,10 @@ const REQUEST_CANCELLED: i64 = -32800;
 const DOC: &str = "untitled:hostile";
 const TEXT: &str = "FROM python:3.8.0-slim\nCOPY . /app\nRUN pip install -r requirements.txt\n";
 
+/// Taken for reading by the CPU-heavy tests, for writing by the timed one, so that its time
+/// measures the server, not the tests around it.
+static HEAVY: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 fn spawn() -> LspClient {
     let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_layerwise")), &["lsp"]);
     client.set_timeout(Duration::from_secs(10));
@@ -423,6 +427,9 @@ fn shutdown_without_exit_refuses_requests_and_exit_codes_follow_the_spec() {
 
 #[test]
 fn a_huge_document_gets_one_notice_and_the_server_stays_responsive() {
+    let _heavy = HEAVY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mb: usize = std::env::var("LAYERWISE_HOSTILE_MB")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -485,6 +492,9 @@ fn nul_bytes_control_characters_and_odd_line_breaks() {
 
 #[test]
 fn a_100000_line_continuation_is_analysed_without_a_hang() {
+    let _heavy = HEAVY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut client = ready();
     let uri = "untitled:continuation";
     let text = format!(
@@ -595,6 +605,9 @@ fn boundary(rng: &mut Rng, text: &str) -> usize {
 
 #[test]
 fn a_burst_of_1000_changes_is_applied_in_order() {
+    let _heavy = HEAVY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut client = ready();
     let pieces = [
         "a",
@@ -733,7 +746,7 @@ fn fifo_and_device_manifests_are_not_read() {
     assert!(published["diagnostics"].is_array(), "{published}");
     for version in 2..6 {
         client.did_change(&uri, version, range_change((0, 0), (0, 0), "# x\n"));
-        client.wait_diagnostics(&uri, Some(i64::from(version)));
+        client.wait_diagnostics(&uri, Some(version));
     }
     let symbols = client.request_ok(
         "textDocument/documentSymbol",
@@ -755,6 +768,19 @@ fn fifo_and_device_manifests_are_not_read() {
     shutdown(client);
 }
 
+/// The CPU time process `pid` used so far, in clock ticks (0 when unknown).
+fn cpu_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // after the command name in parentheses: state is field 3, utime 14, stime 15
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
 /// The resident memory of process `pid` in MB (0 when unknown).
 fn rss_mb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -764,4 +790,236 @@ fn rss_mb(pid: u32) -> u64 {
             line.split_whitespace().nth(1)?.parse::<u64>().ok()
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+// ----- slow clients ---------------------------------------------------------------------------
+
+/// A server driven by hand: its stdin written by the test, its stdout read (or not) as the test
+/// decides, its stderr drained. Killed on drop.
+struct RawServer {
+    child: std::process::Child,
+}
+
+impl RawServer {
+    fn spawn() -> (Self, std::process::ChildStdin, std::process::ChildStdout) {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_layerwise"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        (Self { child }, stdin, stdout)
+    }
+
+    fn rss_mb(&self) -> u64 {
+        rss_mb(self.child.id())
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes one framed message.
+fn send(to: &mut impl std::io::Write, message: &Value) -> std::io::Result<()> {
+    to.write_all(&frame(message.to_string().as_bytes()))?;
+    to.flush()
+}
+
+/// A Dockerfile with `lines` installs, each worth a few diagnostics (some hundred kilobytes of
+/// them in all).
+fn noisy(lines: usize) -> String {
+    let mut text = String::from("FROM ubuntu\n");
+    for i in 0..lines {
+        text.push_str(&format!(
+            "RUN apt-get install -y pkg{i} && pip install lib{i}\n"
+        ));
+    }
+    text
+}
+
+fn did_change(uri: &str, version: i64, line: u32, text: &str) -> Value {
+    json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": version},
+        "contentChanges": [{"range": {"start": {"line": line, "character": 0},
+                                      "end": {"line": line, "character": 0}}, "text": text}],
+    }})
+}
+
+/// `initialize` (its answer read from `stdout`: the server drops what comes before it), then
+/// `initialized` and `didOpen`.
+fn initialize_and_open(
+    stdin: &mut impl std::io::Write,
+    stdout: &mut impl std::io::BufRead,
+    uri: &str,
+    text: &str,
+) {
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+           "params": {"processId": null, "rootUri": null, "capabilities": {}}});
+    send(stdin, &initialize).expect("send");
+    loop {
+        let body = common::lsp::read_frame(stdout)
+            .expect("a frame")
+            .expect("the server answers initialize");
+        let message: Value = serde_json::from_slice(&body).expect("JSON");
+        if message["id"] == 1 {
+            break;
+        }
+    }
+    let messages = [
+        json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument":
+            {"uri": uri, "languageId": "dockerfile", "version": 1, "text": text}}}),
+    ];
+    for message in &messages {
+        send(stdin, message).expect("send");
+    }
+}
+
+/// A client that never reads its input: edits (each worth hundreds of kilobytes of
+/// diagnostics) and thousands of document-symbol requests. The server's memory stays under
+/// 200 MB: diagnostics wait coalesced, and requests stop being read once the output is behind.
+#[test]
+fn a_client_that_never_reads_does_not_grow_the_server() {
+    let _heavy = HEAVY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (server, mut stdin, stdout) = RawServer::spawn();
+    let mut stdout = std::io::BufReader::new(stdout);
+    let uri = "untitled:never-read";
+    initialize_and_open(&mut stdin, &mut stdout, uri, &noisy(150));
+    let pid = server.child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    // the writes block once the server stops reading: write from a thread
+    let writer = std::thread::spawn(move || {
+        for version in 2..200 {
+            if send(&mut stdin, &did_change(uri, version, 1, "# x\n")).is_err() {
+                return;
+            }
+        }
+        for id in 10..8000 {
+            let request = json!({"jsonrpc": "2.0", "id": id,
+                "method": "textDocument/documentSymbol", "params": {"textDocument": {"uri": uri}}});
+            if send(&mut stdin, &request).is_err() {
+                return;
+            }
+        }
+        let _ = done_tx.send(());
+    });
+    let start = Instant::now();
+    let mut peak = 0;
+    while start.elapsed() < Duration::from_secs(20) {
+        peak = peak.max(rss_mb(pid));
+        if done_rx.try_recv().is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    peak = peak.max(server.rss_mb());
+    drop(server);
+    drop(stdout);
+    let _ = writer.join();
+    eprintln!("peak {peak} MB after {:?}", start.elapsed());
+    assert!(peak > 0, "cannot read the server's memory");
+    assert!(peak < 200, "the server grew to {peak} MB");
+}
+
+/// A client that reads at 2 MB/s while the user types: each version's diagnostics are a few
+/// hundred kilobytes, so sending every version would fall further behind at each keystroke.
+/// Only the newest set per document waits to be written: the final version's diagnostics arrive
+/// within a second of the last keystroke.
+#[test]
+fn a_slow_reader_gets_the_final_diagnostics_at_once() {
+    // timed: the CPU-heavy tests of this file wait
+    let _alone = HEAVY
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    use std::io::Read;
+    let (server, mut stdin, stdout) = RawServer::spawn();
+    let mut stdout = std::io::BufReader::new(stdout);
+    let uri = "untitled:slow-reader";
+    initialize_and_open(&mut stdin, &mut stdout, uri, &noisy(150));
+    let last_version = 60;
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel::<(i64, Instant)>();
+    // reads 2 MB/s: 20 KB every 10 ms
+    std::thread::spawn(move || {
+        struct Throttled<R>(R);
+        impl<R: Read> Read for Throttled<R> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::thread::sleep(Duration::from_millis(10));
+                let n = buf.len().min(20_000);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let mut reader = std::io::BufReader::with_capacity(20_000, Throttled(stdout.into_inner()));
+        while let Ok(Some(body)) = common::lsp::read_frame(&mut reader) {
+            let Ok(message) = serde_json::from_slice::<Value>(&body) else {
+                continue;
+            };
+            if message["method"] == "textDocument/publishDiagnostics" {
+                let version = message["params"]["version"].as_i64().unwrap_or(-1);
+                if seen_tx.send((version, Instant::now())).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    // typing: a keystroke every 60 ms (about what a debug build needs to analyse one)
+    for version in 2..=last_version {
+        send(&mut stdin, &did_change(uri, version, 1, "x")).expect("send");
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    let last_keystroke = Instant::now();
+    // when the server is slower than the typing (a debug build on a busy machine), it is still
+    // analysing after the last keystroke: count from when its CPU use stops (writing to a slow
+    // client costs next to none)
+    let pid = server.child.id();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let sampler = std::thread::spawn(move || {
+        let mut busy_until = Instant::now();
+        let mut last = cpu_ticks(pid);
+        while stop_rx.recv_timeout(Duration::from_millis(50)).is_err() {
+            let now = cpu_ticks(pid);
+            // more than 20 ms of CPU in 50 ms: analysing
+            if now > last + 2 {
+                busy_until = Instant::now();
+            }
+            last = now;
+        }
+        busy_until
+    });
+    let mut versions = Vec::new();
+    let arrived = loop {
+        match seen_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok((version, at)) => {
+                versions.push(version);
+                if version == last_version {
+                    break at;
+                }
+            }
+            Err(e) => panic!("no diagnostics for the last version ({e}): {versions:?}"),
+        }
+    };
+    let _ = stop_tx.send(());
+    let busy_until = sampler.join().expect("sampler");
+    let late = arrived.saturating_duration_since(last_keystroke.max(busy_until));
+    eprintln!(
+        "final diagnostics {late:?} after the last keystroke (or the end of the analysis, {:?} \
+         after it); versions sent: {}; RSS {} MB",
+        busy_until.saturating_duration_since(last_keystroke),
+        versions.len(),
+        server.rss_mb()
+    );
+    assert!(late < Duration::from_secs(1), "{late:?}: {versions:?}");
+    assert!(server.rss_mb() < 200);
 }

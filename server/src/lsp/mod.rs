@@ -77,14 +77,15 @@ pub fn run_stdio() -> ExitCode {
     let shut_down = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shut_down);
     runtime.block_on(async move {
-        // whole frames written to stdout beside the server loop's: the input pump's error
-        // responses, and the backend's notifications (serialized once, without the loop)
-        let (frames, frames_out) = tokio::sync::mpsc::unbounded_channel();
-        let backend_frames = frames.clone();
+        // what is written to stdout beside the server loop's frames: the input pump's error
+        // responses, and the backend's notifications (serialized once, without the loop), in
+        // one bounded queue
+        let queue = outbox::Queue::default();
+        let backend_queue = queue.clone();
         let (service, socket) = LspService::new(move |client| {
-            server::Backend::new(client, Arc::clone(&flag), Some(backend_frames.clone()))
+            server::Backend::new(client, Arc::clone(&flag), Some(backend_queue.clone()))
         });
-        transport::serve(service, socket, frames, frames_out).await;
+        transport::serve(service, socket, queue).await;
     });
     // The stdin reader may sit in a blocking read forever (clients need not close our stdin
     // after `exit`): do not wait for it.

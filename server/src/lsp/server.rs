@@ -134,7 +134,7 @@ impl Backend {
     pub fn new(
         client: Client,
         shut_down: Arc<AtomicBool>,
-        frames: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+        frames: Option<super::outbox::Queue>,
     ) -> Self {
         Self {
             outbox: Outbox::spawn(client.clone(), frames),

@@ -22,8 +22,9 @@ use std::io;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp_server::jsonrpc::{Request, Response};
+
+use super::outbox::Queue;
 
 /// Messages larger than this are refused (and skipped without being buffered).
 pub const MAX_MESSAGE_BYTES: usize = 512 << 20;
@@ -42,23 +43,21 @@ const INVALID_REQUEST: i64 = -32600;
 const METHOD_NOT_FOUND: i64 = -32601;
 
 /// Serves `service` on stdin/stdout through the tolerant pumps; returns when the server loop ends
-/// (after `exit`, or at the end of the input) and everything it wrote has been sent. Whole frames
-/// sent to `frames` (whose receiving end is `frames_out`) are written between the server loop's:
-/// the input pump's error responses go there too.
+/// (after `exit`, or at the end of the input) and everything it wrote has been sent. What waits
+/// in `queue` (the backend's notifications, frames written beside the router, the input pump's
+/// error responses) is written between the server loop's frames.
 pub async fn serve(
     service: tower_lsp_server::LspService<super::server::Backend>,
     socket: tower_lsp_server::ClientSocket,
-    frames: UnboundedSender<Vec<u8>>,
-    frames_out: UnboundedReceiver<Vec<u8>>,
+    queue: Queue,
 ) {
     let (server_in, pump_in) = tokio::io::duplex(PIPE_BYTES);
     let (server_out, pump_out) = tokio::io::duplex(PIPE_BYTES);
-    let service = super::direct::Direct::new(service, frames.clone());
-    let (errors_tx, errors_rx) = (frames, frames_out);
+    let service = super::direct::Direct::new(service, queue.clone());
     // The input pump may sit in a read of stdin forever (clients need not close it after `exit`):
     // it is not awaited; the runtime is shut down in the background afterwards.
-    tokio::spawn(pump_input(super::stdio::stdin(), pump_in, errors_tx));
-    let output = pump_output(pump_out, errors_rx, super::stdio::stdout());
+    tokio::spawn(pump_input(super::stdio::stdin(), pump_in, queue.clone()));
+    let output = pump_output(pump_out, queue, super::stdio::stdout());
     let server = async move {
         tower_lsp_server::Server::new(server_in, server_out, socket)
             .serve(service)
@@ -211,10 +210,10 @@ fn header_end(buf: &[u8], from: usize) -> Option<usize> {
         .map(|i| from + i + 4)
 }
 
-/// Reads messages from `input`, hands the well-formed ones to `server` and sends an error
-/// response to `errors` for everything else. Returns at the end of the input (closing `server`,
+/// Reads messages from `input`, hands the well-formed ones to `server` and queues an error
+/// response in `errors` for everything else (waiting, like requests, while the output is behind). Returns at the end of the input (closing `server`,
 /// so the server loop sees the end too) or when the server stops reading.
-pub async fn pump_input<R, W>(mut input: R, mut server: W, errors: UnboundedSender<Vec<u8>>)
+pub async fn pump_input<R, W>(mut input: R, mut server: W, errors: Queue)
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -243,7 +242,7 @@ where
             }
             Item::Error { id, code, reason } => {
                 super::log(format_args!("answered with error {code}: {reason}"));
-                let _ = errors.send(error_response(&id, code, &reason));
+                errors.push_frame(error_response(&id, code, &reason)).await;
             }
         }
     }
@@ -504,15 +503,14 @@ fn content_length(block: &[u8]) -> Option<usize> {
     length
 }
 
-/// Writes whole frames to `out`: those the server writes to `server` and the error responses
-/// from `errors`. Returns when the server's side is closed and everything it wrote was sent.
-/// When `out` fails (the client went away), what the server writes is read and dropped, so the
-/// server never blocks on a full pipe, and the first error is returned at the end.
-pub async fn pump_output<R, W>(
-    mut server: R,
-    mut errors: UnboundedReceiver<Vec<u8>>,
-    out: W,
-) -> io::Result<()>
+/// Writes whole frames to `out`: those the server writes to `server` and what waits in `queue`.
+/// Returns when the server's side is closed and everything it wrote was sent. When `out` fails
+/// (the client went away), what the server writes is read and dropped, so the server never
+/// blocks on a full pipe, and the first error is returned at the end.
+///
+/// Only what is ready is taken from the queue each round, and nothing is serialized before it
+/// is written: while a write to a slow client waits, newer diagnostics replace the waiting ones.
+pub async fn pump_output<R, W>(mut server: R, queue: Queue, out: W) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -520,34 +518,63 @@ where
     let mut out = Output { out, failed: None };
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut chunk = vec![0u8; 1 << 16];
-    let mut errors_open = true;
     loop {
         // send every complete frame the server has written
         while let Some(end) = complete_frame(&buf) {
             out.write(&buf[..end]).await;
             buf.drain(..end);
         }
+        // then what waited in the queue when this round started (newer entries wait a round,
+        // so the server's responses are not starved by a stream of diagnostics)
+        for _ in 0..queue.len() {
+            let Some(frame) = queue.pop() else { break };
+            out.write(&frame).await;
+        }
         out.flush().await;
+        if !queue.is_empty() {
+            // more came while writing: look at the server's side without waiting, then go on
+            tokio::select! {
+                biased;
+                read = server.read(&mut chunk) => {
+                    if !take(read?, &chunk, &mut buf, &mut out, &queue).await {
+                        return out.failed.map_or(Ok(()), Err);
+                    }
+                }
+                () = std::future::ready(()) => {}
+            }
+            continue;
+        }
         tokio::select! {
             read = server.read(&mut chunk) => {
-                let n = read?;
-                if n == 0 {
-                    // the server loop has ended: send what is left
-                    out.write(&buf).await;
-                    while let Ok(error) = errors.try_recv() {
-                        out.write(&error).await;
-                    }
-                    out.flush().await;
+                if !take(read?, &chunk, &mut buf, &mut out, &queue).await {
                     return out.failed.map_or(Ok(()), Err);
                 }
-                buf.extend_from_slice(&chunk[..n]);
             }
-            error = errors.recv(), if errors_open => match error {
-                Some(error) => out.write(&error).await,
-                None => errors_open = false,
-            },
+            () = queue.ready() => {}
         }
     }
+}
+
+/// Keeps the `n` bytes the server wrote into `chunk`; at the end of the server's side (`n == 0`)
+/// sends what is left and returns `false`.
+async fn take<W: AsyncWrite + Unpin>(
+    n: usize,
+    chunk: &[u8],
+    buf: &mut Vec<u8>,
+    out: &mut Output<W>,
+    queue: &Queue,
+) -> bool {
+    if n > 0 {
+        buf.extend_from_slice(&chunk[..n]);
+        return true;
+    }
+    // the server loop has ended: send what is left
+    out.write(buf).await;
+    while let Some(frame) = queue.pop() {
+        out.write(&frame).await;
+    }
+    out.flush().await;
+    false
 }
 
 /// The client's side: after the first failed write, later writes are dropped.
@@ -585,7 +612,6 @@ fn complete_frame(buf: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::sync::mpsc;
 
     /// Runs the input pump over `input`; returns (bytes handed to the server, error responses).
     fn pump(input: &[u8]) -> (Vec<u8>, Vec<Value>) {
@@ -595,8 +621,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         runtime.block_on(async {
             let (server_side, pump_side) = tokio::io::duplex(1 << 20);
-            let (tx, mut rx) = mpsc::unbounded_channel();
-            pump_input(input, pump_side, tx).await;
+            let queue = Queue::default();
+            pump_input(input, pump_side, queue.clone()).await;
             let mut forwarded = Vec::new();
             let mut server_side = server_side;
             server_side
@@ -604,7 +630,7 @@ mod tests {
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
             let mut errors = Vec::new();
-            while let Ok(e) = rx.try_recv() {
+            while let Some(e) = queue.pop() {
                 let start = header_end(&e, 0).unwrap_or(0);
                 errors.push(serde_json::from_slice(&e[start..]).unwrap_or(Value::Null));
             }
@@ -810,7 +836,7 @@ mod tests {
         let result = runtime.block_on(async {
             // far more than the pipe holds
             let (mut server, pump_side) = tokio::io::duplex(1024);
-            let (_tx, rx) = mpsc::unbounded_channel();
+            let rx = Queue::default();
             let writer = async move {
                 for _ in 0..1000 {
                     server
@@ -833,14 +859,15 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let out = runtime.block_on(async {
             let (mut server, pump_side) = tokio::io::duplex(1 << 20);
-            let (tx, rx) = mpsc::unbounded_channel();
+            let rx = Queue::default();
             let message = frame(PING);
             // half a frame, then an error response, then the rest
             server
                 .write_all(&message[..10])
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-            let _ = tx.send(error_response(&Value::Null, PARSE_ERROR, "x"));
+            rx.push_frame(error_response(&Value::Null, PARSE_ERROR, "x"))
+                .await;
             let mut out = Vec::new();
             let writer = async {
                 tokio::task::yield_now().await;
