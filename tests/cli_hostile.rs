@@ -358,3 +358,60 @@ fn a_huge_dockerignore_is_skipped_with_a_message() {
     );
     assert!(!text.contains("missing-dockerignore"), "{text}");
 }
+
+/// `--fix` on a symlinked Dockerfile fixes the link's target and keeps the link.
+#[test]
+fn fix_writes_through_a_symlink() {
+    let p = project(&[
+        ("real/Dockerfile.real", FIXABLE),
+        ("requirements.txt", b"flask\n"),
+    ]);
+    std::os::unix::fs::symlink("real/Dockerfile.real", p.join("Dockerfile")).expect("link");
+    let (code, out, err) = run(&p, &["check", "--fix", "Dockerfile"]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let link = std::fs::symlink_metadata(p.join("Dockerfile")).expect("meta");
+    assert!(link.file_type().is_symlink(), "the link is kept");
+    let fixed = String::from_utf8_lossy(&p.read("real/Dockerfile.real")).into_owned();
+    assert!(
+        fixed.contains("--no-cache-dir"),
+        "the target is fixed: {fixed}"
+    );
+    assert_eq!(names(&p), ["Dockerfile", "real", "requirements.txt"]);
+}
+
+/// `--fix` keeps the file's mode, and its owner and group (when run as root, where the new
+/// file would otherwise belong to root).
+#[test]
+fn fix_keeps_mode_owner_and_group() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let p = project(&[("Dockerfile", FIXABLE), ("requirements.txt", b"flask\n")]);
+    let path = p.join("Dockerfile");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    // as root, give the file to another user, as a checkout in someone's home would be
+    let other = std::os::unix::fs::chown(&path, Some(4321), Some(4322)).is_ok();
+    let before = std::fs::metadata(&path).expect("meta");
+    let (code, out, err) = run(&p, &["check", "--fix"]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert_ne!(p.read("Dockerfile"), FIXABLE, "fixed");
+    let after = std::fs::metadata(&path).expect("meta");
+    assert_eq!(after.mode() & 0o7777, 0o640);
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    if other {
+        assert_eq!((after.uid(), after.gid()), (4321, 4322));
+    }
+}
+
+/// A read-only Dockerfile is not rewritten, even by root: a clear message, the file unchanged.
+#[test]
+fn fix_refuses_a_read_only_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = project(&[("Dockerfile", FIXABLE), ("requirements.txt", b"flask\n")]);
+    std::fs::set_permissions(p.join("Dockerfile"), std::fs::Permissions::from_mode(0o444))
+        .expect("chmod");
+    let (code, out, err) = run(&p, &["check", "--fix"]);
+    assert_eq!(p.read("Dockerfile"), FIXABLE);
+    assert!(err.contains("Dockerfile: read-only"), "{out}{err}");
+    // its findings are still reported, the fixable one included
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("pip"), "{out}");
+}

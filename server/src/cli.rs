@@ -278,14 +278,28 @@ fn format(args: &[String]) -> Result<ExitCode, Fail> {
     })
 }
 
-fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Result<(), Fail> {
+/// Writes the fixed file and the files the fixes create; `false` when the file was skipped
+/// (read-only, or changed on disk since it was read: said on stderr, nothing written).
+fn apply_to_disk(
+    file: &Path,
+    before: &str,
+    fixed: &fix::Fixed,
+    read: &fix::Snapshot,
+) -> Result<bool, Fail> {
     if fixed.text != before {
-        fix::write_atomically(file, &fixed.text).map_err(|e| {
-            Fail(format!(
-                "{}: cannot write the fixed file: {e}; the file is unchanged",
-                file.display()
-            ))
-        })?;
+        match fix::replace_file(file, &fixed.text, Some(read)) {
+            Ok(()) => {}
+            Err(skip @ (fix::WriteError::ReadOnly | fix::WriteError::Changed)) => {
+                eprintln!("{}: {skip}", file.display());
+                return Ok(false);
+            }
+            Err(e) => {
+                return Err(Fail(format!(
+                    "{}: cannot write the fixed file: {e}; the file is unchanged",
+                    file.display()
+                )))
+            }
+        }
     }
     for new in &fixed.creates {
         if new.path.exists() {
@@ -294,7 +308,7 @@ fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Result<(), Fa
         fix::write_atomically(&new.path, &new.text)
             .map_err(|e| Fail(format!("{}: cannot write: {e}", new.path.display())))?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A unified diff of what the fixes would change, created files included.
@@ -398,6 +412,7 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
     for file in files {
         let bytes = std::fs::read(&file)
             .map_err(|e| Fail(format!("{}: cannot read: {e}", file.display())))?;
+        let snapshot = fix::Snapshot::taken(&file, &bytes);
         let text = decode(&file, bytes)?;
         let folder = file
             .parent()
@@ -426,8 +441,7 @@ fn check(args: &[String]) -> Result<ExitCode, Fail> {
             if args.diff {
                 diffs.push_str(&render_diff(&file, &text, &fixed));
                 changed |= fixed.text != text || !fixed.creates.is_empty();
-            } else {
-                apply_to_disk(&file, &text, &fixed)?;
+            } else if apply_to_disk(&file, &text, &fixed, &snapshot)? {
                 fixed_count += fixed.applied.len();
                 text = fixed.text;
             }
