@@ -1023,3 +1023,85 @@ fn a_slow_reader_gets_the_final_diagnostics_at_once() {
     assert!(late < Duration::from_secs(1), "{late:?}: {versions:?}");
     assert!(server.rss_mb() < 200);
 }
+
+/// A build context that is slow to load (a `.dockerignore` of a megabyte, just under the cap:
+/// about a second to read and parse in a debug build) is loaded when the document opens and
+/// refreshed in the background afterwards: no keystroke waits for it, also when a refresh is due.
+#[test]
+fn a_slow_build_context_is_never_reloaded_on_a_keystroke() {
+    let _heavy = HEAVY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut ignore = String::new();
+    let mut n = 0;
+    while ignore.len() < 1_000_000 {
+        ignore.push_str(&format!("some/long/pattern{n}/**/*.tmp\n"));
+        n += 1;
+    }
+    ignore.truncate(1_000_000);
+    let text = "FROM python:3.12-slim\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n";
+    let p = context(&[
+        ("Dockerfile", text.as_bytes()),
+        (".dockerignore", ignore.as_bytes()),
+    ]);
+    let mut client = spawn();
+    client.set_timeout(Duration::from_secs(30));
+    client.initialize(json!({}));
+    let uri = p.uri("Dockerfile");
+    client.did_open(&uri, text, 1);
+    client.wait_diagnostics(&uri, Some(1));
+    // type for 5 s: two refreshes fall due meanwhile
+    let mut worst = Duration::ZERO;
+    let start = Instant::now();
+    let mut version = 1;
+    while start.elapsed() < Duration::from_secs(5) {
+        version += 1;
+        let sent = Instant::now();
+        client.did_change(&uri, version, range_change((0, 0), (0, 0), "#\n"));
+        client.wait_diagnostics(&uri, Some(version));
+        worst = worst.max(sent.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "slowest keystroke: {worst:?} over {} keystrokes",
+        version - 1
+    );
+    assert!(worst < Duration::from_millis(500), "{worst:?}");
+    shutdown(client);
+}
+
+/// A change on disk still reaches the analysis: once the background refresh has loaded the new
+/// context, the next keystroke uses it.
+#[test]
+fn a_changed_build_context_is_picked_up_after_the_refresh() {
+    let text = "FROM python:3.12-slim\nCOPY . /app\n";
+    let p = context(&[("Dockerfile", text.as_bytes())]);
+    let mut client = spawn();
+    client.initialize(json!({}));
+    let uri = p.uri("Dockerfile");
+    client.did_open(&uri, text, 1);
+    let has_missing = |published: &Value| {
+        published["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["code"] == "missing-dockerignore")
+    };
+    assert!(has_missing(&client.wait_diagnostics(&uri, Some(1))));
+    p.write(".dockerignore", ".git\n");
+    let start = Instant::now();
+    let mut version = 1;
+    loop {
+        version += 1;
+        client.did_change(&uri, version, range_change((0, 0), (0, 0), "#\n"));
+        if !has_missing(&client.wait_diagnostics(&uri, Some(version))) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the new .dockerignore was never seen"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    shutdown(client);
+}

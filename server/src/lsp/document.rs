@@ -169,8 +169,8 @@ impl Document {
         enc: Encoding,
         problems: &mut Vec<String>,
     ) -> Option<Outgoing> {
-        if self.env.is_stale() {
-            self.env = Environment::of(uri);
+        if let Some(fresh) = self.env.refreshed(uri) {
+            self.env = fresh;
             // findings may depend on the build context, which may have changed
             self.kept.findings.clear();
         }

@@ -46,6 +46,10 @@ pub trait BuildContext: Send + Sync {
     fn skipped(&self) -> Vec<String> {
         Vec::new()
     }
+    /// This context as `Any`, for a wrapper to find its own type again (`None`: not offered).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// The most bytes a context file (a manifest, a build script) may hold to be read.
