@@ -1105,3 +1105,48 @@ fn a_changed_build_context_is_picked_up_after_the_refresh() {
     }
     shutdown(client);
 }
+
+/// A `didChange` whose text holds a lone surrogate escape is kept, the character replaced by
+/// U+FFFD, so the server's copy does not drift from the editor's.
+#[test]
+fn a_lone_surrogate_in_a_change_is_replaced_not_dropped() {
+    let mut client = ready();
+    let body = format!(
+        r##"{{"jsonrpc":"2.0","method":"textDocument/didChange","params":{{"textDocument":{{"uri":"{DOC}","version":2}},"contentChanges":[{{"range":{{"start":{{"line":0,"character":0}},"end":{{"line":0,"character":0}}}},"text":"# \udc80\n"}}]}}}}"##
+    );
+    client.send_raw(&frame(body.as_bytes()));
+    client.wait_diagnostics(DOC, Some(2));
+    let symbols = client.request_ok(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": DOC}}),
+    );
+    // the stage moved down one line: the edit was applied
+    assert_eq!(
+        symbols[0]["selectionRange"]["start"]["line"], 1,
+        "{symbols}"
+    );
+    shutdown(client);
+}
+
+/// A second `initialize` is refused, also when it comes before the first is answered: the
+/// session keeps the encoding it agreed on.
+#[test]
+fn a_second_initialize_is_refused() {
+    let mut client = spawn();
+    let params = |enc: &str| {
+        json!({"processId": null, "rootUri": null,
+               "capabilities": {"general": {"positionEncodings": [enc]}}})
+    };
+    let first = client.send_request_no_wait("initialize", params("utf-16"));
+    let second = client.send_request_no_wait("initialize", params("utf-8"));
+    let first = client.wait_response(first);
+    let second = client.wait_response(second);
+    assert!(first.is_ok(), "{first:?}");
+    let error = second.expect_err("the second is refused");
+    assert_eq!(code(&error), INVALID_REQUEST, "{error}");
+    client.notify("initialized", json!({}));
+    client.did_open(DOC, TEXT, 1);
+    client.wait_diagnostics(DOC, Some(1));
+    assert_alive(&mut client);
+    shutdown(client);
+}

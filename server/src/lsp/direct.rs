@@ -39,6 +39,9 @@ type BoxedAnswer = Pin<Box<dyn Future<Output = Answer> + Send>>;
 enum Phase {
     /// Before a successful `initialize` (requests get `ServerNotInitialized` from the router).
     Starting,
+    /// An `initialize` is being answered: another one is refused (the router would answer it
+    /// too, and the session would switch to its position encoding).
+    Initializing,
     Running,
     /// After `shutdown` (requests get `InvalidRequest` from the router).
     Stopping,
@@ -85,16 +88,40 @@ impl Service<Request> for Direct {
         match (request.method(), self.phase()) {
             ("initialize", Phase::Starting) => {
                 // the router's rule: running once an `initialize` answered without an error
+                *self
+                    .phase
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Phase::Initializing;
                 let phase = Arc::clone(&self.phase);
                 let answer = self.inner.call(request);
                 Box::pin(async move {
                     let answer = answer.await;
-                    if matches!(&answer, Ok(Some(response)) if response.is_ok()) {
-                        *phase
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Phase::Running;
-                    }
+                    let next = if matches!(&answer, Ok(Some(response)) if response.is_ok()) {
+                        Phase::Running
+                    } else {
+                        Phase::Starting
+                    };
+                    *phase
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
                     answer
+                })
+            }
+            ("initialize", Phase::Initializing) => {
+                let id = request.id().cloned();
+                Box::pin(async move {
+                    // a notification gets no answer
+                    Ok(id.map(|id| {
+                        Response::from_error(
+                            id,
+                            tower_lsp_server::jsonrpc::Error {
+                                code: tower_lsp_server::jsonrpc::ErrorCode::InvalidRequest,
+                                message: "initialize was already sent; only the first one counts"
+                                    .into(),
+                                data: None,
+                            },
+                        )
+                    }))
                 })
             }
             ("shutdown", Phase::Running) => {

@@ -145,6 +145,50 @@ pub fn judge(body: &[u8]) -> Verdict {
     }
 }
 
+/// The body with every `\\u` escape of a lone UTF-16 surrogate (which JSON parsers refuse, and
+/// some editors send for a broken character) turned into `\\ufffd`, the replacement character,
+/// so that the message is kept rather than refused; `None` when there is none.
+fn repair_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
+    fn unit(bytes: &[u8]) -> Option<u16> {
+        let hex = bytes.get(..4)?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    }
+    let high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
+        let at = i + at;
+        if body.get(at + 1) != Some(&b'u') {
+            // another escape (`\\\\` included): skip its two bytes
+            i = at + 2;
+            continue;
+        }
+        let Some(u) = unit(&body[at + 2..]) else {
+            i = at + 2;
+            continue;
+        };
+        let paired = high(u)
+            && body.get(at + 6..at + 8) == Some(b"\\u")
+            && unit(&body[at + 8..]).is_some_and(low);
+        if paired {
+            i = at + 12;
+        } else if high(u) || low(u) {
+            let out = out.get_or_insert_with(|| Vec::with_capacity(body.len()));
+            out.extend_from_slice(&body[copied..at]);
+            out.extend_from_slice(b"\\ufffd");
+            copied = at + 6;
+            i = at + 6;
+        } else {
+            i = at + 6;
+        }
+    }
+    let mut out = out?;
+    out.extend_from_slice(&body[copied..]);
+    Some(out)
+}
+
 /// A short, escaped excerpt of bytes for the log.
 fn excerpt(bytes: &[u8]) -> String {
     let shown = &bytes[..bytes.len().min(80)];
@@ -347,8 +391,11 @@ impl Reader {
                 }
                 continue;
             };
-            // a header line that never ended, followed by the next message's header
-            if let Some(next) = find_header(&self.buf, own + 1).filter(|&next| next < body_start) {
+            // a header line that never ended, followed by the next message's header (a block of
+            // well-formed lines may repeat `Content-Length`: `content_length` judges that)
+            if let Some(next) = find_header(&self.buf, own + 1)
+                .filter(|&next| next < body_start && !well_formed_block(&self.buf[..body_start]))
+            {
                 let junk: Vec<u8> = self.buf.drain(..next).collect();
                 return Ok(Some(bad(format!(
                     "an unfinished header block: {}",
@@ -391,8 +438,11 @@ impl Reader {
                 }
                 if available >= length {
                     let body = &self.buf[body_start..body_start + length];
-                    let item = match judge(body) {
-                        Verdict::Message => Item::Message(body.to_vec()),
+                    let repaired = repair_lone_surrogates(body);
+                    let item = match judge(repaired.as_deref().unwrap_or(body)) {
+                        Verdict::Message => {
+                            Item::Message(repaired.unwrap_or_else(|| body.to_vec()))
+                        }
                         Verdict::Error { id, code, reason } => {
                             // a body cut short by a too small Content-Length ends with the start
                             // of the next message: read on from a header name inside it
@@ -478,6 +528,22 @@ fn header_block_start(buf: &[u8], at: usize) -> usize {
         start = line_start;
     }
     start
+}
+
+/// Whether every line of a complete header block is a `Name: value` header.
+fn well_formed_block(block: &[u8]) -> bool {
+    let Some(lines) = block.strip_suffix(b"\r\n\r\n") else {
+        return false;
+    };
+    lines.split(|&b| b == b'\n').all(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        line.iter().position(|&b| b == b':').is_some_and(|colon| {
+            colon > 0
+                && line[..colon]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        })
+    })
 }
 
 /// The `Content-Length` of a complete header block (ending in the empty line); `None` when a line
@@ -749,11 +815,48 @@ mod tests {
             );
             assert_eq!(forwarded, frame(PING), "{name}");
         }
+        // the same `Content-Length` twice is one length
+        let (forwarded, errors) = pump(
+            &[
+                format!(
+                    "Content-Length: {0}\r\nContent-Length: {0}\r\n\r\n",
+                    PING.len()
+                )
+                .into_bytes(),
+                PING.to_vec(),
+            ]
+            .concat(),
+        );
+        assert_eq!((forwarded, errors), (frame(PING), vec![]));
         // blank lines between messages are not worth an error
         let (forwarded, errors) = pump(&[frame(PING), b"\r\n\n".to_vec(), frame(PING)].concat());
         assert_eq!(
             (forwarded, errors),
             ([frame(PING), frame(PING)].concat(), vec![])
+        );
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        let repaired = |body: &str| {
+            repair_lone_surrogates(body.as_bytes())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        assert_eq!(
+            repaired(r#"{"t":"a\udc80b\ud800"}"#).as_deref(),
+            Some(r#"{"t":"a\ufffdb\ufffd"}"#)
+        );
+        // pairs, other escapes and an escaped backslash before `u` stay
+        for body in [r#"{"t":"\ud83d\ude00"}"#, r#"{"t":"\\udc80 \n \u0041"}"#] {
+            assert_eq!(repaired(body), None, "{body}");
+        }
+        // the message is then handed on
+        let body = br#"{"jsonrpc":"2.0","id":7,"method":"x","params":{"t":"\udc80"}}"#;
+        let (forwarded, errors) = pump(&frame(body));
+        assert_eq!(errors, Vec::<Value>::new());
+        assert_eq!(
+            forwarded,
+            frame(br#"{"jsonrpc":"2.0","id":7,"method":"x","params":{"t":"\ufffd"}}"#)
         );
     }
 
