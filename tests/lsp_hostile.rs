@@ -1150,3 +1150,28 @@ fn a_second_initialize_is_refused() {
     assert_alive(&mut client);
     shutdown(client);
 }
+
+/// 5,000 unknown rule names in the settings raise one message that names a few and counts the
+/// rest, not 5,000 popups.
+#[test]
+fn many_unknown_rule_names_give_one_message() {
+    let mut client = ready();
+    let rules: serde_json::Map<String, Value> = (0..5000)
+        .map(|i| (format!("no-such-rule-{i}"), json!("off")))
+        .collect();
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"layerwise": {"rules": rules}}}),
+    );
+    assert_alive(&mut client);
+    client.did_change(DOC, 2, range_change((0, 0), (0, 0), "# x\n"));
+    client.wait_diagnostics(DOC, Some(2));
+    let messages = client.drain_notifications("window/showMessage");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let text = messages[0]["message"].as_str().unwrap_or("");
+    assert!(
+        text.contains("`no-such-rule-0`") && text.contains("and 4990 more"),
+        "{text}"
+    );
+    shutdown(client);
+}
