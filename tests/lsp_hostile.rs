@@ -1175,3 +1175,29 @@ fn many_unknown_rule_names_give_one_message() {
     );
     shutdown(client);
 }
+
+/// Closing a huge document gives its memory back: the server keeps less than one and a half
+/// times the document's size above what it used before (it kept over three times as much).
+#[test]
+fn closing_a_huge_document_releases_its_memory() {
+    let _heavy = HEAVY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut client = ready();
+    let before = rss_mb(client.pid());
+    let mb: u64 = 16;
+    let text = "RUN echo hello world\n".repeat(((mb << 20) / 21) as usize);
+    client.did_open("untitled:huge-closed", &text, 1);
+    client.wait_diagnostics("untitled:huge-closed", Some(1));
+    drop(text);
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": "untitled:huge-closed"}}),
+    );
+    client.wait_diagnostics("untitled:huge-closed", None);
+    assert_alive(&mut client);
+    let after = rss_mb(client.pid());
+    eprintln!("RSS {before} MB before a {mb} MB document, {after} MB after it was closed");
+    assert!(after < before + mb * 3 / 2, "{before} MB -> {after} MB");
+    shutdown(client);
+}

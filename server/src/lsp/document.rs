@@ -47,6 +47,21 @@ pub struct Document {
     pub semantic_tokens: Option<(String, Vec<tower_lsp_server::ls_types::SemanticToken>)>,
 }
 
+/// Drops a closed document; after a large one, hands the freed memory back to the system (the
+/// allocator would otherwise keep it for later use: a closed 100 MB document kept 323 MB).
+pub fn release(doc: Document) {
+    let large = doc.text.len() > 1 << 20;
+    drop(doc);
+    if large {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: `malloc_trim` only returns free memory of the allocator to the system; it
+        // takes no pointers and is safe to call at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
 impl Document {
     /// A newly opened document (not analysed yet).
     pub fn open(uri: &Uri, text: String, version: i32) -> Self {

@@ -365,11 +365,13 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        if lock(&self.shared.documents).remove(&uri).is_none() {
-            log(format_args!(
+        let closed = lock(&self.shared.documents).remove(&uri);
+        match closed {
+            Some(doc) => super::document::release(doc),
+            None => log(format_args!(
                 "didClose for {}, which is not open",
                 uri.as_str()
-            ));
+            )),
         }
         self.outbox.push(Outgoing::Diagnostics {
             uri,

@@ -456,6 +456,10 @@ impl Reader {
                         }
                     };
                     self.buf.drain(..body_start + length);
+                    // after a huge message, give its room back (kept, it would stay unused)
+                    if self.buf.capacity() > 4 << 20 && self.buf.len() < 1 << 20 {
+                        self.buf.shrink_to(1 << 20);
+                    }
                     return Ok(Some(item));
                 }
                 if !self.fill(input).await? {
