@@ -415,3 +415,22 @@ fn fix_refuses_a_read_only_file() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("pip"), "{out}");
 }
+
+/// Fixes never hard-code a build argument's default: a `--build-arg` must still decide what
+/// the fixed file does.
+#[test]
+fn fixes_keep_build_arg_references() {
+    let p = project(&[(
+        "Dockerfile",
+        b"FROM alpine:3.20\nARG DIR=srv/app\nWORKDIR ${DIR}\nARG PKG=app.py\nADD $PKG ./\nADD main.py ./\n"
+            as &[u8],
+    )]);
+    let (code, out, err) = run(&p, &["check", "--fix", "--unsafe-fixes"]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let fixed = String::from_utf8_lossy(&p.read("Dockerfile")).into_owned();
+    assert!(fixed.contains("WORKDIR /${DIR}\n"), "{fixed}");
+    assert!(!fixed.contains("srv/app\nWORKDIR /srv/app"), "{fixed}");
+    // the source from a variable stays an ADD; the written-out one becomes a COPY
+    assert!(fixed.contains("ADD $PKG ./\n"), "{fixed}");
+    assert!(fixed.contains("COPY main.py ./\n"), "{fixed}");
+}
