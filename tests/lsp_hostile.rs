@@ -1201,3 +1201,113 @@ fn closing_a_huge_document_releases_its_memory() {
     assert!(after < before + mb * 3 / 2, "{before} MB -> {after} MB");
     shutdown(client);
 }
+
+// ----- soak ---------------------------------------------------------------------------------
+
+/// Random edits and requests for 30 minutes (`LAYERWISE_SOAK_SECS` sets another length): the
+/// server's memory stays flat (within 10 MB after the first tenth, the warm-up) and no request
+/// is answered later than 100 ms after it was sent. Not run by CI:
+/// `cargo test --test lsp_hostile -- --ignored soak --nocapture`; figures in server/FUZZING.md.
+#[test]
+#[ignore = "30 minutes; run by hand"]
+fn soak_random_edits_and_requests() {
+    let secs: u64 = std::env::var("LAYERWISE_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1800);
+    let pieces = [
+        "FROM python:3.12-slim AS build\n",
+        "FROM node:20\n",
+        "RUN apt-get update && apt-get install -y curl\n",
+        "RUN pip install -r requirements.txt\n",
+        "COPY . /app\n",
+        "WORKDIR /app\n",
+        "ARG DIR=srv\n",
+        "ENV PATH=/app/bin:$PATH\n",
+        "CMD [\"python\", \"app.py\"]\n",
+        "RUN <<EOF\nset -e\necho hi\nEOF\n",
+        " \\\n  && ",
+        "$",
+        "é",
+        "\n",
+        "\"",
+    ];
+    let requests = [
+        "textDocument/hover",
+        "textDocument/documentSymbol",
+        "textDocument/codeAction",
+        "textDocument/completion",
+        "textDocument/semanticTokens/full",
+        "textDocument/foldingRange",
+    ];
+    let mut client = ready();
+    client.set_timeout(Duration::from_secs(30));
+    let pid = client.pid();
+    let mut rng = Rng(0x5eed_50a1);
+    let mut text = TEXT.to_string();
+    let mut version = 1;
+    let start = Instant::now();
+    let warm_up = Duration::from_secs(secs / 10);
+    let (mut low, mut high) = (u64::MAX, 0u64);
+    let mut worst = Duration::ZERO;
+    let mut answered = 0u64;
+    let mut last_sample = Instant::now();
+    while start.elapsed() < Duration::from_secs(secs) {
+        // an edit: insert a piece, or delete a stretch (more often when the text is long)
+        let at = boundary(&mut rng, &text);
+        let delete = text.len() > 4000 || rng.below(3) == 0;
+        let end = if delete {
+            boundary(&mut rng, &text).max(at).min(at + 400)
+        } else {
+            at
+        };
+        let end = (end..=text.len())
+            .find(|&e| text.is_char_boundary(e) && !text[..e].ends_with('\r'))
+            .unwrap_or(text.len());
+        let new = if delete {
+            ""
+        } else {
+            pieces[rng.below(pieces.len())]
+        };
+        let change = range_change(position(&text, at), position(&text, end), new);
+        text.replace_range(at..end, new);
+        version += 1;
+        client.did_change(DOC, version, change);
+        // a request about a random place
+        let method = requests[rng.below(requests.len())];
+        let (line, character) = position(&text, boundary(&mut rng, &text));
+        let place = json!({"line": line, "character": character});
+        let params = json!({
+            "textDocument": {"uri": DOC},
+            "position": place,
+            "range": {"start": place, "end": place},
+            "context": {"diagnostics": []},
+        });
+        let sent = Instant::now();
+        let id = client.send_request_no_wait(method, params);
+        let _ = client.wait_response(id);
+        worst = worst.max(sent.elapsed());
+        answered += 1;
+        let _ = client.drain_notifications("textDocument/publishDiagnostics");
+        if last_sample.elapsed() >= Duration::from_secs(5) {
+            last_sample = Instant::now();
+            if start.elapsed() >= warm_up {
+                let rss = rss_mb(pid);
+                low = low.min(rss);
+                high = high.max(rss);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!(
+        "soak: {secs} s, {} edits, {answered} requests, slowest answer {worst:?}, RSS after warm-up {low}..{high} MB",
+        version - 1
+    );
+    assert!(high >= low, "no memory samples");
+    assert!(high - low <= 10, "RSS grew from {low} to {high} MB");
+    assert!(
+        worst <= Duration::from_millis(100),
+        "slowest answer {worst:?}"
+    );
+    shutdown(client);
+}
