@@ -1311,3 +1311,50 @@ fn soak_random_edits_and_requests() {
     );
     shutdown(client);
 }
+
+/// A client that can watch files is asked to watch the context's ignore files and manifests; a
+/// change it reports reloads the context at once, without waiting for the quiet period.
+#[test]
+fn a_watched_file_change_reloads_the_context_at_once() {
+    let text = "FROM python:3.12-slim\nCOPY . /app\n";
+    let p = context(&[("Dockerfile", text.as_bytes())]);
+    let mut client = spawn();
+    client
+        .initialize(json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}));
+    let registration = client.wait_server_request("client/registerCapability", |_| true);
+    let watchers = &registration["params"]["registrations"][0]["registerOptions"]["watchers"];
+    assert!(
+        watchers
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|w| w["globPattern"] == "**/.dockerignore"),
+        "{registration}"
+    );
+    let uri = p.uri("Dockerfile");
+    client.did_open(&uri, text, 1);
+    let has_missing = |published: &Value| {
+        published["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["code"] == "missing-dockerignore")
+    };
+    let opened = Instant::now();
+    assert!(has_missing(&client.wait_diagnostics(&uri, Some(1))));
+    p.write(".dockerignore", ".git\n");
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": p.uri(".dockerignore"), "type": 1}]}),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    client.did_change(&uri, 2, range_change((0, 0), (0, 0), "#\n"));
+    let published = client.wait_diagnostics(&uri, Some(2));
+    // well inside the quiet period, which alone would not have reloaded it yet
+    assert!(
+        opened.elapsed() < Duration::from_secs(2),
+        "too slow to tell"
+    );
+    assert!(!has_missing(&published), "{published}");
+    shutdown(client);
+}

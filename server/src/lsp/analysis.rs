@@ -42,6 +42,9 @@ pub struct Environment {
     loaded: Instant,
     /// A newer environment being loaded in the background.
     pending: Option<Receiver<Environment>>,
+    /// A watched file changed since the pending load started (or since the last load, when
+    /// none is pending): load again at once.
+    expired: bool,
 }
 
 impl std::fmt::Debug for Environment {
@@ -94,7 +97,14 @@ impl Environment {
             file_config,
             loaded: Instant::now(),
             pending: None,
+            expired: false,
         }
+    }
+
+    /// A watched file changed: the next [`Self::refreshed`] starts a load at once, and a load
+    /// already running is followed by another.
+    pub fn expire(&mut self) {
+        self.expired = true;
     }
 
     /// The build context (unknown for unsaved buffers).
@@ -108,7 +118,11 @@ impl Environment {
         self.path.as_ref()?;
         if let Some(pending) = &self.pending {
             return match pending.try_recv() {
-                Ok(fresh) => Some(fresh),
+                Ok(mut fresh) => {
+                    // a change seen while it loaded may be missing from it
+                    fresh.expired = self.expired;
+                    Some(fresh)
+                }
                 Err(TryRecvError::Empty) => None,
                 Err(TryRecvError::Disconnected) => {
                     // the load failed (logged by the thread); try again later
@@ -118,9 +132,10 @@ impl Environment {
                 }
             };
         }
-        if self.loaded.elapsed() < REFRESH {
+        if !self.expired && self.loaded.elapsed() < REFRESH {
             return None;
         }
+        self.expired = false;
         let asked = self
             .context
             .as_any()

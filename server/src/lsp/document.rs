@@ -108,6 +108,21 @@ impl Document {
         self.version = version;
     }
 
+    /// Takes a newer environment when one was loaded, and starts loading one when due.
+    fn refresh_environment(&mut self, uri: &Uri) {
+        if let Some(fresh) = self.env.refreshed(uri) {
+            self.env = fresh;
+            // findings may depend on the build context, which may have changed
+            self.kept.findings.clear();
+        }
+    }
+
+    /// A watched file of the build context changed: reload it in the background now.
+    pub fn context_changed(&mut self, uri: &Uri) {
+        self.env.expire();
+        self.refresh_environment(uri);
+    }
+
     /// The syntax tree of the current text (empty when not analysed).
     pub fn tree(&self) -> &SyntaxTree {
         if self.analysed {
@@ -184,11 +199,7 @@ impl Document {
         enc: Encoding,
         problems: &mut Vec<String>,
     ) -> Option<Outgoing> {
-        if let Some(fresh) = self.env.refreshed(uri) {
-            self.env = fresh;
-            // findings may depend on the build context, which may have changed
-            self.kept.findings.clear();
-        }
+        self.refresh_environment(uri);
         if let Some(error) = &self.env.file_config.error {
             problems.push(error.clone());
         }

@@ -9,7 +9,8 @@
 //! `selection.rs`), document links (`links.rs`), semantic tokens (`tokens.rs`), signature help
 //! (`signature.rs`), inlay hints (`hints.rs`) and formatting (`formatting.rs`). Settings come from `.layerwise.toml` and the
 //! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
-//! through one ordered queue (`outbox.rs`). Document symbols are answered beside
+//! through one bounded queue (`outbox.rs`). Changes to watched context files reload the build
+//! context (`watched.rs`). Document symbols are answered beside
 //! `tower-lsp-server`'s router and written straight to the output (`direct.rs`); both they and
 //! the diagnostics are written as JSON by hand (`json.rs`).
 //!
@@ -46,6 +47,7 @@ mod stdio;
 mod symbols;
 mod tokens;
 mod transport;
+mod watched;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
