@@ -434,3 +434,15 @@ fn fixes_keep_build_arg_references() {
     assert!(fixed.contains("ADD $PKG ./\n"), "{fixed}");
     assert!(fixed.contains("COPY main.py ./\n"), "{fixed}");
 }
+
+/// A `.layerwise.toml` that is a link to `/dev/stdin` or `/dev/zero` is never read: the check
+/// ends at once (it is not a regular file, so it is not taken for a configuration).
+#[test]
+fn a_device_config_file_is_not_read() {
+    for device in ["/dev/stdin", "/dev/zero"] {
+        let p = project(&[("Dockerfile", b"FROM alpine:3.20\n" as &[u8])]);
+        std::os::unix::fs::symlink(device, p.join(".layerwise.toml")).expect("link");
+        let (code, text) = run_limited(&p, &["check"], std::time::Duration::from_secs(20));
+        assert!(code.is_some(), "{device}: the check hung: {text}");
+    }
+}

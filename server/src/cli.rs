@@ -530,7 +530,15 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 fn load_config(path: &Path) -> Result<Config, Fail> {
-    let text = std::fs::read_to_string(path)
+    // a FIFO or a device named `.layerwise.toml` is refused, not read forever
+    let bytes = crate::model::context::read_regular(path, 1 << 20).map_err(|why| {
+        let reason = match why {
+            crate::model::context::Unread::Missing(e) => e.to_string(),
+            other => other.reason().unwrap_or_default(),
+        };
+        Fail(format!("{}: cannot read: {reason}", path.display()))
+    })?;
+    let text = String::from_utf8(bytes)
         .map_err(|e| Fail(format!("{}: cannot read: {e}", path.display())))?;
     Config::from_toml(&text).map_err(|e| Fail(format!("{}: {}", path.display(), e.message)))
 }
