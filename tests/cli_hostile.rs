@@ -1,7 +1,9 @@
 //! The command line on hostile input: unreadable paths, folders without Dockerfiles, FIFOs,
 //! non-UTF-8 and NUL bytes, and `--fix` when writing fails or is interrupted. Usage and I/O
 //! errors exit 2 with the path (and position) on stderr; a file is never left half-written
-//! (`fix::write_atomically`: a temporary file, synced, then renamed).
+//! (`fix::write_atomically`: a temporary file, synced, then renamed). Context files that are
+//! FIFOs or devices are skipped with a warning; `--fix` writes through symlinks, keeps mode and
+//! owner, refuses read-only files and never hard-codes a build argument's default.
 
 use std::path::Path;
 use std::process::Command;

@@ -1,5 +1,7 @@
 //! Hostile input against the real `layerwise lsp` binary: broken framing and JSON, protocol
-//! misuse, absurd documents and bursts. Every case gets a JSON-RPC error or is ignored as the
+//! misuse, absurd documents and bursts, hostile build contexts (FIFOs and devices named like
+//! manifests, a slow context), clients that never read or read at 2 MB/s, and an ignored
+//! 30-minute soak. Every case gets a JSON-RPC error or is ignored as the
 //! specification says, and the server stays up: the next request is answered (or, for `exit`,
 //! the process ends with the specification's exit code).
 //!
@@ -907,8 +909,14 @@ fn a_client_that_never_reads_does_not_grow_the_server() {
             }
         }
         for id in 10..8000 {
+            // answered beside the router, and through it
+            let method = if id % 2 == 0 {
+                "textDocument/documentSymbol"
+            } else {
+                "textDocument/foldingRange"
+            };
             let request = json!({"jsonrpc": "2.0", "id": id,
-                "method": "textDocument/documentSymbol", "params": {"textDocument": {"uri": uri}}});
+                "method": method, "params": {"textDocument": {"uri": uri}}});
             if send(&mut stdin, &request).is_err() {
                 return;
             }
