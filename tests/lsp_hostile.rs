@@ -1259,6 +1259,7 @@ fn soak_random_edits_and_requests() {
     let (mut low, mut high) = (u64::MAX, 0u64);
     let mut worst = Duration::ZERO;
     let mut answered = 0u64;
+    let mut latencies = Vec::new();
     let mut last_sample = Instant::now();
     while start.elapsed() < Duration::from_secs(secs) {
         // an edit: insert a piece, or delete a stretch (more often when the text is long)
@@ -1294,7 +1295,9 @@ fn soak_random_edits_and_requests() {
         let sent = Instant::now();
         let id = client.send_request_no_wait(method, params);
         let _ = client.wait_response(id);
-        worst = worst.max(sent.elapsed());
+        let took = sent.elapsed();
+        worst = worst.max(took);
+        latencies.push(took);
         answered += 1;
         let _ = client.drain_notifications("textDocument/publishDiagnostics");
         if last_sample.elapsed() >= Duration::from_secs(5) {
@@ -1307,9 +1310,22 @@ fn soak_random_edits_and_requests() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    latencies.sort();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    let late = latencies
+        .iter()
+        .filter(|t| **t > Duration::from_millis(100))
+        .count();
     eprintln!(
-        "soak: {secs} s, {} edits, {answered} requests, slowest answer {worst:?}, RSS after warm-up {low}..{high} MB",
-        version - 1
+        "soak: {secs} s, {} edits, {answered} requests, answers p50 {:?} p99 {:?} slowest {worst:?}, {late} over 100 ms, RSS after warm-up {low}..{high} MB",
+        version - 1,
+        at(0.5),
+        at(0.99)
     );
     assert!(high >= low, "no memory samples");
     assert!(high - low <= 10, "RSS grew from {low} to {high} MB");
