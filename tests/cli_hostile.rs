@@ -1,7 +1,9 @@
 //! The command line on hostile input: unreadable paths, folders without Dockerfiles, FIFOs,
 //! non-UTF-8 and NUL bytes, and `--fix` when writing fails or is interrupted. Usage and I/O
 //! errors exit 2 with the path (and position) on stderr; a file is never left half-written
-//! (`fix::write_atomically`: a temporary file, synced, then renamed).
+//! (`fix::write_atomically`: a temporary file, synced, then renamed). Context files that are
+//! FIFOs or devices are skipped with a warning; `--fix` writes through symlinks, keeps mode and
+//! owner, refuses read-only files and never hard-codes a build argument's default.
 
 use std::path::Path;
 use std::process::Command;
@@ -270,4 +272,179 @@ fn a_read_only_folder_gives_a_clear_error_and_leaves_the_file_intact() {
     let _ = Command::new("chattr").arg("-i").arg(p.join("svc")).output();
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(p.join("svc"), std::fs::Permissions::from_mode(0o755));
+}
+
+/// Runs `layerwise ARGS` in the folder with stdin a pipe that stays open and never carries data,
+/// killing it after `limit`: (exit code or `None` when it had to be killed, stdout, stderr).
+fn run_limited(p: &Project, args: &[&str], limit: std::time::Duration) -> (Option<i32>, String) {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_layerwise"))
+        .args(args)
+        .current_dir(p.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().expect("output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, text)
+}
+
+/// A context whose manifests and build files are a FIFO, a link to the reader's own stdin and a
+/// link to `/dev/zero` (git stores such links, so a clone is enough): the check ends at once,
+/// does not read them, and says which files it skipped and why.
+#[test]
+fn fifo_and_device_manifests_in_the_context_are_skipped() {
+    let p = project(&[(
+        "Dockerfile",
+        // an untagged local base makes the check read the build files (is it built here?)
+        b"FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nFROM appbase\nCOPY --from=0 /app /app\n" as &[u8],
+    )]);
+    if !Command::new("mkfifo")
+        .arg(p.join("Makefile"))
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("SKIPPED fifo_and_device_manifests...: mkfifo is not available");
+        return;
+    }
+    std::os::unix::fs::symlink("/dev/stdin", p.join("go.mod")).expect("link");
+    std::os::unix::fs::symlink("/dev/zero", p.join("compose.yaml")).expect("link");
+    let (code, text) = run_limited(&p, &["check"], std::time::Duration::from_secs(20));
+    assert!(code == Some(0) || code == Some(1), "{code:?}: {text}");
+    for name in ["Makefile", "go.mod", "compose.yaml"] {
+        assert!(
+            text.contains(&format!("{name}: skipped: not a regular file")),
+            "{name}: {text}"
+        );
+    }
+}
+
+/// An oversized `.dockerignore` is not read (36 MB of patterns cost seconds and gigabytes); the
+/// check says so, and rules that need it treat it as unknown: no "missing .dockerignore".
+#[test]
+fn a_huge_dockerignore_is_skipped_with_a_message() {
+    let mut ignore = Vec::new();
+    while ignore.len() < 3 << 20 {
+        ignore.extend_from_slice(b"some/very/long/pattern/**/*.tmp\n");
+    }
+    let p = project(&[
+        (
+            "Dockerfile",
+            b"FROM python:3.12-slim\nCOPY . /app\n" as &[u8],
+        ),
+        (".dockerignore", &ignore),
+    ]);
+    let (code, text) = run_limited(&p, &["check"], std::time::Duration::from_secs(20));
+    assert!(code == Some(0) || code == Some(1), "{code:?}: {text}");
+    assert!(
+        text.contains(".dockerignore: skipped: larger than"),
+        "{text}"
+    );
+    assert!(!text.contains("missing-dockerignore"), "{text}");
+}
+
+/// `--fix` on a symlinked Dockerfile fixes the link's target and keeps the link.
+#[test]
+fn fix_writes_through_a_symlink() {
+    let p = project(&[
+        ("real/Dockerfile.real", FIXABLE),
+        ("requirements.txt", b"flask\n"),
+    ]);
+    std::os::unix::fs::symlink("real/Dockerfile.real", p.join("Dockerfile")).expect("link");
+    let (code, out, err) = run(&p, &["check", "--fix", "Dockerfile"]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let link = std::fs::symlink_metadata(p.join("Dockerfile")).expect("meta");
+    assert!(link.file_type().is_symlink(), "the link is kept");
+    let fixed = String::from_utf8_lossy(&p.read("real/Dockerfile.real")).into_owned();
+    assert!(
+        fixed.contains("--no-cache-dir"),
+        "the target is fixed: {fixed}"
+    );
+    assert_eq!(names(&p), ["Dockerfile", "real", "requirements.txt"]);
+}
+
+/// `--fix` keeps the file's mode, and its owner and group (when run as root, where the new
+/// file would otherwise belong to root).
+#[test]
+fn fix_keeps_mode_owner_and_group() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let p = project(&[("Dockerfile", FIXABLE), ("requirements.txt", b"flask\n")]);
+    let path = p.join("Dockerfile");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    // as root, give the file to another user, as a checkout in someone's home would be
+    let other = std::os::unix::fs::chown(&path, Some(4321), Some(4322)).is_ok();
+    let before = std::fs::metadata(&path).expect("meta");
+    let (code, out, err) = run(&p, &["check", "--fix"]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert_ne!(p.read("Dockerfile"), FIXABLE, "fixed");
+    let after = std::fs::metadata(&path).expect("meta");
+    assert_eq!(after.mode() & 0o7777, 0o640);
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    if other {
+        assert_eq!((after.uid(), after.gid()), (4321, 4322));
+    }
+}
+
+/// A read-only Dockerfile is not rewritten, even by root: a clear message, the file unchanged.
+#[test]
+fn fix_refuses_a_read_only_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = project(&[("Dockerfile", FIXABLE), ("requirements.txt", b"flask\n")]);
+    std::fs::set_permissions(p.join("Dockerfile"), std::fs::Permissions::from_mode(0o444))
+        .expect("chmod");
+    let (code, out, err) = run(&p, &["check", "--fix"]);
+    assert_eq!(p.read("Dockerfile"), FIXABLE);
+    assert!(err.contains("Dockerfile: read-only"), "{out}{err}");
+    // its findings are still reported, the fixable one included
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("pip"), "{out}");
+}
+
+/// Fixes never hard-code a build argument's default: a `--build-arg` must still decide what
+/// the fixed file does.
+#[test]
+fn fixes_keep_build_arg_references() {
+    let p = project(&[(
+        "Dockerfile",
+        b"FROM alpine:3.20\nARG DIR=srv/app\nWORKDIR ${DIR}\nARG PKG=app.py\nADD $PKG ./\nADD main.py ./\n"
+            as &[u8],
+    )]);
+    let (code, out, err) = run(&p, &["check", "--fix", "--unsafe-fixes"]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let fixed = String::from_utf8_lossy(&p.read("Dockerfile")).into_owned();
+    assert!(fixed.contains("WORKDIR /${DIR}\n"), "{fixed}");
+    assert!(!fixed.contains("srv/app\nWORKDIR /srv/app"), "{fixed}");
+    // the source from a variable stays an ADD; the written-out one becomes a COPY
+    assert!(fixed.contains("ADD $PKG ./\n"), "{fixed}");
+    assert!(fixed.contains("COPY main.py ./\n"), "{fixed}");
+}
+
+/// A `.layerwise.toml` that is a link to `/dev/stdin` or `/dev/zero` is never read: the check
+/// ends at once (it is not a regular file, so it is not taken for a configuration).
+#[test]
+fn a_device_config_file_is_not_read() {
+    for device in ["/dev/stdin", "/dev/zero"] {
+        let p = project(&[("Dockerfile", b"FROM alpine:3.20\n" as &[u8])]);
+        std::os::unix::fs::symlink(device, p.join(".layerwise.toml")).expect("link");
+        let (code, text) = run_limited(&p, &["check"], std::time::Duration::from_secs(20));
+        assert!(code.is_some(), "{device}: the check hung: {text}");
+    }
 }

@@ -232,6 +232,9 @@ impl BuildContext for Overlay<'_> {
             None => self.inner.dockerignore(),
         }
     }
+    fn skipped(&self) -> Vec<String> {
+        self.inner.skipped()
+    }
     fn exists(&self, rel: &str) -> Option<bool> {
         if self.created(rel).is_some() {
             return Some(true);
@@ -255,20 +258,120 @@ impl BuildContext for Overlay<'_> {
     }
 }
 
-/// Write `text` to `path` atomically: a new temporary file in the same folder, written and
-/// synced, then renamed over `path`. An interrupted or failed write never leaves `path`
-/// half-written, and a failed one removes its temporary file. The temporary file is created
-/// new (never through an existing file or link), and takes `path`'s permissions.
+/// What a file held when it was read: its size, modification time and a hash of its bytes, to
+/// tell before replacing it whether another program changed it since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    hash: u64,
+}
+
+impl Snapshot {
+    /// The snapshot of `path`, whose content was just read as `bytes`.
+    #[must_use]
+    pub fn taken(path: &Path, bytes: &[u8]) -> Self {
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        Self {
+            len: bytes.len() as u64,
+            modified,
+            hash: hash(bytes),
+        }
+    }
+
+    /// Whether `path` still holds what was read (same size, time and content).
+    fn still_matches(&self, path: &Path) -> std::io::Result<bool> {
+        use std::io::Read as _;
+        let meta = std::fs::metadata(path)?;
+        if meta.len() != self.len || meta.modified().ok() != self.modified {
+            return Ok(false);
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?
+            .take(self.len + 1)
+            .read_to_end(&mut bytes)?;
+        Ok(hash(&bytes) == self.hash)
+    }
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::hash::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Why a file was not replaced.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The file has no write permission for anyone: its owner means it to stay as it is.
+    ReadOnly,
+    /// The file changed on disk since it was read (another program saved it).
+    Changed,
+    /// Creating, writing, keeping the owner or renaming failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::ReadOnly => f.write_str(
+                "read-only, so not changed (make it writable to let the fixes change it)",
+            ),
+            WriteError::Changed => f.write_str(
+                "changed on disk while it was being checked, so not changed (check it again)",
+            ),
+            WriteError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+/// Write `text` to `path` atomically: see [`replace_file`], without the check for changes.
 ///
 /// # Errors
-/// The I/O error, when creating, writing or renaming fails; `path` is then unchanged.
+/// The I/O error (a read-only file is `PermissionDenied`); `path` is then unchanged.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    replace_file(path, text, None).map_err(|e| match e {
+        WriteError::Io(e) => e,
+        other => std::io::Error::new(std::io::ErrorKind::PermissionDenied, other.to_string()),
+    })
+}
+
+/// Replaces the file at `path` with `text` atomically: a new temporary file next to the real
+/// file, written and synced, then renamed over it. An interrupted or failed write never leaves
+/// the file half-written, and a failed one removes its temporary file. The temporary file is
+/// created new (never through an existing file or link).
+///
+/// When `path` is a symlink, the file it leads to is replaced and the link kept. An existing
+/// file keeps its mode, owner and group (when the owner cannot be kept, nothing is written); a
+/// file without any write permission is refused, even for root, and so is one that no longer
+/// matches `read` (checked just before the rename).
+///
+/// # Errors
+/// Why the file was not replaced; it is then unchanged.
+pub fn replace_file(path: &Path, text: &str, read: Option<&Snapshot>) -> Result<(), WriteError> {
     use std::io::Write as _;
-    let dir = path
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // through symlinks to the real file (a dangling link or a new file: the path itself)
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let existing = std::fs::metadata(&target).ok().filter(|m| m.is_file());
+    if existing
+        .as_ref()
+        .is_some_and(|m| m.permissions().mode() & 0o222 == 0)
+    {
+        return Err(WriteError::ReadOnly);
+    }
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
-    let name = path
+    let name = target
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     let mut attempt = 0;
@@ -286,19 +389,41 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
                 attempt += 1;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     };
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            if let Ok(meta) = std::fs::metadata(path) {
-                file.set_permissions(meta.permissions())?;
+    let written = (|| -> Result<(), WriteError> {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        if let Some(meta) = &existing {
+            let new = file.metadata()?;
+            if (new.uid(), new.gid()) != (meta.uid(), meta.gid()) {
+                std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid())).map_err(
+                    |e| {
+                        std::io::Error::new(
+                            e.kind(),
+                            format!(
+                                "cannot give the new file the owner and group of the old one \
+                                 ({}:{}): {e}",
+                                meta.uid(),
+                                meta.gid()
+                            ),
+                        )
+                    },
+                )?;
             }
-            drop(file);
-            std::fs::rename(&tmp, path)
-        });
+            // after the owner: changing it clears the set-user-ID and set-group-ID bits
+            file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        }
+        drop(file);
+        if let Some(read) = read {
+            if !read.still_matches(&target)? {
+                return Err(WriteError::Changed);
+            }
+        }
+        std::fs::rename(&tmp, &target)?;
+        Ok(())
+    })();
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -403,5 +528,54 @@ mod tests {
             "{}",
             fixed.text
         );
+    }
+
+    /// An edit saved by another program between the read and the write is never lost: a file
+    /// that changed (in size, time, or only in content with its time put back) is not replaced.
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_replaced() {
+        let dir = std::env::temp_dir().join(format!("layerwise-changed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("Dockerfile");
+        for (name, edit) in [
+            (
+                "longer",
+                &b"FROM alpine:3.20\nRUN echo saved elsewhere\n"[..],
+            ),
+            ("same size, same time", b"FROM alpine:3.21\n"),
+        ] {
+            std::fs::write(&path, "FROM alpine:3.20\n").unwrap_or_else(|e| panic!("{e}"));
+            let read = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+            let snapshot = Snapshot::taken(&path, &read);
+            let time = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(&path, edit).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(time))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let result = replace_file(&path, "FROM alpine:3.20 AS fixed\n", Some(&snapshot));
+            assert!(
+                matches!(result, Err(WriteError::Changed)),
+                "{name}: {result:?}"
+            );
+            assert_eq!(
+                std::fs::read(&path).unwrap_or_default(),
+                edit,
+                "{name}: the other program's edit is kept"
+            );
+            // unchanged since read: replaced
+            let snapshot = Snapshot::taken(&path, edit);
+            replace_file(&path, "FROM x\n", Some(&snapshot)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap_or_default(),
+                "FROM x\n"
+            );
+        }
+        let leftovers = std::fs::read_dir(&dir).map_or(0, Iterator::count);
+        assert_eq!(leftovers, 1, "no temporary file left");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

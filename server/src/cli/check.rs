@@ -192,10 +192,12 @@ pub(super) fn run(args: &CheckArgs) -> Result<ExitCode, Fail> {
     let mut changed = false;
     let mut fixed_count = 0;
     for input in inputs {
+        let mut snapshot = None;
         let (file, text, folder, is_stdin) = match input {
             Input::File(file) => {
                 let bytes = std::fs::read(&file)
                     .map_err(|e| Fail(format!("{}: cannot read: {e}", file.display())))?;
+                snapshot = Some(fix::Snapshot::taken(&file, &bytes));
                 let text = decode(&file, bytes)?;
                 let folder = parent_folder(&file);
                 (file, text, folder, false)
@@ -242,18 +244,24 @@ pub(super) fn run(args: &CheckArgs) -> Result<ExitCode, Fail> {
                 diffs.push_str(&render_diff(&file, &text, &fixed));
                 changed |= fixed.text != text || !fixed.creates.is_empty();
             } else {
-                if is_stdin {
+                let written = match &snapshot {
                     // the fixed text replaces the input; files a fix would create are not
                     // written, since no file was given
-                    fixed_stdin = Some(fixed.text.clone());
-                } else {
-                    apply_to_disk(&file, &text, &fixed)?;
+                    _ if is_stdin => {
+                        fixed_stdin = Some(fixed.text.clone());
+                        true
+                    }
+                    Some(read) => apply_to_disk(&file, &text, &fixed, read)?,
+                    None => false,
+                };
+                if written {
+                    fixed_count += fixed.applied.len();
+                    applied = fixed.applied;
+                    text = fixed.text;
                 }
-                fixed_count += fixed.applied.len();
-                applied = fixed.applied;
-                text = fixed.text;
             }
         }
+        let mut skipped = context.skipped();
         // a created .dockerignore is now on disk: ask the file system afresh
         let context = FsContext::new(
             context
@@ -265,6 +273,15 @@ pub(super) fn run(args: &CheckArgs) -> Result<ExitCode, Fail> {
             let tree = syntax::parse(&text);
             rules::check(&text, &tree, &context, path_for_rules, &config)
         })?;
+        // FIFOs, devices and oversized files of the context were not read: say so
+        for note in context.skipped() {
+            if !skipped.contains(&note) {
+                skipped.push(note);
+            }
+        }
+        for note in skipped {
+            eprintln!("warning: {note}");
+        }
         reports.push(FileReport {
             path: file,
             findings: diagnostics,
@@ -334,7 +351,15 @@ fn parent_folder(file: &Path) -> PathBuf {
 }
 
 fn load_config(path: &Path) -> Result<Config, Fail> {
-    let text = std::fs::read_to_string(path)
+    // a FIFO or a device named `.layerwise.toml` is refused, not read forever
+    let bytes = crate::model::context::read_regular(path, 1 << 20).map_err(|why| {
+        let reason = match why {
+            crate::model::context::Unread::Missing(e) => e.to_string(),
+            other => other.reason().unwrap_or_default(),
+        };
+        Fail(format!("{}: cannot read: {reason}", path.display()))
+    })?;
+    let text = String::from_utf8(bytes)
         .map_err(|e| Fail(format!("{}: cannot read: {e}", path.display())))?;
     Config::from_toml(&text).map_err(|e| Fail(format!("{}: {}", path.display(), e.message)))
 }

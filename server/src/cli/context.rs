@@ -158,9 +158,12 @@ fn run_inner(args: &[String]) -> Result<(), String> {
     let read = |rel: &str| {
         let p = root.join(rel);
         let meta = std::fs::symlink_metadata(&p).ok()?;
-        (meta.is_file() && meta.len() < 1 << 16)
-            .then(|| std::fs::read_to_string(&p).ok())
-            .flatten()
+        if !meta.is_file() {
+            return None;
+        }
+        crate::model::context::read_regular(&p, 1 << 16)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
     };
     let report = copies::analyze(&tree, &model, &walked, &read, args.list);
     let ignore_name = ignore.as_ref().map(|(p, _)| display_rel(&root, p));

@@ -119,14 +119,28 @@ pub(super) fn absolute(p: &Path) -> PathBuf {
 }
 
 /// Write the fixed text (atomically) and the files fixes create (never overwriting one).
-pub(super) fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Result<(), Fail> {
+/// Writes the fixed file and the files the fixes create; `false` when the file was skipped
+/// (read-only, or changed on disk since it was read: said on stderr, nothing written).
+pub(super) fn apply_to_disk(
+    file: &Path,
+    before: &str,
+    fixed: &fix::Fixed,
+    read: &fix::Snapshot,
+) -> Result<bool, Fail> {
     if fixed.text != before {
-        fix::write_atomically(file, &fixed.text).map_err(|e| {
-            Fail(format!(
-                "{}: cannot write the fixed file: {e}; the file is unchanged",
-                file.display()
-            ))
-        })?;
+        match fix::replace_file(file, &fixed.text, Some(read)) {
+            Ok(()) => {}
+            Err(skip @ (fix::WriteError::ReadOnly | fix::WriteError::Changed)) => {
+                eprintln!("{}: {skip}", file.display());
+                return Ok(false);
+            }
+            Err(e) => {
+                return Err(Fail(format!(
+                    "{}: cannot write the fixed file: {e}; the file is unchanged",
+                    file.display()
+                )))
+            }
+        }
     }
     for new in &fixed.creates {
         if new.path.exists() {
@@ -135,7 +149,7 @@ pub(super) fn apply_to_disk(file: &Path, before: &str, fixed: &fix::Fixed) -> Re
         fix::write_atomically(&new.path, &new.text)
             .map_err(|e| Fail(format!("{}: cannot write: {e}", new.path.display())))?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A unified diff of `before` -> `after` with `git apply`'s headers.

@@ -46,14 +46,22 @@ pub struct FileConfig {
     pub error: Option<String>,
 }
 
+/// The most bytes a `.layerwise.toml` may hold to be read.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 impl FileConfig {
     /// Finds and reads the nearest `.layerwise.toml` from `dir` upwards.
     pub fn load(dir: &Path) -> Self {
         let Some(path) = find_config_file(dir) else {
             return Self::default();
         };
-        let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
+        // a FIFO or a device named `.layerwise.toml` must not hang the editor
+        let parsed = crate::model::context::read_regular(&path, MAX_CONFIG_BYTES)
+            .map_err(|why| match why {
+                crate::model::context::Unread::Missing(e) => e.to_string(),
+                other => other.reason().unwrap_or_default(),
+            })
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()))
             .and_then(|text| Config::from_toml(&text).map_err(|e| e.message));
         match parsed {
             Ok(config) => Self {

@@ -21,14 +21,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use serde::Deserialize;
-use tokio::sync::mpsc::UnboundedSender;
+
 use tower::Service;
 use tower_lsp_server::jsonrpc::{Id, Request, Response};
 use tower_lsp_server::ls_types::DocumentSymbolParams;
 use tower_lsp_server::{ExitedError, LspService};
 
+use super::outbox::Queue;
 use super::server::{guarded, not_open, Backend, Shared};
-use super::{log, symbols};
+use super::symbols;
 
 type Answer = Result<Option<Response>, ExitedError>;
 type BoxedAnswer = Pin<Box<dyn Future<Output = Answer> + Send>>;
@@ -38,6 +39,9 @@ type BoxedAnswer = Pin<Box<dyn Future<Output = Answer> + Send>>;
 enum Phase {
     /// Before a successful `initialize` (requests get `ServerNotInitialized` from the router).
     Starting,
+    /// An `initialize` is being answered: another one is refused (the router would answer it
+    /// too, and the session would switch to its position encoding).
+    Initializing,
     Running,
     /// After `shutdown` (requests get `InvalidRequest` from the router).
     Stopping,
@@ -47,14 +51,14 @@ enum Phase {
 pub struct Direct {
     inner: LspService<Backend>,
     shared: Arc<Shared>,
-    frames: UnboundedSender<Vec<u8>>,
+    frames: Queue,
     /// Shared with the future of a pending `initialize`, which sets it to `Running`.
     phase: Arc<std::sync::Mutex<Phase>>,
 }
 
 impl Direct {
     /// Wraps `inner`; direct answers are written, as whole frames, to `frames`.
-    pub fn new(inner: LspService<Backend>, frames: UnboundedSender<Vec<u8>>) -> Self {
+    pub fn new(inner: LspService<Backend>, frames: Queue) -> Self {
         Self {
             shared: inner.inner().shared(),
             inner,
@@ -84,16 +88,40 @@ impl Service<Request> for Direct {
         match (request.method(), self.phase()) {
             ("initialize", Phase::Starting) => {
                 // the router's rule: running once an `initialize` answered without an error
+                *self
+                    .phase
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Phase::Initializing;
                 let phase = Arc::clone(&self.phase);
                 let answer = self.inner.call(request);
                 Box::pin(async move {
                     let answer = answer.await;
-                    if matches!(&answer, Ok(Some(response)) if response.is_ok()) {
-                        *phase
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Phase::Running;
-                    }
+                    let next = if matches!(&answer, Ok(Some(response)) if response.is_ok()) {
+                        Phase::Running
+                    } else {
+                        Phase::Starting
+                    };
+                    *phase
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
                     answer
+                })
+            }
+            ("initialize", Phase::Initializing) => {
+                let id = request.id().cloned();
+                Box::pin(async move {
+                    // a notification gets no answer
+                    Ok(id.map(|id| {
+                        Response::from_error(
+                            id,
+                            tower_lsp_server::jsonrpc::Error {
+                                code: tower_lsp_server::jsonrpc::ErrorCode::InvalidRequest,
+                                message: "initialize was already sent; only the first one counts"
+                                    .into(),
+                                data: None,
+                            },
+                        )
+                    }))
                 })
             }
             ("shutdown", Phase::Running) => {
@@ -115,7 +143,9 @@ impl Service<Request> for Direct {
                 match parsed {
                     Some((id, params)) => {
                         let (shared, frames) = (Arc::clone(&self.shared), self.frames.clone());
-                        Box::pin(async move { Ok(document_symbols(&shared, &frames, id, &params)) })
+                        Box::pin(async move {
+                            Ok(document_symbols(&shared, &frames, id, &params).await)
+                        })
                     }
                     None => self.inner.call(request),
                 }
@@ -126,10 +156,11 @@ impl Service<Request> for Direct {
 }
 
 /// Answers `textDocument/documentSymbol`: the response frame goes to `frames` (and `None` to the
-/// server loop); an error is returned as a response for the loop to write.
-fn document_symbols(
+/// server loop), waiting while the output is behind; an error is returned as a response for the
+/// loop to write.
+async fn document_symbols(
     shared: &Shared,
-    frames: &UnboundedSender<Vec<u8>>,
+    frames: &Queue,
     id: Id,
     params: &DocumentSymbolParams,
 ) -> Option<Response> {
@@ -145,9 +176,7 @@ fn document_symbols(
     });
     match framed {
         Ok(frame) => {
-            if frames.send(frame).is_err() {
-                log("the output is closed; dropped a documentSymbol response");
-            }
+            frames.push_frame(frame).await;
             None
         }
         Err(error) => Some(Response::from_error(id, error)),

@@ -50,6 +50,21 @@ pub struct Document {
     pub semantic_tokens: Option<(String, Vec<tower_lsp_server::ls_types::SemanticToken>)>,
 }
 
+/// Drops a closed document; after a large one, hands the freed memory back to the system (the
+/// allocator would otherwise keep it for later use: a closed 100 MB document kept 323 MB).
+pub fn release(doc: Document) {
+    let large = doc.text.len() > 1 << 20;
+    drop(doc);
+    if large {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: `malloc_trim` only returns free memory of the allocator to the system; it
+        // takes no pointers and is safe to call at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
 impl Document {
     /// A newly opened document (not analysed yet).
     pub fn open(uri: &Uri, text: String, version: i32) -> Self {
@@ -95,6 +110,21 @@ impl Document {
             self.edit = Some(merge(self.edit, applied, len_before, self.text.len()));
         }
         self.version = version;
+    }
+
+    /// Takes a newer environment when one was loaded, and starts loading one when due.
+    fn refresh_environment(&mut self, uri: &Uri) {
+        if let Some(fresh) = self.env.refreshed(uri) {
+            self.env = fresh;
+            // findings may depend on the build context, which may have changed
+            self.kept.findings.clear();
+        }
+    }
+
+    /// A watched file of the build context changed: reload it in the background now.
+    pub fn context_changed(&mut self, uri: &Uri) {
+        self.env.expire();
+        self.refresh_environment(uri);
     }
 
     /// The syntax tree of the current text (empty when not analysed).
@@ -178,11 +208,7 @@ impl Document {
         enc: Encoding,
         problems: &mut Vec<String>,
     ) -> Option<Outgoing> {
-        if self.env.is_stale() {
-            self.env = Environment::of(uri);
-            // findings may depend on the build context, which may have changed
-            self.kept.findings.clear();
-        }
+        self.refresh_environment(uri);
         if let Some(error) = &self.env.file_config.error {
             problems.push(error.clone());
         }

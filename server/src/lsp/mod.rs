@@ -11,7 +11,8 @@
 //! (`signature.rs`), inlay hints (`hints.rs`) and formatting (`formatting.rs`,
 //! `on_type_formatting.rs`). Settings come from `.layerwise.toml` and the
 //! client (`config.rs`). Everything the server sends on its own (diagnostics, messages) goes
-//! through one ordered queue (`outbox.rs`). Document symbols are answered beside
+//! through one bounded queue (`outbox.rs`). Changes to watched context files reload the build
+//! context (`watched.rs`). Document symbols are answered beside
 //! `tower-lsp-server`'s router and written straight to the output (`direct.rs`); both they and
 //! the diagnostics are written as JSON by hand (`json.rs`).
 //!
@@ -51,6 +52,7 @@ mod stdio;
 mod symbols;
 mod tokens;
 mod transport;
+mod watched;
 mod workspace_symbols;
 
 use std::process::ExitCode;
@@ -83,14 +85,15 @@ pub fn run_stdio() -> ExitCode {
     let shut_down = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shut_down);
     runtime.block_on(async move {
-        // whole frames written to stdout beside the server loop's: the input pump's error
-        // responses, and the backend's notifications (serialized once, without the loop)
-        let (frames, frames_out) = tokio::sync::mpsc::unbounded_channel();
-        let backend_frames = frames.clone();
+        // what is written to stdout beside the server loop's frames: the input pump's error
+        // responses, and the backend's notifications (serialized once, without the loop), in
+        // one bounded queue
+        let queue = outbox::Queue::default();
+        let backend_queue = queue.clone();
         let (service, socket) = LspService::new(move |client| {
-            server::Backend::new(client, Arc::clone(&flag), Some(backend_frames.clone()))
+            server::Backend::new(client, Arc::clone(&flag), Some(backend_queue.clone()))
         });
-        transport::serve(service, socket, frames, frames_out).await;
+        transport::serve(service, socket, queue).await;
     });
     // The stdin reader may sit in a blocking read forever (clients need not close our stdin
     // after `exit`): do not wait for it.

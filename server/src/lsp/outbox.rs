@@ -1,12 +1,19 @@
 //! The ordered queue of everything the server sends on its own.
 //!
 //! Handlers push diagnostics and messages synchronously (no `.await`, so no reordering between
-//! concurrent handlers); one task sends them to the client in push order. When the client reads
-//! slower than we analyse, queued diagnostics for the same document are coalesced: only the
-//! newest set is sent, since each set replaces the previous one anyway.
+//! concurrent handlers) into a [`Queue`] that the output pump (`transport.rs`) empties as fast
+//! as the client reads. Until a document's diagnostics are written, a newer set replaces them in
+//! place: only the newest set per document ever waits, so a slow client gets the newest
+//! diagnostics next, and one that never reads cannot grow the queue. Whole frames written beside
+//! the router (document symbols, the input pump's error responses) wait in the same queue within
+//! a byte budget; past it their producers wait, which stops the reading of further requests.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tower_lsp_server::ls_types::{Diagnostic, MessageType, ShowMessageParams, Uri};
 use tower_lsp_server::Client;
 
@@ -23,29 +30,183 @@ pub enum Outgoing {
     Message { kind: MessageType, text: String },
 }
 
+/// The bytes of whole frames (responses written beside the router, error responses of the input
+/// pump) that may wait for the output at once; past it, their producers wait (and with them the
+/// reading of requests), so a client that does not read cannot grow the server.
+pub const FRAME_BUDGET_BYTES: usize = 16 << 20;
+
+/// At most this many `window/showMessage` wait; later ones are dropped (and logged).
+const MAX_WAITING_MESSAGES: usize = 64;
+
+/// What the output writes besides the server loop's responses: the server's notifications and
+/// whole frames, in push order, bounded. A document's diagnostics that have not been written yet
+/// are replaced in place by a newer set (each set replaces the previous one anyway), so however
+/// slowly the client reads, at most one set per document waits, and the newest is written next.
+#[derive(Debug, Clone, Default)]
+pub struct Queue {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<State>,
+    /// Woken on every push.
+    ready: Notify,
+    /// Bytes of frames that may wait ([`FRAME_BUDGET_BYTES`]).
+    budget: Arc<Semaphore>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            ready: Notify::new(),
+            budget: Arc::new(Semaphore::new(FRAME_BUDGET_BYTES)),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entries: VecDeque<Entry>,
+    /// The sequence number of `entries[0]`.
+    first: u64,
+    /// The sequence number of each document's waiting diagnostics.
+    diagnostics: HashMap<Uri, u64>,
+    messages: usize,
+}
+
+#[derive(Debug)]
+enum Entry {
+    Notification(Outgoing),
+    /// A frame, holding its share of the budget until written.
+    Frame(Vec<u8>, Option<OwnedSemaphorePermit>),
+}
+
+impl Queue {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a notification; never blocks. Diagnostics replace the document's waiting ones.
+    pub fn push(&self, item: Outgoing) {
+        {
+            let mut state = self.state();
+            let state = &mut *state;
+            match &item {
+                Outgoing::Diagnostics { uri, .. } => {
+                    if let Some(&seq) = state.diagnostics.get(uri) {
+                        if let Some(Ok(at)) = seq.checked_sub(state.first).map(usize::try_from) {
+                            if let Some(entry) = state.entries.get_mut(at) {
+                                *entry = Entry::Notification(item);
+                                return;
+                            }
+                        }
+                    }
+                    let seq = state.first + state.entries.len() as u64;
+                    state.diagnostics.insert(uri.clone(), seq);
+                }
+                Outgoing::Message { text, .. } => {
+                    if state.messages >= MAX_WAITING_MESSAGES {
+                        super::log(format_args!(
+                            "the client is not reading; dropped a message: {text}"
+                        ));
+                        return;
+                    }
+                    state.messages += 1;
+                }
+            }
+            state.entries.push_back(Entry::Notification(item));
+        }
+        self.inner.ready.notify_one();
+    }
+
+    /// Queues a whole frame, first waiting while [`FRAME_BUDGET_BYTES`] of frames wait already
+    /// (a larger frame waits until the queue holds no other frame).
+    pub async fn push_frame(&self, frame: Vec<u8>) {
+        let share = u32::try_from(frame.len().clamp(1, FRAME_BUDGET_BYTES)).unwrap_or(u32::MAX);
+        let permit = Arc::clone(&self.inner.budget)
+            .acquire_many_owned(share)
+            .await
+            .ok();
+        self.state().entries.push_back(Entry::Frame(frame, permit));
+        self.inner.ready.notify_one();
+    }
+
+    /// How many entries wait.
+    pub fn len(&self) -> usize {
+        self.state().entries.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next frame to write, if any (notifications are serialized here, one at a time).
+    pub fn pop(&self) -> Option<Vec<u8>> {
+        loop {
+            let entry = {
+                let mut state = self.state();
+                let entry = state.entries.pop_front()?;
+                let seq = state.first;
+                state.first += 1;
+                match &entry {
+                    Entry::Notification(Outgoing::Diagnostics { uri, .. }) => {
+                        if state.diagnostics.get(uri) == Some(&seq) {
+                            state.diagnostics.remove(uri);
+                        }
+                    }
+                    Entry::Notification(Outgoing::Message { .. }) => state.messages -= 1,
+                    Entry::Frame(..) => {}
+                }
+                entry
+            };
+            // the budget is given back once the frame has left the queue
+            let bytes = match entry {
+                Entry::Frame(bytes, _permit) => Some(bytes),
+                Entry::Notification(item) => frame(item),
+            };
+            if bytes.is_some() {
+                return bytes;
+            }
+        }
+    }
+
+    /// Waits until something was pushed since the last call (returns at once if so).
+    pub async fn ready(&self) {
+        self.inner.ready.notified().await;
+    }
+}
+
 /// The sending end of the queue.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    tx: UnboundedSender<Outgoing>,
+    sink: OutboxSink,
 }
 
-/// Where the queue goes: whole frames written straight to the output (each message serialized
-/// once, from our types to bytes), or, without such an output, `client`'s notifications (which
-/// first turn every message into a `serde_json::Value` tree).
-enum Sink {
-    Frames(UnboundedSender<Vec<u8>>),
-    Client(Client),
+/// Where the queue goes: the output's [`Queue`] (each message serialized once, from our types to
+/// bytes, when it is written), or, without such an output, `client`'s notifications (which first
+/// turn every message into a `serde_json::Value` tree).
+#[derive(Debug, Clone)]
+enum OutboxSink {
+    Queue(Queue),
+    Client(UnboundedSender<Outgoing>),
 }
 
 impl Outbox {
-    /// Starts the sending task on the current tokio runtime; it writes to `frames` when given,
-    /// else through `client`.
-    pub fn spawn(client: Client, frames: Option<UnboundedSender<Vec<u8>>>) -> Self {
+    /// An outbox writing to `queue` when given; else a task sending through `client` (started on
+    /// the current tokio runtime).
+    pub fn spawn(client: Client, queue: Option<Queue>) -> Self {
+        if let Some(queue) = queue {
+            return Self {
+                sink: OutboxSink::Queue(queue),
+            };
+        }
         let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
-        let sink = match frames {
-            Some(frames) => Sink::Frames(frames),
-            None => Sink::Client(client),
-        };
         tokio::spawn(async move {
             let mut batch = Vec::new();
             while let Some(first) = rx.recv().await {
@@ -54,26 +215,24 @@ impl Outbox {
                     batch.push(next);
                 }
                 for item in coalesce(std::mem::take(&mut batch)) {
-                    match &sink {
-                        Sink::Frames(frames) => {
-                            if let Some(frame) = frame(item) {
-                                if frames.send(frame).is_err() {
-                                    super::log("the output is closed; dropped a notification");
-                                }
-                            }
-                        }
-                        Sink::Client(client) => send(client, item).await,
-                    }
+                    send(&client, item).await;
                 }
             }
         });
-        Self { tx }
+        Self {
+            sink: OutboxSink::Client(tx),
+        }
     }
 
     /// Queues `item`; never blocks. Lost only when the server is going away.
     pub fn push(&self, item: Outgoing) {
-        if self.tx.send(item).is_err() {
-            super::log("the outgoing queue is closed; dropped a notification");
+        match &self.sink {
+            OutboxSink::Queue(queue) => queue.push(item),
+            OutboxSink::Client(tx) => {
+                if tx.send(item).is_err() {
+                    super::log("the outgoing queue is closed; dropped a notification");
+                }
+            }
         }
     }
 }
@@ -142,7 +301,7 @@ fn coalesce(batch: Vec<Outgoing>) -> Vec<Outgoing> {
 
 #[cfg(test)]
 mod tests {
-    use super::{coalesce, Outgoing};
+    use super::{coalesce, Outgoing, Queue};
     use tower_lsp_server::ls_types::{MessageType, Uri};
 
     fn diags(uri: &str, version: i32) -> Outgoing {
@@ -180,5 +339,53 @@ mod tests {
             summary(&coalesce(batch)),
             ["file:///b@1", "m", "file:///a@2"]
         );
+    }
+
+    /// The uri and version of a popped publishDiagnostics frame, or the message text.
+    fn popped(queue: &Queue) -> Option<String> {
+        let frame = queue.pop()?;
+        let text = String::from_utf8_lossy(&frame).into_owned();
+        let body: serde_json::Value =
+            serde_json::from_str(text.split_once("\r\n\r\n").map_or("", |(_, b)| b))
+                .unwrap_or_default();
+        let params = &body["params"];
+        Some(match params["uri"].as_str() {
+            Some(uri) => format!("{uri}@{}", params["version"]),
+            None => params["message"].as_str().unwrap_or("?").to_string(),
+        })
+    }
+
+    #[test]
+    fn the_queue_holds_only_the_newest_diagnostics_of_each_document_in_place() {
+        let queue = Queue::default();
+        queue.push(diags("file:///a", 1));
+        queue.push(diags("file:///b", 1));
+        queue.push(Outgoing::Message {
+            kind: MessageType::ERROR,
+            text: "m".into(),
+        });
+        for version in 2..1000 {
+            queue.push(diags("file:///a", version));
+        }
+        assert_eq!(queue.len(), 3);
+        assert_eq!(popped(&queue).as_deref(), Some("file:///a@999"));
+        // once written, a newer set waits again, behind what was queued before it
+        queue.push(diags("file:///a", 1000));
+        assert_eq!(popped(&queue).as_deref(), Some("file:///b@1"));
+        assert_eq!(popped(&queue).as_deref(), Some("m"));
+        assert_eq!(popped(&queue).as_deref(), Some("file:///a@1000"));
+        assert_eq!(popped(&queue), None);
+    }
+
+    #[test]
+    fn waiting_messages_are_bounded() {
+        let queue = Queue::default();
+        for i in 0..10_000 {
+            queue.push(Outgoing::Message {
+                kind: MessageType::WARNING,
+                text: format!("m{i}"),
+            });
+        }
+        assert_eq!(queue.len(), super::MAX_WAITING_MESSAGES);
     }
 }

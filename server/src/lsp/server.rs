@@ -65,6 +65,8 @@ struct Session {
     hierarchical_symbols: bool,
     /// Whether the client resolves completion items' documentation lazily.
     resolve_documentation: bool,
+    /// Whether the client registers file watchers on request (`watched.rs`).
+    watch_files: bool,
 }
 
 /// The state the request handlers read, shared with the requests answered beside
@@ -149,7 +151,7 @@ impl Backend {
     pub fn new(
         client: Client,
         shut_down: Arc<AtomicBool>,
-        frames: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+        frames: Option<super::outbox::Queue>,
     ) -> Self {
         Self {
             outbox: Outbox::spawn(client.clone(), frames),
@@ -303,6 +305,7 @@ impl LanguageServer for Backend {
             session.resolve_documentation = resolve_documentation;
             session.pull_configuration = pull_configuration;
             session.snippets = snippets;
+            session.watch_files = super::watched::supported(&params);
             if let Some(options) = &params.initialization_options {
                 let (settings, problems) = config::from_client_settings(options);
                 session.settings = settings;
@@ -328,9 +331,26 @@ impl LanguageServer for Backend {
             )
         };
         self.report(problems);
+        let watch = lock(&self.shared.session).watch_files;
+        if watch {
+            let registered = self
+                .client
+                .register_capability(vec![super::watched::registration()])
+                .await;
+            if let Err(e) = registered {
+                log(format_args!("the client refused the file watchers: {e}"));
+            }
+        }
         if pull {
             self.pull_settings().await;
         }
+    }
+
+    async fn did_change_watched_files(
+        &self,
+        _: tower_lsp_server::ls_types::DidChangeWatchedFilesParams,
+    ) {
+        super::watched::changed(&mut lock(&self.shared.documents));
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -405,11 +425,13 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.shellcheck.forget(&uri);
-        if lock(&self.shared.documents).remove(&uri).is_none() {
-            log(format_args!(
+        let closed = lock(&self.shared.documents).remove(&uri);
+        match closed {
+            Some(doc) => super::document::release(doc),
+            None => log(format_args!(
                 "didClose for {}, which is not open",
                 uri.as_str()
-            ));
+            )),
         }
         self.outbox.push(Outgoing::Diagnostics {
             uri,

@@ -22,8 +22,9 @@ use std::io;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp_server::jsonrpc::{Request, Response};
+
+use super::outbox::Queue;
 
 /// Messages larger than this are refused (and skipped without being buffered).
 pub const MAX_MESSAGE_BYTES: usize = 512 << 20;
@@ -42,23 +43,21 @@ const INVALID_REQUEST: i64 = -32600;
 const METHOD_NOT_FOUND: i64 = -32601;
 
 /// Serves `service` on stdin/stdout through the tolerant pumps; returns when the server loop ends
-/// (after `exit`, or at the end of the input) and everything it wrote has been sent. Whole frames
-/// sent to `frames` (whose receiving end is `frames_out`) are written between the server loop's:
-/// the input pump's error responses go there too.
+/// (after `exit`, or at the end of the input) and everything it wrote has been sent. What waits
+/// in `queue` (the backend's notifications, frames written beside the router, the input pump's
+/// error responses) is written between the server loop's frames.
 pub async fn serve(
     service: tower_lsp_server::LspService<super::server::Backend>,
     socket: tower_lsp_server::ClientSocket,
-    frames: UnboundedSender<Vec<u8>>,
-    frames_out: UnboundedReceiver<Vec<u8>>,
+    queue: Queue,
 ) {
     let (server_in, pump_in) = tokio::io::duplex(PIPE_BYTES);
     let (server_out, pump_out) = tokio::io::duplex(PIPE_BYTES);
-    let service = super::direct::Direct::new(service, frames.clone());
-    let (errors_tx, errors_rx) = (frames, frames_out);
+    let service = super::direct::Direct::new(service, queue.clone());
     // The input pump may sit in a read of stdin forever (clients need not close it after `exit`):
     // it is not awaited; the runtime is shut down in the background afterwards.
-    tokio::spawn(pump_input(super::stdio::stdin(), pump_in, errors_tx));
-    let output = pump_output(pump_out, errors_rx, super::stdio::stdout());
+    tokio::spawn(pump_input(super::stdio::stdin(), pump_in, queue.clone()));
+    let output = pump_output(pump_out, queue, super::stdio::stdout());
     let server = async move {
         tower_lsp_server::Server::new(server_in, server_out, socket)
             .serve(service)
@@ -146,6 +145,50 @@ pub fn judge(body: &[u8]) -> Verdict {
     }
 }
 
+/// The body with every `\\u` escape of a lone UTF-16 surrogate (which JSON parsers refuse, and
+/// some editors send for a broken character) turned into `\\ufffd`, the replacement character,
+/// so that the message is kept rather than refused; `None` when there is none.
+fn repair_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
+    fn unit(bytes: &[u8]) -> Option<u16> {
+        let hex = bytes.get(..4)?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    }
+    let high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
+        let at = i + at;
+        if body.get(at + 1) != Some(&b'u') {
+            // another escape (`\\\\` included): skip its two bytes
+            i = at + 2;
+            continue;
+        }
+        let Some(u) = unit(&body[at + 2..]) else {
+            i = at + 2;
+            continue;
+        };
+        let paired = high(u)
+            && body.get(at + 6..at + 8) == Some(b"\\u")
+            && unit(&body[at + 8..]).is_some_and(low);
+        if paired {
+            i = at + 12;
+        } else if high(u) || low(u) {
+            let out = out.get_or_insert_with(|| Vec::with_capacity(body.len()));
+            out.extend_from_slice(&body[copied..at]);
+            out.extend_from_slice(b"\\ufffd");
+            copied = at + 6;
+            i = at + 6;
+        } else {
+            i = at + 6;
+        }
+    }
+    let mut out = out?;
+    out.extend_from_slice(&body[copied..]);
+    Some(out)
+}
+
 /// A short, escaped excerpt of bytes for the log.
 fn excerpt(bytes: &[u8]) -> String {
     let shown = &bytes[..bytes.len().min(80)];
@@ -211,10 +254,10 @@ fn header_end(buf: &[u8], from: usize) -> Option<usize> {
         .map(|i| from + i + 4)
 }
 
-/// Reads messages from `input`, hands the well-formed ones to `server` and sends an error
-/// response to `errors` for everything else. Returns at the end of the input (closing `server`,
+/// Reads messages from `input`, hands the well-formed ones to `server` and queues an error
+/// response in `errors` for everything else (waiting, like requests, while the output is behind). Returns at the end of the input (closing `server`,
 /// so the server loop sees the end too) or when the server stops reading.
-pub async fn pump_input<R, W>(mut input: R, mut server: W, errors: UnboundedSender<Vec<u8>>)
+pub async fn pump_input<R, W>(mut input: R, mut server: W, errors: Queue)
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -243,7 +286,7 @@ where
             }
             Item::Error { id, code, reason } => {
                 super::log(format_args!("answered with error {code}: {reason}"));
-                let _ = errors.send(error_response(&id, code, &reason));
+                errors.push_frame(error_response(&id, code, &reason)).await;
             }
         }
     }
@@ -348,8 +391,11 @@ impl Reader {
                 }
                 continue;
             };
-            // a header line that never ended, followed by the next message's header
-            if let Some(next) = find_header(&self.buf, own + 1).filter(|&next| next < body_start) {
+            // a header line that never ended, followed by the next message's header (a block of
+            // well-formed lines may repeat `Content-Length`: `content_length` judges that)
+            if let Some(next) = find_header(&self.buf, own + 1)
+                .filter(|&next| next < body_start && !well_formed_block(&self.buf[..body_start]))
+            {
                 let junk: Vec<u8> = self.buf.drain(..next).collect();
                 return Ok(Some(bad(format!(
                     "an unfinished header block: {}",
@@ -392,8 +438,11 @@ impl Reader {
                 }
                 if available >= length {
                     let body = &self.buf[body_start..body_start + length];
-                    let item = match judge(body) {
-                        Verdict::Message => Item::Message(body.to_vec()),
+                    let repaired = repair_lone_surrogates(body);
+                    let item = match judge(repaired.as_deref().unwrap_or(body)) {
+                        Verdict::Message => {
+                            Item::Message(repaired.unwrap_or_else(|| body.to_vec()))
+                        }
                         Verdict::Error { id, code, reason } => {
                             // a body cut short by a too small Content-Length ends with the start
                             // of the next message: read on from a header name inside it
@@ -407,6 +456,10 @@ impl Reader {
                         }
                     };
                     self.buf.drain(..body_start + length);
+                    // after a huge message, give its room back (kept, it would stay unused)
+                    if self.buf.capacity() > 4 << 20 && self.buf.len() < 1 << 20 {
+                        self.buf.shrink_to(1 << 20);
+                    }
                     return Ok(Some(item));
                 }
                 if !self.fill(input).await? {
@@ -481,6 +534,22 @@ fn header_block_start(buf: &[u8], at: usize) -> usize {
     start
 }
 
+/// Whether every line of a complete header block is a `Name: value` header.
+fn well_formed_block(block: &[u8]) -> bool {
+    let Some(lines) = block.strip_suffix(b"\r\n\r\n") else {
+        return false;
+    };
+    lines.split(|&b| b == b'\n').all(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        line.iter().position(|&b| b == b':').is_some_and(|colon| {
+            colon > 0
+                && line[..colon]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        })
+    })
+}
+
 /// The `Content-Length` of a complete header block (ending in the empty line); `None` when a line
 /// is not a header or the length is missing, repeated with different values, or not a number.
 fn content_length(block: &[u8]) -> Option<usize> {
@@ -504,15 +573,14 @@ fn content_length(block: &[u8]) -> Option<usize> {
     length
 }
 
-/// Writes whole frames to `out`: those the server writes to `server` and the error responses
-/// from `errors`. Returns when the server's side is closed and everything it wrote was sent.
-/// When `out` fails (the client went away), what the server writes is read and dropped, so the
-/// server never blocks on a full pipe, and the first error is returned at the end.
-pub async fn pump_output<R, W>(
-    mut server: R,
-    mut errors: UnboundedReceiver<Vec<u8>>,
-    out: W,
-) -> io::Result<()>
+/// Writes whole frames to `out`: those the server writes to `server` and what waits in `queue`.
+/// Returns when the server's side is closed and everything it wrote was sent. When `out` fails
+/// (the client went away), what the server writes is read and dropped, so the server never
+/// blocks on a full pipe, and the first error is returned at the end.
+///
+/// Only what is ready is taken from the queue each round, and nothing is serialized before it
+/// is written: while a write to a slow client waits, newer diagnostics replace the waiting ones.
+pub async fn pump_output<R, W>(mut server: R, queue: Queue, out: W) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -520,34 +588,63 @@ where
     let mut out = Output { out, failed: None };
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut chunk = vec![0u8; 1 << 16];
-    let mut errors_open = true;
     loop {
         // send every complete frame the server has written
         while let Some(end) = complete_frame(&buf) {
             out.write(&buf[..end]).await;
             buf.drain(..end);
         }
+        // then what waited in the queue when this round started (newer entries wait a round,
+        // so the server's responses are not starved by a stream of diagnostics)
+        for _ in 0..queue.len() {
+            let Some(frame) = queue.pop() else { break };
+            out.write(&frame).await;
+        }
         out.flush().await;
+        if !queue.is_empty() {
+            // more came while writing: look at the server's side without waiting, then go on
+            tokio::select! {
+                biased;
+                read = server.read(&mut chunk) => {
+                    if !take(read?, &chunk, &mut buf, &mut out, &queue).await {
+                        return out.failed.map_or(Ok(()), Err);
+                    }
+                }
+                () = std::future::ready(()) => {}
+            }
+            continue;
+        }
         tokio::select! {
             read = server.read(&mut chunk) => {
-                let n = read?;
-                if n == 0 {
-                    // the server loop has ended: send what is left
-                    out.write(&buf).await;
-                    while let Ok(error) = errors.try_recv() {
-                        out.write(&error).await;
-                    }
-                    out.flush().await;
+                if !take(read?, &chunk, &mut buf, &mut out, &queue).await {
                     return out.failed.map_or(Ok(()), Err);
                 }
-                buf.extend_from_slice(&chunk[..n]);
             }
-            error = errors.recv(), if errors_open => match error {
-                Some(error) => out.write(&error).await,
-                None => errors_open = false,
-            },
+            () = queue.ready() => {}
         }
     }
+}
+
+/// Keeps the `n` bytes the server wrote into `chunk`; at the end of the server's side (`n == 0`)
+/// sends what is left and returns `false`.
+async fn take<W: AsyncWrite + Unpin>(
+    n: usize,
+    chunk: &[u8],
+    buf: &mut Vec<u8>,
+    out: &mut Output<W>,
+    queue: &Queue,
+) -> bool {
+    if n > 0 {
+        buf.extend_from_slice(&chunk[..n]);
+        return true;
+    }
+    // the server loop has ended: send what is left
+    out.write(buf).await;
+    while let Some(frame) = queue.pop() {
+        out.write(&frame).await;
+    }
+    out.flush().await;
+    false
 }
 
 /// The client's side: after the first failed write, later writes are dropped.
@@ -585,7 +682,6 @@ fn complete_frame(buf: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::sync::mpsc;
 
     /// Runs the input pump over `input`; returns (bytes handed to the server, error responses).
     fn pump(input: &[u8]) -> (Vec<u8>, Vec<Value>) {
@@ -595,8 +691,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         runtime.block_on(async {
             let (server_side, pump_side) = tokio::io::duplex(1 << 20);
-            let (tx, mut rx) = mpsc::unbounded_channel();
-            pump_input(input, pump_side, tx).await;
+            let queue = Queue::default();
+            pump_input(input, pump_side, queue.clone()).await;
             let mut forwarded = Vec::new();
             let mut server_side = server_side;
             server_side
@@ -604,7 +700,7 @@ mod tests {
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
             let mut errors = Vec::new();
-            while let Ok(e) = rx.try_recv() {
+            while let Some(e) = queue.pop() {
                 let start = header_end(&e, 0).unwrap_or(0);
                 errors.push(serde_json::from_slice(&e[start..]).unwrap_or(Value::Null));
             }
@@ -723,11 +819,48 @@ mod tests {
             );
             assert_eq!(forwarded, frame(PING), "{name}");
         }
+        // the same `Content-Length` twice is one length
+        let (forwarded, errors) = pump(
+            &[
+                format!(
+                    "Content-Length: {0}\r\nContent-Length: {0}\r\n\r\n",
+                    PING.len()
+                )
+                .into_bytes(),
+                PING.to_vec(),
+            ]
+            .concat(),
+        );
+        assert_eq!((forwarded, errors), (frame(PING), vec![]));
         // blank lines between messages are not worth an error
         let (forwarded, errors) = pump(&[frame(PING), b"\r\n\n".to_vec(), frame(PING)].concat());
         assert_eq!(
             (forwarded, errors),
             ([frame(PING), frame(PING)].concat(), vec![])
+        );
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        let repaired = |body: &str| {
+            repair_lone_surrogates(body.as_bytes())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        assert_eq!(
+            repaired(r#"{"t":"a\udc80b\ud800"}"#).as_deref(),
+            Some(r#"{"t":"a\ufffdb\ufffd"}"#)
+        );
+        // pairs, other escapes and an escaped backslash before `u` stay
+        for body in [r#"{"t":"\ud83d\ude00"}"#, r#"{"t":"\\udc80 \n \u0041"}"#] {
+            assert_eq!(repaired(body), None, "{body}");
+        }
+        // the message is then handed on
+        let body = br#"{"jsonrpc":"2.0","id":7,"method":"x","params":{"t":"\udc80"}}"#;
+        let (forwarded, errors) = pump(&frame(body));
+        assert_eq!(errors, Vec::<Value>::new());
+        assert_eq!(
+            forwarded,
+            frame(br#"{"jsonrpc":"2.0","id":7,"method":"x","params":{"t":"\ufffd"}}"#)
         );
     }
 
@@ -810,7 +943,7 @@ mod tests {
         let result = runtime.block_on(async {
             // far more than the pipe holds
             let (mut server, pump_side) = tokio::io::duplex(1024);
-            let (_tx, rx) = mpsc::unbounded_channel();
+            let rx = Queue::default();
             let writer = async move {
                 for _ in 0..1000 {
                     server
@@ -833,14 +966,15 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let out = runtime.block_on(async {
             let (mut server, pump_side) = tokio::io::duplex(1 << 20);
-            let (tx, rx) = mpsc::unbounded_channel();
+            let rx = Queue::default();
             let message = frame(PING);
             // half a frame, then an error response, then the rest
             server
                 .write_all(&message[..10])
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-            let _ = tx.send(error_response(&Value::Null, PARSE_ERROR, "x"));
+            rx.push_frame(error_response(&Value::Null, PARSE_ERROR, "x"))
+                .await;
             let mut out = Vec::new();
             let writer = async {
                 tokio::task::yield_now().await;

@@ -5,8 +5,10 @@
 //! unknown for [`NoContext`] (an unsaved buffer), in which case context-dependent rules stay
 //! silent rather than guess.
 
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::dockerignore::DockerIgnore;
 
@@ -39,6 +41,87 @@ pub trait BuildContext: Send + Sync {
     fn entries(&self, _rel: &str) -> Option<Vec<(String, bool)>> {
         None
     }
+    /// The context files that were not read so far, each with why (`path: skipped: reason`):
+    /// FIFOs, devices, files above the size cap. Rules treat them as unknown.
+    fn skipped(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// This context as `Any`, for a wrapper to find its own type again (`None`: not offered).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+}
+
+/// The most bytes a context file (a manifest, a build script) may hold to be read.
+pub const MAX_CONTEXT_FILE_BYTES: u64 = 1 << 20;
+
+/// The most bytes a `.dockerignore` may hold to be read (real ones are a few kilobytes; Docker
+/// itself reads any size, but parsing megabytes of patterns on every keystroke is not worth it).
+pub const MAX_DOCKERIGNORE_BYTES: u64 = 1 << 20;
+
+/// Why a context file was not read.
+#[derive(Debug)]
+pub enum Unread {
+    /// It does not exist (or cannot be opened); nothing worth saying.
+    Missing(io::Error),
+    /// It is not a regular file once opened (a FIFO, a device, a folder): reading could block
+    /// forever or never end.
+    NotRegular(&'static str),
+    /// It holds more than the cap.
+    TooLarge(u64),
+}
+
+impl Unread {
+    /// The sentence for the user, or `None` when not worth one (a missing file).
+    #[must_use]
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Unread::Missing(_) => None,
+            Unread::NotRegular(kind) => Some(format!("not a regular file ({kind}), so not read")),
+            Unread::TooLarge(cap) => Some(format!(
+                "larger than {} KiB, so not read; its content is treated as unknown",
+                cap >> 10
+            )),
+        }
+    }
+}
+
+/// Reads the regular file at `path`, at most `cap` bytes. Symlinks are followed, but what is
+/// opened must be a regular file: it is opened without blocking (a FIFO's open would otherwise
+/// wait for a writer forever) and checked after opening (so a link swapped in between cannot
+/// lead to a device), and never more than `cap` bytes are read, whatever size it reports.
+///
+/// # Errors
+/// Why it was not read.
+pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, Unread> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file: File = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(Unread::Missing)?;
+    let kind = file.metadata().map_err(Unread::Missing)?.file_type();
+    if !kind.is_file() {
+        return Err(Unread::NotRegular(if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_dir() {
+            "a folder"
+        } else {
+            "not a file"
+        }));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Unread::Missing)?;
+    if bytes.len() as u64 > cap {
+        return Err(Unread::TooLarge(cap));
+    }
+    Ok(bytes)
 }
 
 /// No build context known: every question answers "unknown".
@@ -91,7 +174,10 @@ const NOTABLE: &[&str] = &[
 pub struct FsContext {
     root: PathBuf,
     dockerfile_name: Option<String>,
-    ignore: OnceLock<Option<(bool, DockerIgnore)>>,
+    /// `Some(found, parsed)`; `found` is `None` when the file exists but was not read.
+    ignore: OnceLock<Option<(Option<bool>, DockerIgnore)>>,
+    /// The files not read, with why (see [`BuildContext::skipped`]).
+    skipped: Mutex<Vec<String>>,
 }
 
 impl FsContext {
@@ -103,10 +189,28 @@ impl FsContext {
             root,
             dockerfile_name,
             ignore: OnceLock::new(),
+            skipped: Mutex::new(Vec::new()),
         }
     }
 
-    fn load_ignore(&self) -> Option<&(bool, DockerIgnore)> {
+    /// Reads `rel` with [`read_regular`], noting why when it was skipped.
+    fn read_capped(&self, rel: &str, cap: u64) -> Option<Vec<u8>> {
+        match read_regular(&self.root.join(rel), cap) {
+            Ok(bytes) => Some(bytes),
+            Err(why) => {
+                if let Some(reason) = why.reason() {
+                    let note = format!("{}: skipped: {reason}", self.root.join(rel).display());
+                    let mut skipped = self.skipped.lock().unwrap_or_else(PoisonError::into_inner);
+                    if !skipped.contains(&note) {
+                        skipped.push(note);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn load_ignore(&self) -> Option<&(Option<bool>, DockerIgnore)> {
         self.ignore
             .get_or_init(|| {
                 if !self.root.is_dir() {
@@ -118,15 +222,19 @@ impl FsContext {
                 }
                 candidates.push(".dockerignore".to_string());
                 for name in candidates {
-                    let path = self.root.join(&name);
-                    if path.is_file() {
-                        let text = std::fs::read(&path)
-                            .map(|b| String::from_utf8_lossy(&b).into_owned())
-                            .unwrap_or_default();
-                        return Some((true, DockerIgnore::parse(&text)));
+                    // any kind of entry counts as there (Docker would try to read it)
+                    if std::fs::symlink_metadata(self.root.join(&name)).is_err() {
+                        continue;
                     }
+                    return Some(match self.read_capped(&name, MAX_DOCKERIGNORE_BYTES) {
+                        Some(bytes) => (
+                            Some(true),
+                            DockerIgnore::parse(&String::from_utf8_lossy(&bytes)),
+                        ),
+                        None => (None, DockerIgnore::parse("")),
+                    });
                 }
-                Some((false, DockerIgnore::parse("")))
+                Some((Some(false), DockerIgnore::parse("")))
             })
             .as_ref()
     }
@@ -134,11 +242,11 @@ impl FsContext {
 
 impl BuildContext for FsContext {
     fn has_dockerignore(&self) -> Option<bool> {
-        self.load_ignore().map(|(found, _)| *found)
+        self.load_ignore().and_then(|(found, _)| *found)
     }
     fn dockerignore(&self) -> Option<&DockerIgnore> {
         self.load_ignore()
-            .and_then(|(found, ignore)| found.then_some(ignore))
+            .and_then(|(found, ignore)| (*found == Some(true)).then_some(ignore))
     }
     fn exists(&self, rel: &str) -> Option<bool> {
         if !self.root.is_dir() {
@@ -149,12 +257,14 @@ impl BuildContext for FsContext {
     }
     fn read(&self, rel: &str) -> Option<String> {
         let rel = rel.trim_start_matches("./").trim_start_matches('/');
-        let path = self.root.join(rel);
-        // manifests are small; refuse anything large rather than stall the editor
-        if std::fs::metadata(&path).ok()?.len() > 1 << 20 {
-            return None;
-        }
-        std::fs::read_to_string(path).ok()
+        // manifests are small; refuse anything large, or not a file, rather than stall
+        String::from_utf8(self.read_capped(rel, MAX_CONTEXT_FILE_BYTES)?).ok()
+    }
+    fn skipped(&self) -> Vec<String> {
+        self.skipped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
     fn notable_entries(&self) -> Vec<NotableEntry> {
         NOTABLE

@@ -322,7 +322,8 @@ pub fn ignore_file(root: &Path, dockerfile: Option<&Path>) -> Option<(PathBuf, D
     }
     candidates.push(root.join(".dockerignore"));
     candidates.into_iter().find(|p| p.is_file()).map(|p| {
-        let text = std::fs::read(&p)
+        // as every context file: a FIFO or device is never read, and at most 1 MiB
+        let text = super::context::read_regular(&p, 1 << 20)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         (p, DockerIgnore::parse(&text))

@@ -21,6 +21,11 @@ declare_rule! {
     /// COPY . /app
     /// ```
     ///
+    /// ## Fix safety
+    /// Replacing `ADD` with `COPY` is safe when the sources are written out. When one comes
+    /// from a variable, the finding judges it by its value in the file, but a `--build-arg`
+    /// may turn it into a URL or an archive; no fix is offered then.
+    ///
     /// Equivalent: hadolint DL3020.
     pub struct AddInsteadOfCopy {
         id: "add-instead-of-copy",
@@ -97,7 +102,9 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `ADD` -> `COPY` in the keyword's own case, when every flag is one COPY accepts.
+/// `ADD` -> `COPY` in the keyword's own case, when every flag is one COPY accepts and no source
+/// holds a variable: the finding judges a variable by its default, but `--build-arg` may make it
+/// a URL or an archive, which `ADD` fetches or extracts and `COPY` would not.
 fn to_copy(located: &crate::syntax::Located, inner: &Instruction) -> Option<crate::rules::Fix> {
     if inner
         .flags
@@ -105,6 +112,11 @@ fn to_copy(located: &crate::syntax::Located, inner: &Instruction) -> Option<crat
         .any(|f| !Keyword::Copy.flags().contains(&f.name.as_str()))
     {
         return None;
+    }
+    if let Args::Copy { sources, .. } = &inner.args {
+        if sources.iter().any(|s| s.value.contains('$')) {
+            return None;
+        }
     }
     let copy = if inner.keyword_text.chars().all(|c| c.is_ascii_lowercase()) {
         "copy"
@@ -118,4 +130,33 @@ fn to_copy(located: &crate::syntax::Located, inner: &Instruction) -> Option<crat
             text: copy.to_string(),
         }],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::context::NoContext;
+    use crate::rules::{check, Config};
+
+    /// Whether the add-instead-of-copy finding of `text` has a fix.
+    fn has_fix(text: &str) -> bool {
+        let tree = crate::syntax::parse(text);
+        check(text, &tree, &NoContext, None, &Config::default())
+            .into_iter()
+            .find(|d| d.rule == "add-instead-of-copy")
+            .unwrap_or_else(|| panic!("no finding: {text}"))
+            .fix
+            .is_some()
+    }
+
+    #[test]
+    fn a_source_from_a_build_arg_gets_no_fix() {
+        assert!(has_fix("FROM alpine:3.20\nADD app.py /app/\n"));
+        // `--build-arg PKG=https://...` or `PKG=app.tar.gz` would make ADD fetch or extract
+        assert!(!has_fix(
+            "FROM alpine:3.20\nARG PKG=app.py\nADD $PKG /app/\n"
+        ));
+        assert!(!has_fix(
+            "FROM alpine:3.20\nARG PKG=app.py\nADD ${PKG} ./lib/ /app/\n"
+        ));
+    }
 }

@@ -217,15 +217,30 @@ impl Config {
         let Some(rules) = settings.get("rules").and_then(serde_json::Value::as_object) else {
             return problems;
         };
+        // one message per kind of problem, however many entries have it
+        let (mut unknown, mut bad_levels) = (Vec::new(), Vec::new());
         for (id, level) in rules {
             match level.as_str().and_then(Level::parse) {
                 Some(level) => {
-                    if let Err(e) = self.set(id, level) {
-                        problems.push(e.message);
+                    if self.set(id, level).is_err() {
+                        unknown.push(format!("`{id}`"));
                     }
                 }
-                None => problems.push(format!("rule `{id}`: unknown level {level}")),
+                None => bad_levels.push(format!("`{id}` ({level})")),
             }
+        }
+        if !unknown.is_empty() {
+            problems.push(format!(
+                "unknown {} {}; `layerwise rules` lists them",
+                if unknown.len() == 1 { "rule" } else { "rules" },
+                listed(&unknown)
+            ));
+        }
+        if !bad_levels.is_empty() {
+            problems.push(format!(
+                "unknown level for {}; use error, warning, info, hint or off",
+                listed(&bad_levels)
+            ));
         }
         problems
     }
@@ -265,6 +280,21 @@ fn string_list(key: &str, item: &toml::Value) -> Result<Vec<String>, ConfigError
                 "`{key}` must be a list of rule ids, as in `{key} = [\"consecutive-run\"]`"
             ),
         })
+}
+
+/// The first few of `items`, comma-separated, with how many more there are.
+fn listed(items: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .map(|item| item.chars().take(80).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
 }
 
 fn check_id(id: &str) -> Result<(), ConfigError> {

@@ -280,17 +280,31 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             format!(
                 "the shipped image starts a development server ({what}), which is made for local work (reloading, debug tooling, one process) and not for production traffic; start the production server instead"
             ),
-        ).with_fix(drop_flag(cx, w)));
+        ).with_fix(drop_flag(cx, w, line)));
         return;
     }
 }
 
 /// Drop a reload/debug flag. Unsafe: it changes how the application runs. A dev-server command
-/// (`flask run`, `nodemon`) has no mechanical production equivalent, so it gets no fix.
-fn drop_flag(cx: &Analysis<'_>, w: &W) -> Option<crate::rules::Fix> {
+/// (`flask run`, `nodemon`) has no mechanical production equivalent, so it gets no fix, and
+/// neither does a flag whose command line would still start a development server without it
+/// (`flask run --debug`, `--reload --debug`): the fix would leave the finding in place.
+fn drop_flag(cx: &Analysis<'_>, w: &W, line: &[W]) -> Option<crate::rules::Fix> {
     let flag = matches!(w.value.as_str(), "--reload" | "--debug" | "--autoreload")
         || w.value.starts_with("--reload=");
     if !flag || cx.instr(w.instr).span().of(cx.text).contains("sh -c") {
+        return None;
+    }
+    let rest: Vec<W> = line
+        .iter()
+        .filter(|other| !std::ptr::eq(*other, w))
+        .map(|other| W {
+            instr: other.instr,
+            span: other.span,
+            value: other.value.clone(),
+        })
+        .collect();
+    if dev_trigger(&rest).is_some() {
         return None;
     }
     let edit = crate::rules::fixes::quick::remove_word(cx, w.instr, w.span)?;
@@ -298,4 +312,45 @@ fn drop_flag(cx: &Analysis<'_>, w: &W) -> Option<crate::rules::Fix> {
         format!("Remove `{}`", w.value),
         vec![edit],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::context::NoContext;
+    use crate::rules::{check, Config};
+
+    /// The title of the dev-server-flag fix of `text`, if it has one.
+    fn fix(text: &str) -> Option<String> {
+        let tree = crate::syntax::parse(text);
+        check(text, &tree, &NoContext, None, &Config::default())
+            .into_iter()
+            .find(|d| d.rule == "dev-server-flag")
+            .unwrap_or_else(|| panic!("no finding: {text}"))
+            .fix
+            .map(|f| f.title)
+    }
+
+    #[test]
+    fn a_flag_is_removed_only_when_that_ends_the_finding() {
+        let base = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask uvicorn\n";
+        assert_eq!(
+            fix(&format!(
+                "{base}CMD [\"uvicorn\", \"app:app\", \"--reload\"]\n"
+            ))
+            .as_deref(),
+            Some("Remove `--reload`")
+        );
+        // `flask run` is a development server with or without `--debug`
+        assert_eq!(
+            fix(&format!("{base}CMD [\"flask\", \"run\", \"--debug\"]\n")),
+            None
+        );
+        // a second flag would remain
+        assert_eq!(
+            fix(&format!(
+                "{base}CMD [\"uvicorn\", \"app:app\", \"--reload\", \"--debug\"]\n"
+            )),
+            None
+        );
+    }
 }

@@ -82,7 +82,16 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
 
 /// `name=value` in place of `name value`, when the value is provably the same.
 fn fix(cx: &Analysis<'_>, key_end: usize, value_span: Span, value: &str) -> Option<Fix> {
-    if value.contains(['\n', '\r']) || key_end > value_span.start {
+    // blanks beyond ASCII (U+2028, NBSP...) split words in one form and not the other
+    let odd_blank = |c: char| c.is_whitespace() && !c.is_ascii();
+    if value.contains(['\n', '\r'])
+        || key_end > value_span.start
+        || cx.text[..key_end]
+            .rsplit(|c: char| c.is_ascii_whitespace())
+            .next()
+            .is_some_and(|key| key.contains(odd_blank))
+        || value.contains(odd_blank)
+    {
         return None;
     }
     let gap = Span::new(key_end, value_span.start);

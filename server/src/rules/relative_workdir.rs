@@ -31,7 +31,8 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// The fix writes the path as if the base image's working directory were `/`; the base
-    /// image may set another one, so the fix is unsafe.
+    /// image may set another one, so the fix is unsafe. A path built from a variable keeps the
+    /// variable (`WORKDIR ${DIR}` becomes `WORKDIR /${DIR}`), so a `--build-arg` still decides it.
     ///
     /// Equivalents: hadolint DL3000, BuildKit `WorkdirRelativePath`.
     pub struct RelativeWorkdir {
@@ -76,13 +77,29 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         // no WORKDIR before this one: `/` is our assumption, not a WORKDIR the file set, and the
         // base image may have its own, so the rewrite needs a look
         let absolute = join_path(&cx.model.workdir[i], &value);
-        let fix = crate::rules::Fix::unsafe_edit(
-            format!("Use the absolute path `{absolute}`"),
-            vec![crate::rules::Edit {
-                span: located.abs(path.span),
-                text: crate::rules::fixes::word(&absolute),
-            }],
-        );
+        let raw = located.abs(path.span).of(cx.text);
+        let fix = if raw.contains('$') {
+            // a variable's value comes from the build: keep the reference, and make whatever
+            // it holds absolute (`/${DIR}`; an absolute value gives `//path`, the same folder)
+            // inside a leading quote: `"/${DIR}/x"`
+            let quoted = usize::from(raw.starts_with(['"', '\'']));
+            let at = located.abs(path.span).start + quoted;
+            crate::rules::Fix::unsafe_edit(
+                format!("Make it absolute: `{}/{}`", &raw[..quoted], &raw[quoted..]),
+                vec![crate::rules::Edit {
+                    span: crate::syntax::Span::new(at, at),
+                    text: "/".into(),
+                }],
+            )
+        } else {
+            crate::rules::Fix::unsafe_edit(
+                format!("Use the absolute path `{absolute}`"),
+                vec![crate::rules::Edit {
+                    span: located.abs(path.span),
+                    text: crate::rules::fixes::word(&absolute),
+                }],
+            )
+        };
         out.push(
             Diagnostic::new(
                 &META,
@@ -110,4 +127,37 @@ fn workdir_set_before(cx: &Analysis<'_>, i: usize) -> bool {
             .take_while(|&(j, _)| j < upto)
             .any(|(_, l)| l.keyword == Keyword::Workdir)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::context::NoContext;
+    use crate::rules::{check, Config};
+
+    /// `text` with the relative-workdir fix applied.
+    fn fixed(text: &str) -> String {
+        let tree = crate::syntax::parse(text);
+        let fix = check(text, &tree, &NoContext, None, &Config::default())
+            .into_iter()
+            .find(|d| d.rule == "relative-workdir")
+            .and_then(|d| d.fix)
+            .unwrap_or_else(|| panic!("no fix: {text}"));
+        crate::fix::apply_edits(text, &fix.edits).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn a_build_arg_stays_a_reference() {
+        let base = "FROM python:3.12-slim\nARG DIR=srv/app\n";
+        for (workdir, expected) in [
+            ("WORKDIR ${DIR}", "WORKDIR /${DIR}"),
+            ("WORKDIR $DIR/x", "WORKDIR /$DIR/x"),
+            ("WORKDIR \"${DIR}/x\"", "WORKDIR \"/${DIR}/x\""),
+            ("WORKDIR srv/app", "WORKDIR /srv/app"),
+        ] {
+            assert_eq!(
+                fixed(&format!("{base}{workdir}\n")),
+                format!("{base}{expected}\n")
+            );
+        }
+    }
 }
