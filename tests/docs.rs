@@ -47,7 +47,10 @@ fn coverage_table() -> String {
         .iter()
         .filter(|c| metas.iter().any(|m| m.buildkit.contains(c)))
         .count();
-    let hadolint: BTreeSet<&str> = metas.iter().flat_map(|m| m.hadolint.iter().copied()).collect();
+    let hadolint: BTreeSet<&str> = metas
+        .iter()
+        .flat_map(|m| m.hadolint.iter().copied())
+        .collect();
     let opt_in: BTreeSet<&str> = metas
         .iter()
         .filter(|m| !m.enabled_by_default)
@@ -99,6 +102,8 @@ fn readme_coverage_is_fresh() {
     );
     if current != fresh {
         std::fs::write(&path, &fresh).expect("write README.md");
-        panic!("README.md's coverage table was stale and has been regenerated; review and commit it");
+        panic!(
+            "README.md's coverage table was stale and has been regenerated; review and commit it"
+        );
     }
 }
