@@ -15,7 +15,9 @@
 //! `# layerwise: ignore=SC2086` on the lines right above the instruction suppress a code.
 //!
 //! This runs a process: callers keep it off the editor's keystroke path (see
-//! `lsp/shellcheck.rs`). Each run is bounded by a timeout and the output by a size limit.
+//! `lsp/shellcheck.rs`); `layerwise check` runs it after the rules (`cli/check.rs`, turned off
+//! by `--no-shellcheck`), reporting each finding as rule `shellcheck` via [`diagnostic`]. Each
+//! run is bounded by a timeout and the output by a size limit.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::model::Model;
-use crate::rules::Severity;
+use crate::rules::{Diagnostic, Place, Severity};
 use crate::syntax::instruction::{Args, Form, Keyword};
 use crate::syntax::{Span, SyntaxTree};
 
@@ -62,18 +64,30 @@ pub struct Script {
 /// The `shellcheck` binary on `PATH`, looked up once; its absence is logged once.
 #[must_use]
 pub fn binary() -> Option<&'static Path> {
+    static LOGGED: OnceLock<()> = OnceLock::new();
+    let found = installed();
+    if found.is_none() {
+        LOGGED.get_or_init(|| {
+            eprintln!(
+                "layerwise: no `shellcheck` on PATH; RUN scripts are not checked with ShellCheck"
+            );
+        });
+    }
+    found
+}
+
+/// The `shellcheck` binary on `PATH`, looked up once, without a log line (the command line,
+/// where ShellCheck is an extra that is simply skipped when absent).
+#[must_use]
+pub fn installed() -> Option<&'static Path> {
     static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
-            let found = std::env::var_os("PATH").and_then(|paths| {
+            std::env::var_os("PATH").and_then(|paths| {
                 std::env::split_paths(&paths)
                     .map(|dir| dir.join("shellcheck"))
                     .find(|p| p.is_file())
-            });
-            if found.is_none() {
-                eprintln!("layerwise: no `shellcheck` on PATH; RUN scripts are not checked with ShellCheck");
-            }
-            found
+            })
         })
         .as_deref()
 }
@@ -341,6 +355,42 @@ pub fn check(
         }
     }
     out
+}
+
+/// The rule id ShellCheck's findings carry outside the editor (`layerwise check`).
+pub const RULE_ID: &str = "shellcheck";
+
+/// A finding as a layerwise [`Diagnostic`], for the command line: rule `shellcheck`, the
+/// message led by its code (`SC2086: ...`), and the range convention of every rule (it starts
+/// on the instruction's first line, with the exact words as the focus when they lie below).
+#[must_use]
+pub fn diagnostic(text: &str, tree: &SyntaxTree, finding: &Finding) -> Diagnostic {
+    let subject = finding.span;
+    let mut place = Place {
+        span: subject,
+        focus: None,
+    };
+    if let Some(instr) = tree.instructions.get(finding.instruction) {
+        let first_line_end = text
+            .get(instr.offset..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(text.len(), |n| instr.offset + n);
+        if subject.start < instr.offset || subject.start >= first_line_end {
+            place = Place {
+                span: instr.keyword_span().cover(subject),
+                focus: Some(subject),
+            };
+        }
+    }
+    Diagnostic {
+        rule: RULE_ID,
+        severity: finding.severity,
+        span: place.span,
+        focus: place.focus,
+        message: format!("{}: {}", finding.code, finding.message),
+        related: Vec::new(),
+        fix: None,
+    }
 }
 
 #[cfg(test)]

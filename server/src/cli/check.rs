@@ -77,6 +77,10 @@ pub(super) struct CheckArgs {
     /// Exit with 0 even when findings are reported (usage and I/O errors still exit with 2)
     #[arg(long)]
     exit_zero: bool,
+    /// Do not run ShellCheck on RUN scripts (it runs when a `shellcheck` is on PATH and no
+    /// --select is given; its findings carry the rule id `shellcheck`)
+    #[arg(long)]
+    no_shellcheck: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -269,9 +273,25 @@ pub(super) fn run(args: &CheckArgs) -> Result<ExitCode, Fail> {
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
             name,
         );
+        let with_shellcheck = !args.no_shellcheck && args.select.is_empty();
         let diagnostics = guarded(&file, || {
             let tree = syntax::parse(&text);
-            rules::check(&text, &tree, &context, path_for_rules, &config)
+            let mut found = rules::check(&text, &tree, &context, path_for_rules, &config);
+            if with_shellcheck && crate::shellcheck::installed().is_some() {
+                let model = crate::model::Model::build(&tree);
+                found.extend(
+                    crate::shellcheck::check(&text, &tree, &model, &|| false)
+                        .iter()
+                        .map(|f| crate::shellcheck::diagnostic(&text, &tree, f)),
+                );
+                found.sort_by(|a, b| {
+                    a.span
+                        .start
+                        .cmp(&b.span.start)
+                        .then_with(|| a.rule.cmp(b.rule))
+                });
+            }
+            found
         })?;
         // FIFOs, devices and oversized files of the context were not read: say so
         for note in context.skipped() {

@@ -10,7 +10,8 @@ declare_rule! {
     /// `--build-arg` does, and reports an image reference that is then empty or malformed:
     /// `ARG TAG` (no default) with `FROM busybox:${TAG}` gives `busybox:`. Platform variables
     /// count as set (BuildKit always sets them); a variable no `ARG` declares is
-    /// `undefined-arg-in-from`'s finding, not this rule's.
+    /// `undefined-arg-in-from`'s finding, not this rule's. A default that names other global
+    /// `ARG`s (`ARG BASE="$DISTRO:$RELEASE"`) is expanded with their defaults.
     ///
     /// ## Why is this bad?
     /// The file only builds when someone passes the right `--build-arg`; a plain
@@ -50,6 +51,21 @@ fn platform_value(name: &str) -> &'static str {
     }
 }
 
+/// The value a global ARG has with the defaults: a default that names other global ARGs
+/// (`ARG TARGET="$SUITE-$VARIANT"`) is expanded with theirs, as BuildKit does (a few levels
+/// deep, so that a cycle ends).
+fn global_value(cx: &Analysis<'_>, name: &str, depth: usize) -> String {
+    match cx.model.global_args.get(name) {
+        Some(Some(default)) if depth < 4 => {
+            let inner = |n: &str| Some(global_value(cx, n, depth + 1));
+            expand(default, cx.model.escape, &inner).unwrap_or_else(|| default.clone())
+        }
+        Some(Some(default)) => default.clone(),
+        Some(None) => String::new(),
+        None => platform_value(name).to_string(),
+    }
+}
+
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.model.stages {
         let located = cx.instr(stage.from);
@@ -73,10 +89,7 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
         if !refs.iter().all(|r| declared(&r.name)) {
             continue;
         }
-        let lookup = |name: &str| match cx.model.global_args.get(name) {
-            Some(v) => Some(v.clone().unwrap_or_default()),
-            None => Some(platform_value(name).to_string()),
-        };
+        let lookup = |name: &str| Some(global_value(cx, name, 0));
         let Some(value) = expand(&image.value, cx.model.escape, &lookup) else {
             continue;
         };

@@ -9,6 +9,9 @@ declare_rule! {
     /// `AWS_SECRET_ACCESS_KEY`. A name with a part `public`, `file` or `version`
     /// (`PUBLIC_KEY`, `SECRET_FILE`, `KEY_VERSION`) is not a secret, nor is a `GPG_KEY` whose
     /// value is a key fingerprint (hex digits), as official images set to verify downloads.
+    /// An `ENV` set to the empty string (`ENV API_TOKEN=` or `""`) holds nothing: it only
+    /// names the variable `docker run -e` fills in, so it is not reported (an `ARG` is, since
+    /// `--build-arg` gives it a value).
     ///
     /// ## Why is this bad?
     /// Build arguments and environment variables are stored in the image: `docker history`
@@ -78,6 +81,14 @@ fn gpg_fingerprint(name: &str, value: Option<&str>) -> bool {
     gpg && hex
 }
 
+/// `ENV API_TOKEN=`, `ENV API_TOKEN=""`: a placeholder the container's environment fills in.
+fn empty_value(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.trim();
+        v.is_empty() || v == "\"\"" || v == "''"
+    })
+}
+
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for (i, located) in cx.tree.instructions.iter().enumerate() {
         if !matches!(located.keyword, Keyword::Arg | Keyword::Env) {
@@ -87,7 +98,10 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         for kv in kvs {
-            if !secret_name(&kv.key) || gpg_fingerprint(&kv.key, kv.value.as_deref()) {
+            if !secret_name(&kv.key)
+                || gpg_fingerprint(&kv.key, kv.value.as_deref())
+                || (located.keyword == Keyword::Env && empty_value(kv.value.as_deref()))
+            {
                 continue;
             }
             let span = located.abs(kv.span);

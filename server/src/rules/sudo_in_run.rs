@@ -1,5 +1,5 @@
 use super::{declare_rule, Analysis, Diagnostic};
-use crate::syntax::instruction::Keyword;
+use crate::syntax::instruction::{Args, Keyword};
 use crate::syntax::shell::basename;
 
 declare_rule! {
@@ -39,6 +39,24 @@ declare_rule! {
     }
 }
 
+/// The user the last `USER` before instruction `i` (in its stage or the stages it builds on)
+/// set, as written; `None` when there is none (the base image's user).
+fn current_user(cx: &Analysis<'_>, i: usize) -> Option<String> {
+    let stage = cx.model.stage(i)?;
+    for st in cx.model.lineage(stage.index) {
+        for j in st.body.clone().rev() {
+            let l = cx.instr(j);
+            if j < i && l.keyword == Keyword::User {
+                return match &l.args {
+                    Args::Text(w) => Some(w.value.clone()),
+                    _ => None,
+                };
+            }
+        }
+    }
+    None
+}
+
 fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
     for (i, located) in cx.tree.instructions.iter().enumerate() {
         if located.keyword != Keyword::Run {
@@ -48,10 +66,16 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             .commands()
             .find_map(|c| c.words.first().filter(|w| basename(&w.value) == "sudo"));
         if let Some(word) = sudo {
+            let message = match current_user(cx, i) {
+                Some(user) if !matches!(user.split(':').next(), Some("root" | "0")) => format!(
+                    "`sudo` in a build only works while the image keeps the sudo package and a password-less sudoers entry for `{user}`; run these steps under `USER root` and switch back to `{user}` afterwards"
+                ),
+                _ => "`sudo` in a build needs the sudo package and a password-less sudoers entry, and as root it does nothing; switch with `USER root` for these steps and back afterwards".to_string(),
+            };
             out.push(Diagnostic::new(
                 &META,
                 cx.range_on(i, located.abs(word.span)),
-                "`sudo` in a build needs the sudo package and a password-less sudoers entry, and as root it does nothing; switch with `USER root` for these steps and back afterwards",
+                message,
             ));
         }
     }

@@ -267,6 +267,17 @@ fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
             .collect();
         let message = if missing.is_empty() {
             "this RUN mounts the package cache and then keeps it from being used (`--no-cache-dir`, a cache cleanup); drop those so the next build reuses the downloads".to_string()
+        } else if missing.contains(&"/root/.cache/go-build") {
+            // `go build`: what a cache mount saves there is mostly compilation
+            let modules = if missing.contains(&"/go/pkg/mod") {
+                "downloads the missing modules and "
+            } else {
+                ""
+            };
+            format!(
+                "each change to the sources {modules}compiles every package again; mount the build cache with `RUN {}` so later builds reuse what was compiled",
+                mount_flags.trim_end()
+            )
         } else {
             format!(
                 "each change to the dependencies downloads every package again; mount the cache with `RUN {}` so later builds reuse the downloads",
