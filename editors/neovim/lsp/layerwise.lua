@@ -11,8 +11,9 @@
 --     settings = { layerwise = { rules = { ['consecutive-run'] = 'off' }, target = 'runtime' } },
 --   })
 --
--- The name is `layerwise`, not `dockerls` (nvim-lspconfig's config for another server), so both
--- can run on the same buffers.
+-- The name is `layerwise`, not `dockerls` (nvim-lspconfig's config for the Node.js Dockerfile
+-- server), so the two configs do not clash; layerwise answers what that server answers, so enable
+-- only one of them.
 
 ---@type vim.lsp.Config
 return {

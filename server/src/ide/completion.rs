@@ -738,7 +738,14 @@ mod tests {
     fn stages_defined_before() {
         check(
             "FROM a AS one\nFROM b AS two\nCOPY --from=$0\nFROM c AS three\n",
-            &["one", "two"],
+            &["one"],
+        );
+        // (not `two`, the stage the COPY is in: BuildKit rejects that as a circular dependency)
+        // an unnamed stage holding the COPY leaves the named ones before it
+        check("FROM a AS one\nFROM b\nADD --from=$0 x y\n", &["one"]);
+        check(
+            "FROM a AS deps\nFROM b AS run\nRUN --mount=type=bind,from=$0",
+            &["deps"],
         );
         let (found, _) = labels("FROM a AS one\nFROM $0");
         assert_eq!(found[0], "one");

@@ -334,7 +334,8 @@ fn is_canonical(tree: &SyntaxTree, occurrence: &Occurrence) -> bool {
 }
 
 /// The names in scope at instruction `i`, as completion offers them: variables (name, the
-/// declaration) and the stages declared before it (lowercased alias, index of its FROM).
+/// declaration) and the stages declared before the stage that holds it (lowercased alias, index
+/// of its FROM).
 #[derive(Debug, Default)]
 pub struct InScope {
     pub variables: Vec<(String, Decl)>,
@@ -634,10 +635,19 @@ impl<'t> Resolver<'t> {
         let mut variables: Vec<(String, Decl)> =
             scope.iter().map(|(name, d)| (name.clone(), *d)).collect();
         variables.sort_by(|a, b| a.0.cmp(&b.0));
+        // inside a stage, the last one resolved is the stage that holds `i`: it is left out, as
+        // a stage that copies or mounts from itself is a circular dependency BuildKit rejects
+        let declared = self.base.len() + self.stages.len();
+        let before = if self.in_stage && !is_from {
+            declared.saturating_sub(1)
+        } else {
+            declared
+        };
         let stages = self
             .base
             .iter()
             .chain(&self.stages)
+            .take(before)
             .filter_map(|s| Some((s.alias.clone()?, s.from)))
             .collect();
         InScope { variables, stages }

@@ -56,13 +56,15 @@ local function lines_of(text)
   return vim.split(text, '\n', { plain = true })
 end
 
---- A fresh copy of the example project in its own folder under WORKDIR.
+--- A fresh copy of a project under tests/fixtures (default: the example) in its own folder
+--- under WORKDIR.
 local copies = 0
-local function example_copy()
+local function example_copy(fixture)
+  fixture = fixture or 'example'
   copies = copies + 1
-  local dir = string.format('%s/example-%d', workdir, copies)
+  local dir = string.format('%s/%s-%d', workdir, fixture, copies)
   vim.fn.mkdir(dir, 'p')
-  local src = repo .. '/tests/fixtures/example'
+  local src = repo .. '/tests/fixtures/' .. fixture
   for name, kind in vim.fs.dir(src) do
     if kind == 'file' then
       local out = assert(io.open(dir .. '/' .. name, 'wb'))
@@ -290,6 +292,146 @@ case('settings.layerwise.rules reach the server through workspace/didChangeConfi
   client.settings = { layerwise = { rules = vim.empty_dict() } }
   client:notify('workspace/didChangeConfiguration', { settings = client.settings })
   wait_for_code(buf, 'cache-busting-copy')
+end)
+
+-- Editing requests on tests/fixtures/editing/Dockerfile: three stages, `builder` used by
+-- `COPY --chown=app --from=builder` (a flag before it) and `COPY --from=builder --chmod=755`.
+
+--- The 0-based line and column of `needle` in `buf` (its `nth` occurrence on the line).
+local function position_of(buf, line_prefix, needle)
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if vim.startswith(line, line_prefix) then
+      local col = line:find(needle, 1, true)
+      if col then
+        return i - 1, col - 1
+      end
+    end
+  end
+  fail('no line starting with %q holds %q', line_prefix, needle)
+end
+
+--- Waits for layerwise to have published diagnostics for `buf`: the server has the text.
+local function wait_until_checked(buf, code)
+  return wait_for_code(buf, code)
+end
+
+case('completion after `--from=` offers only the stages declared before the current one', function()
+  local dir = example_copy('editing')
+  local buf, client = open(dir .. '/Dockerfile')
+  wait_until_checked(buf, 'use-cache-mount')
+  -- a new line at the end of the `certs` stage, typed after `RUN apt-get ...`
+  local row = position_of(buf, 'RUN apt-get', 'apt-get') + 1
+  vim.api.nvim_buf_set_lines(buf, row, row, false, { 'COPY --from=' })
+  -- as Neovim asks when `=` is typed at the end of the line (the column is ASCII: the same in
+  -- every encoding)
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = { line = row, character = #'COPY --from=' },
+    context = { triggerKind = 2, triggerCharacter = '=' },
+  }
+  local response = client:request_sync('textDocument/completion', params, timeout, buf)
+  if not response or response.err then
+    fail('textDocument/completion failed: %s', vim.inspect(response and response.err))
+  end
+  local items = response.result and (response.result.items or response.result) or {}
+  local labels = {}
+  for _, item in ipairs(items) do
+    labels[#labels + 1] = item.label
+  end
+  -- `builder` is before; `certs` holds the COPY (a circular dependency); `runtime` is after
+  if not vim.deep_equal(labels, { 'builder' }) then
+    fail('expected exactly { builder }, got %s', vim.inspect(labels))
+  end
+  local edit = items[1].textEdit
+  if not edit or edit.newText ~= 'builder' or edit.range.start.line ~= row or edit.range.start.character ~= 12 then
+    fail('the item does not insert `builder` after `--from=`: %s', vim.inspect(items[1]))
+  end
+  -- accepted as Neovim applies a completion's edit: the line becomes a valid reference
+  vim.lsp.util.apply_text_edits({ edit }, buf, client.offset_encoding)
+  local line = vim.api.nvim_buf_get_lines(buf, row, row + 1, false)[1]
+  if line ~= 'COPY --from=builder' then
+    fail('after accepting, the line is %q', line)
+  end
+end)
+
+case('vim.lsp.buf.hover() on `--chown` shows the flag documentation', function()
+  local dir = example_copy('editing')
+  local buf = open(dir .. '/Dockerfile')
+  wait_until_checked(buf, 'use-cache-mount')
+  local row, col = position_of(buf, 'COPY --chown=app', '--chown')
+  vim.api.nvim_win_set_cursor(0, { row + 1, col + 3 })
+  vim.lsp.buf.hover()
+  local text = wait_for('the hover window', function()
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+        return table.concat(lines, '\n')
+      end
+    end
+  end)
+  if not (text:find('--chown', 1, true) and text:find('Owner', 1, true) and text:find('COPY --chown=', 1, true)) then
+    fail('the hover does not document --chown (its owner and an example):\n%s', text)
+  end
+end)
+
+case('vim.lsp.buf.definition() on `builder` in `COPY --chown=app --from=builder` jumps to its FROM', function()
+  local dir = example_copy('editing')
+  local buf = open(dir .. '/Dockerfile')
+  wait_until_checked(buf, 'use-cache-mount')
+  local decl_row, decl_col = position_of(buf, 'FROM golang', 'builder')
+  local row, col = position_of(buf, 'COPY --chown=app --from=', 'builder')
+  vim.api.nvim_win_set_cursor(0, { row + 1, col + 2 })
+  vim.lsp.buf.definition()
+  wait_for(string.format('the cursor to move to %d:%d', decl_row + 1, decl_col), function()
+    local cursor = vim.api.nvim_win_get_cursor(0)
+    return vim.api.nvim_get_current_buf() == buf and cursor[1] == decl_row + 1 and cursor[2] == decl_col
+  end)
+end)
+
+case('vim.lsp.buf.rename() of `builder` renames every use (flags in any order), written to disk', function()
+  local dir = example_copy('editing')
+  local path = dir .. '/Dockerfile'
+  local original = read_file(path)
+  local buf = open(path)
+  wait_until_checked(buf, 'use-cache-mount')
+  local row, col = position_of(buf, 'COPY --chown=app --from=', 'builder')
+  vim.api.nvim_win_set_cursor(0, { row + 1, col })
+  vim.lsp.buf.rename('compile')
+  wait_for('the FROM line to name `compile`', function()
+    return vim.api.nvim_buf_get_lines(buf, 1, 2, false)[1] == 'FROM golang:1.22 AS compile' or nil
+  end)
+  vim.api.nvim_buf_call(buf, function()
+    vim.cmd('write')
+  end)
+  local text = read_file(path)
+  -- `builder` is only ever the stage's name in the fixture: each of its three places changes
+  local expected, count = original:gsub('builder', 'compile')
+  if count ~= 3 then
+    fail('the fixture names `builder` %d times, expected 3', count)
+  end
+  if text ~= expected then
+    fail('on disk after the rename:\n%s\nexpected:\n%s', text, expected)
+  end
+end)
+
+case('vim.lsp.buf.format() formats a file, written to disk', function()
+  local dir = example_copy('editing')
+  local path = dir .. '/unformatted.dockerfile'
+  local buf = open(path)
+  wait_until_checked(buf, 'add-instead-of-copy')
+  -- continuation lines take the buffer's indentation: four spaces
+  vim.bo[buf].expandtab = true
+  vim.bo[buf].shiftwidth = 4
+  vim.bo[buf].tabstop = 4
+  vim.lsp.buf.format({ bufnr = buf, name = 'layerwise', timeout_ms = timeout })
+  vim.api.nvim_buf_call(buf, function()
+    vim.cmd('write')
+  end)
+  local text = read_file(path)
+  local expected = read_file(repo .. '/tests/fixtures/editing/formatted.expected')
+  if text ~= expected then
+    fail('on disk after formatting:\n%s\nexpected:\n%s', text, expected)
+  end
 end)
 
 vim.lsp.enable('layerwise', false)

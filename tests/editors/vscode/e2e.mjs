@@ -12,7 +12,8 @@
 // Each step prints `ok      vscode: NAME` or `FAILED  vscode: NAME` and why; the last line is
 // `N passed, N failed`. LAYERWISE_E2E_TIMEOUT (ms, default 30000) bounds each wait;
 // LAYERWISE_UPDATE_SCREENSHOT=1 also copies the quick-fix screenshot to
-// editors/vscode/images/quick-fix.png (the README's).
+// editors/vscode/images/quick-fix.png, and the completion and hover ones to docs/completion.png
+// and docs/hover.png (the README's).
 
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -80,6 +81,9 @@ const baseSettings = {
   "chat.commandCenter.enabled": false,
   "editor.lightbulb.enabled": "on",
   "files.autoSave": "off",
+  // completion lists only what the server offers; continuation lines indent by 4 spaces
+  "editor.wordBasedSuggestions": "off",
+  "editor.detectIndentation": false,
   "layerwise.trace.server": process.env.LAYERWISE_E2E_TRACE || "off",
 };
 function writeUserSettings(extra = {}) {
@@ -205,6 +209,41 @@ async function runCommand(title) {
 }
 async function outputText() {
   return (await page.locator(".panel .output-view .view-lines, .panel [id='workbench.panel.output'] .view-lines").first().innerText()).replace(/\u00a0/g, " ");
+}
+/** Puts the cursor at a 1-based line and column, with "Go to Line/Column" (Ctrl+G). */
+async function goTo(line, column) {
+  await page.keyboard.press("Control+g");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: TIMEOUT });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press("Enter");
+  await until(`the cursor at ${line}:${column}`, async () =>
+    new RegExp(`^Ln ${line}, Col ${column}$`).test((await page.locator('[id="status.editor.selection"]').innerText()).trim()),
+  );
+}
+/** Opens a workspace file with Quick Open and waits for its first line. */
+async function openFile(relative, firstLine) {
+  await page.keyboard.press("Control+p");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(relative);
+  // the row of that file (its folder is the row's description), not a recently opened namesake
+  const rows = page.locator(".quick-input-widget .monaco-list-row", { hasText: path.basename(relative) });
+  const row = path.dirname(relative) === "." ? rows.first() : rows.filter({ hasText: path.dirname(relative) }).first();
+  await row.click();
+  await until(`the editor to show ${relative}`, async () => (await editorLines())[0]?.replace(/\u00a0/g, " ") === firstLine);
+}
+/** The editor's lines, spaces as typed. */
+async function editorText() {
+  return (await editorLines()).map((l) => l.replace(/\u00a0/g, " "));
+}
+/** A clip of the editor part down to `widget`'s bottom, for the README's pictures. */
+async function editorClip(widget) {
+  const box = await widget.boundingBox();
+  const part = await page.locator(".part.editor").boundingBox();
+  const bottom = Math.min(800, Math.max(box.y + box.height, part.y + 35 + 22 + 18 * 19) + 12);
+  const width = Math.min(1280 - part.x, Math.max(720, box.x + box.width + 24 - part.x));
+  return { x: part.x, y: part.y, width, height: bottom - part.y };
 }
 /** Puts the cursor at the start of a 1-based line. */
 async function goToLine(line) {
@@ -445,6 +484,111 @@ try {
     await waitForCounts(expectedCounts());
     await page.waitForTimeout(300);
     await screenshot("fixed");
+  });
+
+  // --- editing requests on tests/fixtures/editing, copied into the workspace now (the steps
+  // above compare the whole workspace with `layerwise check`) --------------------------------
+  const editingDir = path.join(dirs.workspace, "editing");
+  fs.cpSync(path.join(repo, "tests/fixtures/editing"), editingDir, { recursive: true });
+  const stagesFile = path.join(editingDir, "Dockerfile");
+  const stagesText = fs.readFileSync(stagesFile, "utf8");
+  const stagesLines = stagesText.split("\n");
+  /** 1-based line and column of `needle` on the first line that starts with `prefix`. */
+  const where = (prefix, needle) => {
+    const i = stagesLines.findIndex((l) => l.startsWith(prefix) && l.includes(needle));
+    check(i >= 0, `the fixture has no line ${prefix}...${needle}`);
+    return { line: i + 1, column: stagesLines[i].indexOf(needle) + 1 };
+  };
+  const builderUse = where("COPY --chown=app --from=", "builder");
+  const builderDecl = where("FROM golang", "builder");
+
+  await step("editing/Dockerfile opens and layerwise checks it (an info squiggle on `RUN go build`)", async () => {
+    await page.keyboard.press("Escape");
+    // the whole editor for the pictures: hide the Problems panel (Ctrl+J toggles it)
+    const panel = page.locator(".part.panel");
+    if (await panel.isVisible()) {
+      await page.keyboard.press("Control+j");
+      await panel.waitFor({ state: "hidden" });
+    }
+    await openFile("editing/Dockerfile", stagesLines[0]);
+    const line = where("RUN go build", "go build").line;
+    await until(`a squiggle on line ${line}`, async () => (await squigglesOnLine(line)).some((s) => s.cls === "squiggly-info"));
+  });
+
+  await step("completion after `--from=` offers only `builder` (not the stage the COPY is in, nor a later one)", async () => {
+    const { line } = where("RUN apt-get", "apt-get");
+    await goTo(line, 1);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("COPY --from=");
+    const rows = page.locator(".editor-widget.suggest-widget.visible .monaco-list-row");
+    const labels = await until("the suggestions after `--from=`", async () => {
+      const found = await rows.locator(".label-name").allInnerTexts();
+      return found.length > 0 && found;
+    });
+    check(JSON.stringify(labels) === '["builder"]', `the suggestions are ${JSON.stringify(labels)}`);
+    await page.waitForTimeout(300); // the details pane settles
+    const shot = await screenshot("completion", { clip: await editorClip(page.locator(".editor-widget.suggest-widget.visible")) });
+    if (process.env.LAYERWISE_UPDATE_SCREENSHOT === "1") fs.copyFileSync(shot, path.join(repo, "docs/completion.png"));
+    await page.keyboard.press("Enter");
+    await until("the accepted stage name in the line", async () => (await editorText()).includes("COPY --from=builder"));
+    await runCommand("File: Revert File");
+    await until("the file as on disk again", async () => !(await editorText()).includes("COPY --from=builder"));
+  });
+
+  await step("hover on `--chown` shows the flag's documentation", async () => {
+    const at = where("COPY --chown=app", "--chown");
+    await goTo(at.line, at.column + 3);
+    await runCommand("Show or Focus Hover");
+    const hover = page.locator(".monaco-editor .monaco-hover:not(.hidden)", { hasText: "--chown" }).first();
+    const text = await until("the hover", async () => (await hover.isVisible()) && (await hover.innerText()));
+    check(text.includes("Owner") && text.includes("COPY --chown="), `the hover says: ${text}`);
+    const shot = await screenshot("hover", { clip: await editorClip(hover) });
+    if (process.env.LAYERWISE_UPDATE_SCREENSHOT === "1") fs.copyFileSync(shot, path.join(repo, "docs/hover.png"));
+    await page.keyboard.press("Escape");
+  });
+
+  await step("Go to Definition (F12) on `builder` in `COPY --chown=app --from=builder` goes to its FROM", async () => {
+    await goTo(builderUse.line, builderUse.column + 2);
+    await page.keyboard.press("F12");
+    await until(`the cursor on line ${builderDecl.line}`, async () => {
+      const status = (await page.locator('[id="status.editor.selection"]').innerText()).trim();
+      return new RegExp(`^Ln ${builderDecl.line}, Col ${builderDecl.column}\\b`).test(status) || (() => { throw status; })();
+    });
+  });
+
+  await step("Rename Symbol (F2) of `builder` to `compile`: every use, flags in any order, saved to disk", async () => {
+    await goTo(builderUse.line, builderUse.column);
+    await page.keyboard.press("F2");
+    const input = page.locator(".rename-box input");
+    await input.waitFor({ state: "visible" });
+    await input.fill("compile");
+    await page.keyboard.press("Enter");
+    await until("the FROM line to name `compile`", async () => (await editorText()).includes("FROM golang:1.22 AS compile"));
+    await page.keyboard.press("Control+s");
+    const expected = stagesText.replaceAll("builder", "compile");
+    check(stagesText.split("builder").length - 1 === 3, "the fixture names `builder` 3 times");
+    const text = await until("the renamed file on disk", () => {
+      const now = fs.readFileSync(stagesFile, "utf8");
+      return now !== stagesText && now;
+    });
+    check(text === expected, `on disk after the rename:\n${text}\nexpected:\n${expected}`);
+  });
+
+  await step("Format Document formats editing/unformatted.dockerfile, saved to disk", async () => {
+    const file = path.join(editingDir, "unformatted.dockerfile");
+    const before = fs.readFileSync(file, "utf8");
+    await openFile("editing/unformatted.dockerfile", before.split("\n")[0]);
+    await until("a squiggle on `add a.txt /app/` (line 5)", async () => (await squigglesOnLine(5)).length > 0);
+    await runCommand("Format Document");
+    await until("the formatted text in the editor", async () => (await editorText())[0] === "FROM alpine:3.20 AS base");
+    await page.keyboard.press("Control+s");
+    const expected = fs.readFileSync(path.join(repo, "tests/fixtures/editing/formatted.expected"), "utf8");
+    const text = await until("the formatted file on disk", () => {
+      const now = fs.readFileSync(file, "utf8");
+      return now !== before && now;
+    });
+    check(text === expected, `on disk after formatting:\n${text}\nexpected:\n${expected}`);
   });
 } catch (error) {
   failed += 1;
