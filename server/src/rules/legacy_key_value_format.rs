@@ -89,7 +89,12 @@ fn fix(cx: &Analysis<'_>, key_end: usize, value_span: Span, value: &str) -> Opti
         || cx.text[..key_end]
             .rsplit(|c: char| c.is_ascii_whitespace())
             .next()
-            .is_some_and(|key| key.contains(odd_blank))
+            .is_none_or(|key| {
+                // a plain name only: quotes, `$` or an escape make it another word in `k=v`
+                key.is_empty()
+                    || key.contains(odd_blank)
+                    || key.contains(['"', '\'', '`', '\\', '$', '=', cx.model.escape])
+            })
         || value.contains(odd_blank)
     {
         return None;

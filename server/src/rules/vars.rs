@@ -159,8 +159,16 @@ pub fn suggest<'k>(name: &str, known: impl IntoIterator<Item = &'k str>) -> Opti
     };
     let mine = chars(name);
     let mut best: Option<(usize, &str)> = None;
+    // only a name that `$NAME` can spell is worth suggesting (`ARG BASE\`` declares `BASE\``)
+    let spellable = |k: &str| {
+        k.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
     for k in known {
         if k == name
+            || !spellable(k)
             || k.len().abs_diff(name.len()) > limit
             || (chars(k) ^ mine).count_ones() as usize > 2 * limit
         {

@@ -1,0 +1,3 @@
+ARG BASE`
+=ubuntuapk add --no-cache git
+FROM ${BASE}
