@@ -15,6 +15,7 @@ mod consecutive_run;
 mod dev_server_flag;
 pub mod docs;
 mod duplicate_stage_name;
+mod empty_cmd_entrypoint;
 mod empty_copy_from;
 mod expose_invalid_format;
 pub mod fixes;
@@ -302,6 +303,7 @@ pub static RULES: &[&dyn Rule] = &[
     &unpinned_package::UnpinnedPackage,
     &use_cache_mount::UseCacheMount,
     &empty_copy_from::EmptyCopyFrom,
+    &empty_cmd_entrypoint::EmptyCmdEntrypoint,
     &healthcheck_zero_retries::HealthcheckZeroRetries,
 ];
 
