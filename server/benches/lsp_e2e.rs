@@ -14,7 +14,7 @@
 //! `didOpen` -> the first `publishDiagnostics`; `hover`, `documentSymbol` and `codeAction`
 //! (`--requests` times each), and the editing requests (completion at a line start and after
 //! `--from=`, definition, references, prepareRename at a stage reference, documentHighlight at a
-//! `${` variable, foldingRange, semanticTokens/full, inlayHint over 60 lines, documentLink,
+//! `${` variable, foldingRange, semanticTokens/full (and full/delta after a keystroke), inlayHint over 60 lines, documentLink,
 //! formatting; a server that answers one with an error is not timed for it); then a script of incremental edits at an instruction in the middle
 //! of the file (`--edits` in all: insert an empty line, type a line a character at a time,
 //! backspace three times and retype, delete the line, paste a three-line block, delete it),
@@ -618,6 +618,16 @@ fn run_once(
         }
     }
 
+    // semantic tokens after a keystroke, as a delta against the last answer (the first
+    // `requests` edits; their CPU counts in the CPU per edit below)
+    let mut previous = server
+        .request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": doc}),
+        )
+        .ok()
+        .and_then(|(v, _)| v["resultId"].as_str().map(str::to_string));
+    let mut deltas: Vec<Duration> = Vec::new();
     let cpu_before = server.cpu_time();
     let script = edit_script(anchor, o.edits);
     for (version, (kind, change)) in (2..).zip(script.iter().cloned()) {
@@ -630,6 +640,23 @@ fn run_once(
             Err(e) if e == "timed out" => run.missing += 1,
             Err(e) => return Err(e),
         }
+        if deltas.len() < o.requests {
+            if let Some(id) = previous.take() {
+                if let Ok((answer, t)) = server.request(
+                    "textDocument/semanticTokens/full/delta",
+                    json!({"textDocument": doc, "previousResultId": id}),
+                ) {
+                    deltas.push(t);
+                    previous = answer["resultId"].as_str().map(str::to_string);
+                }
+            }
+        }
+    }
+    if !deltas.is_empty() {
+        run.requests
+            .entry("semanticTokens/full/delta (after a keystroke)".into())
+            .or_default()
+            .extend(deltas);
     }
     if let (Some(before), Some(after)) = (cpu_before, server.cpu_time()) {
         let per_edit = (after.saturating_sub(before)).as_secs_f64() / script.len().max(1) as f64;
