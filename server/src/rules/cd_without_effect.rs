@@ -35,11 +35,12 @@ declare_rule! {
         summary: "cd at the end of a RUN has no effect on later instructions; use WORKDIR",
         hadolint: ["DL3003"],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if located.keyword != Keyword::Run || !located.heredocs.is_empty() {
             continue;
         }

@@ -35,11 +35,12 @@ declare_rule! {
         summary: "CMD or ENTRYPOINT with no command after it",
         hadolint: [],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if !matches!(located.keyword, Keyword::Cmd | Keyword::Entrypoint) {
             continue;
         }

@@ -30,11 +30,12 @@ declare_rule! {
         summary: "HEALTHCHECK --retries=0 means the default of 3 retries, not none",
         hadolint: [],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if located.keyword != Keyword::Healthcheck {
             continue;
         }

@@ -36,6 +36,7 @@ declare_rule! {
         hadolint: ["DL3014", "DL3030", "DL3034", "DL3038"],
         buildkit: [],
         fix: Unsafe,
+        per_stage: check_stage,
     }
 }
 
@@ -85,8 +86,8 @@ fn answers_yes(cmd: &Command, prog: &str) -> bool {
     }
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if located.keyword != crate::syntax::instruction::Keyword::Run {
             continue;
         }
@@ -133,8 +134,19 @@ fn configured(cx: &Analysis<'_>, i: usize, prog: &str) -> bool {
     } else {
         "assumeyes"
     };
-    cx.tree.instructions[..i]
-        .iter()
-        .any(|l| l.span().of(cx.text).to_ascii_lowercase().contains(needle))
-        || (prog == "zypper" && cx.model.var_at(cx.tree, i, "ZYPP_NONINTERACTIVE").is_some())
+    // an earlier instruction of this stage or the stages it is built on that writes the
+    // setting (`echo 'APT::Get::Assume-Yes "true";' > /etc/apt/apt.conf.d/90yes`)
+    let says_yes = cx.model.stage(i).is_some_and(|stage| {
+        cx.model.lineage(stage.index).any(|st| {
+            st.body.clone().filter(|&j| j < i).any(|j| {
+                let text = cx.instr(j).span().of(cx.text);
+                text.len() >= needle.len()
+                    && text
+                        .as_bytes()
+                        .windows(needle.len())
+                        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            })
+        })
+    });
+    says_yes || (prog == "zypper" && cx.model.var_at(cx.tree, i, "ZYPP_NONINTERACTIVE").is_some())
 }

@@ -34,11 +34,12 @@ declare_rule! {
         hadolint: ["DL4000"],
         buildkit: ["MaintainerDeprecated"],
         fix: Unsafe,
+        per_stage: check_stage,
     }
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if located.keyword != Keyword::Maintainer {
             continue;
         }

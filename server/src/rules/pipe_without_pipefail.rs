@@ -41,14 +41,15 @@ declare_rule! {
         summary: "A download piped into another command without `set -o pipefail` hides its failure",
         hadolint: ["DL4006"],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
 const DOWNLOADERS: &[&str] = &["curl", "wget", "fetch", "aria2c"];
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for stage in &cx.model.stages {
-        for i in stage.body.clone() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    {
+        for i in cx.model.stages[s].body.clone() {
             let located = cx.instr(i);
             if located.keyword != Keyword::Run {
                 continue;

@@ -36,6 +36,7 @@ declare_rule! {
         summary: "sudo in RUN; use USER to change users",
         hadolint: ["DL3004"],
         buildkit: [],
+        per_stage: check_stage,
     }
 }
 
@@ -57,8 +58,8 @@ fn current_user(cx: &Analysis<'_>, i: usize) -> Option<String> {
     None
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if located.keyword != Keyword::Run {
             continue;
         }

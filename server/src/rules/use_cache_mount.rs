@@ -54,6 +54,7 @@ declare_rule! {
         hadolint: [],
         buildkit: [],
         fix: Safe,
+        per_stage: check_stage,
     }
 }
 
@@ -186,11 +187,11 @@ fn cleans(cmd: &Command, tool: Tool) -> bool {
     }
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
     if !frontend_has_mounts(cx) {
         return;
     }
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if located.keyword != Keyword::Run || cx.model.stage(i).is_none() {
             continue;
         }

@@ -35,6 +35,7 @@ declare_rule! {
         hadolint: ["DL3047"],
         buildkit: [],
         fix: Safe,
+        per_stage: check_stage,
     }
 }
 
@@ -51,8 +52,8 @@ fn controls_progress(a: &str) -> bool {
             && (a[1..].contains('q') || a == "-nv" || a.starts_with("-o") || a.starts_with("-a")))
 }
 
-fn check(cx: &Analysis<'_>, out: &mut Vec<Diagnostic>) {
-    for (i, located) in cx.tree.instructions.iter().enumerate() {
+fn check_stage(cx: &Analysis<'_>, s: usize, out: &mut Vec<Diagnostic>) {
+    for (i, located) in cx.model.body(cx.tree, s) {
         if located.keyword != Keyword::Run {
             continue;
         }
